@@ -1,0 +1,1 @@
+"""Inbound email: parsing, reply extraction and mail-loop (auto-reply / bounce) detection."""
