@@ -1,0 +1,74 @@
+"""Licensing rules R7, R8 and R10 as pure checks on entitlement snapshots.
+
+A snapshot maps catalogue item keys to quantities; an absent key means 0. The checks are
+kept free of the database so the web form, the workflow steps and the ledger all enforce
+the same rules, and each violation names the item in words a customer can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ticketbridge.errors import RuleViolation
+from ticketbridge.licenses.catalogue import Catalogue
+
+Entitlements = Mapping[str, int]
+
+
+def check_entitlements(catalogue: Catalogue, entitlements: Entitlements, *, paid: bool) -> None:
+    """Raise RuleViolation unless the snapshot is a license the team may issue.
+
+    Quantities are whole numbers of zero or more and on/off items are 0 or 1 (R10: a request
+    states totals); every key is a catalogue item; a paid plan has at least the paid minimum
+    of each item (R7: 5 concurrent agents); included items are always there (R7: one admin
+    user); an add-on that needs another is only on together with it (R8).
+    """
+    for key, quantity in entitlements.items():
+        if not catalogue.is_known(key):
+            raise RuleViolation("R10", f"{_words(key)} is not something a license can include.",
+                                field=key)
+        item = catalogue.item(key)
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise RuleViolation("R10", f"{item.title} must be a whole number of zero or more, "
+                                       f"not {quantity!r}.", field=key)
+        if item.is_flag and quantity > 1:
+            raise RuleViolation("R10", f"{item.title} is either on (1) or off (0), not {quantity}.",
+                                field=key)
+    for item in catalogue.items.values():
+        quantity = entitlements.get(item.key, 0)
+        if quantity < item.included:
+            raise RuleViolation("R7", f"{item.title}: {item.included} always included, "
+                                      f"so the license cannot have {quantity}.", field=item.key)
+        if paid and quantity < item.paid_minimum:
+            raise RuleViolation("R7", f"{item.title}: a paid plan needs at least {item.paid_minimum}, "
+                                      f"not {quantity}.", field=item.key)
+        if quantity:
+            for required in item.requires:
+                if not entitlements.get(required, 0):
+                    raise RuleViolation("R8", f"{item.title} can only be enabled together with "
+                                              f"{catalogue.item(required).title}.", field=item.key)
+
+
+def check_add(before: Entitlements, after: Entitlements) -> None:
+    """R10: an add request states new totals, and none of them may be below the current one."""
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key, 0), after.get(key, 0)
+        if new < old:
+            raise RuleViolation("R10", f"An add request cannot lower {_words(key)} from {old} to {new}; "
+                                       "give the new total, or send a remove request to lower it.",
+                                field=key)
+
+
+def check_remove(before: Entitlements, after: Entitlements) -> None:
+    """R10: a remove request states new totals, and none of them may exceed the current one."""
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key, 0), after.get(key, 0)
+        if new > old:
+            raise RuleViolation("R10", f"A remove request cannot raise {_words(key)} from {old} to {new}; "
+                                       "give the new total, or send an add request to raise it.",
+                                field=key)
+
+
+def _words(key: str) -> str:
+    """An item key as the customer reads it on the form ("mobile_agents" -> "mobile agents")."""
+    return key.replace("_", " ")
