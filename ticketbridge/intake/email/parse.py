@@ -234,13 +234,21 @@ def _raw_header(msg: Message, name: str) -> str | None:
 
 
 def _addresses(msg: Message, name: str, defects: list[str]) -> list[tuple[str, str]]:
-    """(display name, lowercased addr-spec) pairs; names decoded after splitting on commas."""
+    """(display name, lowercased addr-spec) pairs; names decoded after splitting on commas.
+
+    Spaces inside ``<...>`` are typos and removed; ``Name user@host`` without brackets is
+    read as a display name followed by the address.
+    """
     raws = [str(v) for k, v in msg.raw_items() if k.lower() == name]
     if not raws:
         return []
     pairs = getaddresses([_unsurrogate(re.sub(r"[\r\n]+[ \t]*", " ", r)) for r in raws])
+    bracketed = any("<" in r or ">" in r for r in raws)
     out = []
     for display, addr in pairs:
+        if not bracketed and " " in addr.strip() and '"' not in addr:
+            words, addr = addr.strip().rsplit(None, 1)
+            display = display or words
         addr = _QUOTED_LOCAL_RE.sub(r"\1@", re.sub(r"\s+", "", addr)).lower()
         if addr:
             out.append((decode_header_value(display, defects), addr))
@@ -320,7 +328,8 @@ def _walk(part: Message, body: _Body, defects: list[str], depth: int = 0) -> Non
     if ctype.startswith("message/") or ctype == "text/rfc822-headers":
         inner = part.get_payload()
         if isinstance(inner, list) and inner:
-            data = _guard(defects, "EmbeddedMessageDefect", inner[0].as_bytes, b"")
+            blocks = [_guard(defects, "EmbeddedMessageDefect", m.as_bytes, b"") for m in inner]
+            data = b"\n".join(blocks)
         else:
             data = _payload(part, defects)
         body.attachments.append(Attachment(_filename(part, defects), ctype, data))
