@@ -1,0 +1,23 @@
+"""The Flask application factory: nothing connects or reads the environment at import time."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ticketbridge.config import Settings, load_settings
+from ticketbridge.services import Services, build_services
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    if services is None:
+        services = build_services(settings or load_settings())
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(SECRET_KEY=services.settings.secret_key, MAX_CONTENT_LENGTH=25 * 1024 * 1024)
+    app.extensions["ticketbridge"] = services
+
+    from ticketbridge.web import customer, errors, public
+
+    app.register_blueprint(public.blueprint)
+    app.register_blueprint(customer.blueprint)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,143 @@
+"""The `ticketbridge` command: the one entry point for operators.
+
+Domain errors become one line on stderr and exit status 1, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import click
+
+from ticketbridge.clock import utcnow
+from ticketbridge.config import Settings, load_settings
+from ticketbridge.errors import TicketbridgeError
+from ticketbridge.services import Services, build_services
+
+
+class Command(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TicketbridgeError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+class State:
+    """Settings and services, built on first use so `--help` works with any configuration."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._services: Services | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return self._services
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)
+
+
+@click.group(cls=Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def main(log_level: str) -> None:
+    """ticketbridge: license requests in, tickets through YAML workflows, outcomes out by email."""
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(log_level)))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="gunicorn worker processes (1 on SQLite).")
+@pass_state
+def serve(state: State, host: str, port: int, workers: int | None) -> None:
+    """Run the web service (migrating the database first); on the embedded default, jobs too."""
+    from ticketbridge import migrate
+    from ticketbridge.server import run_server
+
+    migrate.upgrade(state.settings.database_url)
+    run_server(state.settings, host=host, port=port, workers=workers)
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--sweep/--no-sweep", default=True, show_default=True, help="Also re-enqueue due work from the database.")
+@pass_state
+def worker(state: State, burst: bool, sweep: bool) -> None:
+    """Run an rq worker (with its scheduler) for TICKETBRIDGE_REDIS_URL."""
+    from ticketbridge.worker import run_worker
+
+    run_worker(state.services, burst=burst, sweep=sweep)
+
+
+@main.command("sweep")
+@pass_state
+def sweep_command(state: State) -> None:
+    """Re-enqueue, once, every ticket step and email the database says is due."""
+    from ticketbridge.jobs.sweeper import sweep
+
+    report = sweep(state.services, utcnow())
+    click.echo(f"enqueued {report.tickets} ticket(s) and {report.emails} email(s)")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@pass_state
+def db_upgrade(state: State, revision: str) -> None:
+    """Apply migrations up to REVISION; running it again changes nothing."""
+    from ticketbridge import migrate
+
+    migrate.upgrade(state.settings.database_url, revision)
+    click.echo(f"database at {migrate.current(state.settings.database_url)}")
+
+
+@db.command("current")
+@pass_state
+def db_current(state: State) -> None:
+    """Print the database's schema revision."""
+    from ticketbridge import migrate
+
+    click.echo(migrate.current(state.settings.database_url) or "empty (run `ticketbridge db upgrade`)")
+
+
+@main.group()
+def workflows() -> None:
+    """Workflow definitions (workflows/*.yaml)."""
+
+
+@workflows.command("list")
+@pass_state
+def workflows_list(state: State) -> None:
+    """List the workflows in force with their versions."""
+    for name in state.services.workflows.names():
+        workflow = state.services.workflows.current(name)
+        click.echo(f"{workflow.name}\t{workflow.version}\t{workflow.title}")
+
+
+@main.group()
+def config() -> None:
+    """Configuration."""
+
+
+@config.command("show")
+@pass_state
+def config_show(state: State) -> None:
+    """Print the settings in force as JSON, secrets masked."""
+    shown = {key: ("***" if key.endswith(("password", "secret_key")) and value else str(value)) for key, value in vars(state.settings).items()}
+    click.echo(json.dumps(shown, indent=2, sort_keys=True))

@@ -1,0 +1,177 @@
+"""Settings, read once: config/defaults.toml, then TICKETBRIDGE_* environment variables.
+
+Everything that configures the service passes through `load_settings`, so an invalid value
+stops start-up with one line naming the setting and what it accepts, instead of failing
+later inside a request or a job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from ticketbridge.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
+ENV_PREFIX = "TICKETBRIDGE_"
+SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "imap_password"})
+TLS_MODES = ("none", "starttls", "ssl")
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    workflows_path: Path
+    email_templates_path: Path
+    catalogue_path: Path
+    database_url: str
+    redis_url: str
+    public_url: str
+    mail_from: str
+    reply_domain: str
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_tls: str
+    smtp_timeout_seconds: int
+    imap_host: str
+    imap_port: int
+    imap_user: str
+    imap_folder: str
+    imap_tls: str
+    sweep_interval_seconds: int
+    secret_key: str = field(repr=False, default="")
+    smtp_password: str = field(repr=False, default="")
+    imap_password: str = field(repr=False, default="")
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis configured: jobs run in-process after each commit."""
+        return not self.redis_url
+
+    @property
+    def mail_folder(self) -> Path:
+        return self.instance_path / "mail-outbox"
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+
+_PATHS = {"instance_path", "workflows_path", "email_templates_path", "catalogue_path"}
+_INTS = {"smtp_port", "imap_port", "smtp_timeout_seconds", "sweep_interval_seconds"}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    defaults_file: Path = DEFAULTS_FILE,
+) -> Settings:
+    """Build validated settings; `overrides` (tests, CLI flags) win over the environment."""
+    environ = os.environ if environ is None else environ
+    raw = _read_defaults(defaults_file)
+    names = {f.name for f in dataclasses.fields(Settings)}
+    for name in names:
+        value = environ.get(ENV_PREFIX + name.upper())
+        if value is not None:
+            raw[name] = value
+    raw.update(overrides or {})
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(f"{unknown[0]}: unknown setting; known settings are {', '.join(sorted(names))}")
+    values = {name: _convert(name, raw.get(name, "")) for name in names}
+    settings = Settings(**values)
+    _validate(settings)
+    return _with_embedded_defaults(settings)
+
+
+def _read_defaults(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    for name in SECRET_SETTINGS & set(data):
+        raise ConfigError(
+            f"{name}: secrets are read from the environment only; "
+            f"remove it from {path.name} and set {ENV_PREFIX}{name.upper()}"
+        )
+    return data
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name in _PATHS:
+        path = Path(str(value)).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    if name in _INTS:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{_env_name(name)}: {value!r} is not a whole number") from None
+        if number < 0:
+            raise ConfigError(f"{_env_name(name)}: {number} must not be negative")
+        return number
+    return str(value).strip()
+
+
+def _validate(settings: Settings) -> None:
+    for name in ("smtp_tls", "imap_tls"):
+        value = getattr(settings, name)
+        if value not in TLS_MODES:
+            raise ConfigError(f"{_env_name(name)}: {value!r} is not one of {', '.join(TLS_MODES)}")
+    for name in ("smtp_port", "imap_port"):
+        if not 0 < getattr(settings, name) < 65536:
+            raise ConfigError(f"{_env_name(name)}: must be a port number from 1 to 65535")
+    url = urlsplit(settings.public_url)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ConfigError(f"{_env_name('public_url')}: {settings.public_url!r} is not an http(s) URL")
+    if settings.database_url and not settings.database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError(
+            f"{_env_name('database_url')}: accepts sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+        )
+    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{_env_name('redis_url')}: accepts redis://HOST:PORT/DB")
+    if settings.redis_url and not settings.secret_key:
+        raise ConfigError(
+            f"{_env_name('secret_key')}: required when {_env_name('redis_url')} is set, "
+            "so every machine signs links with the same key"
+        )
+    if "@" not in settings.mail_from:
+        raise ConfigError(f"{_env_name('mail_from')}: {settings.mail_from!r} has no email address")
+
+
+def _with_embedded_defaults(settings: Settings) -> Settings:
+    """Fill what the embedded default derives: SQLite file, reply domain, a kept secret key."""
+    changes: dict[str, Any] = {}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{settings.instance_path / 'ticketbridge.sqlite3'}"
+    if settings.database_url.startswith("postgresql://"):
+        changes["database_url"] = "postgresql+psycopg://" + settings.database_url.removeprefix("postgresql://")
+    if not settings.reply_domain:
+        changes["reply_domain"] = settings.mail_from.rsplit("@", 1)[1].strip(" >")
+    if not settings.secret_key:
+        changes["secret_key"] = _instance_secret(settings.instance_path)
+    return settings.replace(**changes) if changes else settings
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """The embedded default keeps a generated key in the instance folder so links survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key, encoding="utf-8")
+    return key
+
+
+def _env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()

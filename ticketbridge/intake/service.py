@@ -1,0 +1,74 @@
+"""Turn a validated request into a customer, a license record and a ticket, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ticketbridge.clock import utcnow
+from ticketbridge.customers.service import customer_for
+from ticketbridge.db import after_commit
+from ticketbridge.intake.forms import validate_form
+from ticketbridge.licenses.models import License
+from ticketbridge.tickets.models import Ticket, WaitingOn
+
+if TYPE_CHECKING:
+    from ticketbridge.services import Services
+
+
+def submit_request(services: Services, request_type: str, data: Mapping[str, Any], *, submission_id: str | None = None) -> int:
+    """Create the ticket and return its id; the same submission id twice returns the first ticket.
+
+    Creation races (two identical submissions, two requests naming one new token) end in a
+    unique-constraint violation for the loser, which then simply finds the winner's rows.
+    """
+    workflow = services.workflows.current(request_type)
+    form = validate_form(workflow.form, data)
+    for attempt in range(2):
+        try:
+            return _create(services, request_type, form, submission_id)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _create(services: Services, request_type: str, form: dict[str, Any], submission_id: str | None) -> int:
+    now = utcnow()
+    with services.db.transaction() as session:
+        if submission_id:
+            existing = session.scalars(select(Ticket.id).where(Ticket.submission_id == submission_id)).one_or_none()
+            if existing is not None:
+                return existing
+        customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
+        ticket = Ticket(
+            request_type=request_type,
+            customer=customer,
+            license=_license_for(session, form.get("token")),
+            form_data=form,
+            submission_id=submission_id,
+            waiting_on=WaitingOn.SYSTEM,
+            next_run_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(ticket)
+        services.engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
+        session.flush()
+        ticket_id = ticket.id
+        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket_id))
+    return ticket_id
+
+
+def _license_for(session: Session, token: str | None) -> License | None:
+    if not token:
+        return None
+    license = session.scalars(select(License).where(License.token == token)).one_or_none()
+    if license is None:
+        license = License(token=token)
+        session.add(license)
+    return license

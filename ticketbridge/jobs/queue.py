@@ -1,0 +1,55 @@
+"""Where jobs go: rq on Redis in production, straight into this process on the embedded default.
+
+Jobs carry ids only; the database says what to do. Each job has a deterministic id, so
+enqueueing the same work twice while it waits stores it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.serializers import JSONSerializer
+
+from ticketbridge.jobs import tasks
+
+if TYPE_CHECKING:
+    from ticketbridge.services import Services
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "ticketbridge"
+RETRY = Retry(max=3, interval=[5, 30, 120])
+
+
+class JobQueue(Protocol):
+    def enqueue(self, task: str, ident: int) -> None: ...
+
+
+class InlineJobQueue:
+    """Runs the job at once; a failure is logged and left for the sweeper, as an rq job's would be."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def enqueue(self, task: str, ident: int) -> None:
+        try:
+            tasks.TASKS[task](self.services, ident)
+        except Exception:
+            log.exception("job %s(%s) failed; the sweeper will retry it", task, ident)
+
+
+class RqJobQueue:
+    def __init__(self, redis_url: str) -> None:
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
+
+    def enqueue(self, task: str, ident: int) -> None:
+        if task not in tasks.TASKS:
+            raise ValueError(f"unknown job {task!r}; jobs: {', '.join(tasks.TASKS)}")
+        self.queue.enqueue(f"ticketbridge.jobs.tasks.{task}", ident, job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0)
+
+
+def queue_for(services: Services) -> JobQueue:
+    return InlineJobQueue(services) if services.settings.embedded else RqJobQueue(services.settings.redis_url)

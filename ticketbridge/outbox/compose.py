@@ -1,0 +1,60 @@
+"""Build the outgoing MIME message for a ticket: threading headers, reply address, loop guards.
+
+Every header value passes through `_one_line`, so a customer value containing CR or LF can never
+start a header of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from ticketbridge.outbox.render import RenderedEmail
+
+MAX_REFERENCES = 20
+
+
+def compose(
+    rendered: RenderedEmail,
+    *,
+    reference: str,
+    mail_from: str,
+    to_address: str,
+    to_name: str,
+    reply_to: str,
+    message_id: str,
+    thread: Sequence[str],
+    now: dt.datetime,
+) -> EmailMessage:
+    """`thread` is the ticket's earlier Message-IDs, oldest first; the newest is answered."""
+    message = EmailMessage(policy=policy.SMTP)
+    subject = _one_line(rendered.subject)
+    tag = f"[{reference}]"
+    message["Subject"] = subject if tag in subject else f"{tag} {subject}"
+    from_name, from_address = parseaddr(mail_from)
+    message["From"] = Address(display_name=_one_line(from_name), addr_spec=from_address)
+    message["To"] = Address(display_name=_one_line(to_name), addr_spec=_one_line(to_address))
+    message["Reply-To"] = reply_to
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id
+    if thread:
+        message["In-Reply-To"] = thread[-1]
+        message["References"] = " ".join(thread[-MAX_REFERENCES:])
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Auto-Response-Suppress"] = "All"
+    message["X-Ticketbridge-Reference"] = reference
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def new_message_id(reference: str, domain: str) -> str:
+    return make_msgid(idstring=reference, domain=domain)
+
+
+def _one_line(value: str) -> str:
+    return " ".join(value.split())

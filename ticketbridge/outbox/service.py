@@ -1,0 +1,148 @@
+"""Queue outgoing emails in the caller's transaction, and deliver them one claim at a time.
+
+Delivery is at-least-once: a row is claimed with an atomic UPDATE (so two workers never send
+it together), sent, then marked sent. A crash between the SMTP server's acceptance and that
+mark leaves the claim to expire, and the sweeper sends the email again with the same
+Message-ID, which receiving clients use to drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ticketbridge.db import Database, after_commit
+from ticketbridge.errors import DeliveryError
+from ticketbridge.outbox.compose import compose, new_message_id
+from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
+from ticketbridge.tickets.models import Direction, Message, Ticket
+from ticketbridge.tickets.timeline import record
+
+if TYPE_CHECKING:
+    from ticketbridge.services import Services
+
+CLAIM_SECONDS = 300
+RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2), dt.timedelta(hours=6))
+
+
+def queue_email(
+    session: Session, services: Services, *, ticket: Ticket, template: str, now: dt.datetime, context: Mapping[str, Any] | None = None
+) -> OutboxEmail:
+    """Render `template` for the ticket's customer and add it to the outbox; delivery starts after commit."""
+    settings = services.settings
+    reference = ticket.reference
+    rendered = services.renderer.render(template, email_context(services, ticket, context or {}))
+    thread = [m.message_id for m in ticket.messages]
+    message_id = new_message_id(reference, settings.reply_domain)
+    mime = compose(
+        rendered,
+        reference=reference,
+        mail_from=settings.mail_from,
+        to_address=ticket.customer.email,
+        to_name=ticket.customer.name,
+        reply_to=services.links.reply_address(reference),
+        message_id=message_id,
+        thread=thread,
+        now=now,
+    )
+    message = Message(
+        ticket=ticket,
+        direction=Direction.OUTBOUND,
+        message_id=message_id,
+        in_reply_to=mime["In-Reply-To"],
+        references=mime["References"],
+        subject=str(mime["Subject"]),
+        from_address=settings.mail_from,
+        to_addresses=ticket.customer.email,
+        text_body=rendered.text,
+        html_body=rendered.html,
+        created_at=now,
+    )
+    email = OutboxEmail(message=message, template=template, recipient=ticket.customer.email, raw=mime.as_bytes(), next_attempt_at=now, created_at=now)
+    session.add(email)
+    session.flush()
+    record(session, ticket, actor="system", kind="email_queued", summary=f"Email “{message.subject}” queued to {ticket.customer.email}", payload={"template": template, "outbox_id": email.id}, now=now)
+    outbox_id = email.id
+    after_commit(session, lambda: services.jobs.enqueue("deliver_email", outbox_id))
+    return email
+
+
+def email_context(services: Services, ticket: Ticket, extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "ticket": ticket,
+        "customer": ticket.customer,
+        "license": ticket.license,
+        "form": ticket.form_data,
+        "ticket_url": services.links.ticket_url(ticket.id),
+        "support_url": f"{services.links.public_url}/support",
+        **extra,
+    }
+
+
+def deliver(services: Services, outbox_id: int, now: dt.datetime) -> OutboxStatus | None:
+    """Send one outbox email if it is due and unclaimed; safe to call any number of times."""
+    db: Database = services.db
+    if not _claim(db, outbox_id, now):
+        return None
+    with db.transaction() as session:
+        email = session.get_one(OutboxEmail, outbox_id)
+        sender, recipient, raw, name = services.settings.mail_from, email.recipient, email.raw, f"{email.id:08d}-{email.template}"
+    try:
+        services.sender.send(sender=sender, recipient=recipient, raw=raw, name=name)
+    except DeliveryError as exc:
+        return _record_failure(services, outbox_id, exc, now)
+    with db.transaction() as session:
+        email = session.get_one(OutboxEmail, outbox_id)
+        email.status, email.sent_at, email.claimed_until, email.attempts = OutboxStatus.SENT, now, None, email.attempts + 1
+        record(session, email.message.ticket, actor="system", kind="email_sent", summary=f"Email sent to {email.recipient}", payload={"outbox_id": email.id}, now=now)
+    return OutboxStatus.SENT
+
+
+def _claim(db: Database, outbox_id: int, now: dt.datetime) -> bool:
+    with db.transaction() as session:
+        claimed = session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now)
+            .values(status=OutboxStatus.SENDING, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+        )
+        return claimed.rowcount == 1
+
+
+def _record_failure(services: Services, outbox_id: int, error: DeliveryError, now: dt.datetime) -> OutboxStatus:
+    with services.db.transaction() as session:
+        email = session.get_one(OutboxEmail, outbox_id)
+        email.attempts += 1
+        email.last_error = error.message
+        email.claimed_until = None
+        final = error.permanent or email.attempts > len(RETRY_DELAYS)
+        if final:
+            email.status = OutboxStatus.FAILED
+        else:
+            email.status = OutboxStatus.PENDING
+            email.next_attempt_at = now + RETRY_DELAYS[email.attempts - 1]
+        record(
+            session,
+            email.message.ticket,
+            actor="system",
+            kind="email_failed" if final else "email_retry",
+            summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: {error.message}",
+            payload={"outbox_id": email.id, "attempts": email.attempts},
+            now=now,
+        )
+        return email.status
+
+
+def due_emails(session: Session, now: dt.datetime) -> list[int]:
+    """Pending emails that are due, and claims that expired (a worker died mid-send)."""
+    session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.status == OutboxStatus.SENDING, OutboxEmail.claimed_until < now)
+        .values(status=OutboxStatus.PENDING, claimed_until=None)
+    )
+    return list(
+        session.scalars(select(OutboxEmail.id).where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now))
+    )

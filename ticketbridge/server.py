@@ -1,0 +1,48 @@
+"""`ticketbridge serve`: gunicorn in-process, plus the sweeper on the embedded default.
+
+On the embedded default there is no worker process, so the web process sweeps: every
+`sweep_interval_seconds` it re-runs whatever the database says is due (retries, lost jobs).
+SQLite allows one writer, so the embedded default uses one process with threads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from ticketbridge.config import Settings
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from ticketbridge.app import create_app
+        from ticketbridge.services import build_services
+        from ticketbridge.worker import start_sweeper
+
+        services = build_services(self.settings)
+        if self.settings.embedded:
+            start_sweeper(services)
+        return create_app(services=services)
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int | None) -> None:
+    on_sqlite = settings.database_url.startswith("sqlite")
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": 1 if on_sqlite else (workers or 2),
+        "worker_class": "gthread",
+        "threads": 4,
+        "accesslog": "-",
+        "timeout": 60,
+    }
+    _Server(settings, options).run()

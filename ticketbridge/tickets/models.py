@@ -1,0 +1,119 @@
+"""Tickets, their append-only timeline, and the messages exchanged on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketbridge.clock import utcnow
+from ticketbridge.customers.models import Customer
+from ticketbridge.db import Base, str_enum
+from ticketbridge.licenses.models import License
+
+REFERENCE_PREFIX = "LIC-"
+
+
+class WaitingOn(enum.StrEnum):
+    STAFF = "staff"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+    NOBODY = "nobody"
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_type: Mapped[str] = mapped_column(String(32), index=True)
+    workflow_name: Mapped[str] = mapped_column(String(64))
+    workflow_version: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_reason: Mapped[str | None] = mapped_column(Text)
+    waiting_on: Mapped[WaitingOn] = mapped_column(str_enum(WaitingOn))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id"), index=True)
+    form_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    submission_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_run_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    customer: Mapped[Customer] = relationship()
+    license: Mapped[License | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = (Index("ix_tickets_queue", "waiting_on", "state"),)
+
+    @property
+    def reference(self) -> str:
+        """The public reference (LIC-000123), derived from the id so it can never disagree with it."""
+        return f"{REFERENCE_PREFIX}{self.id:06d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.outcome is not None
+
+    @staticmethod
+    def id_from_reference(reference: str) -> int | None:
+        head, _, digits = reference.strip().upper().partition("-")
+        if head + "-" != REFERENCE_PREFIX or not digits.isdigit():
+            return None
+        return int(digits)
+
+
+class TicketEvent(Base):
+    """One line of a ticket's timeline; rows are only ever added."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "in"
+    OUTBOUND = "out"
+
+
+class Message(Base):
+    """An email (or customer-page message) on a ticket, in either direction."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    from_address: Mapped[str] = mapped_column(String(320), default="")
+    to_addresses: Mapped[str] = mapped_column(Text, default="")
+    text_body: Mapped[str] = mapped_column(Text, default="")
+    html_body: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")

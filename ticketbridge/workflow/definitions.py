@@ -1,0 +1,148 @@
+"""The workflow language as typed, immutable values: what a loaded YAML file means.
+
+The loader builds these; the engine, the checker, the form builder and the JSON Schema all read
+them, so there is one description of the language. Every element keeps the position it came
+from, so any later complaint can still point at file:line:column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ticketbridge.workflow.guards import Guard
+
+
+@dataclass(frozen=True)
+class Position:
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class Outcome(enum.StrEnum):
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class WaitsOn(enum.StrEnum):
+    STAFF = "staff"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+
+
+class FieldType(enum.StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    EMAIL = "email"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    MULTICHOICE = "multichoice"
+    DATE = "date"
+    FILE = "file"
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    type: FieldType
+    position: Position
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    help: str = ""
+    when: Guard | None = None
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """Extra fields of a request type's form; R1's common fields are added by the form builder."""
+
+    token_required: bool = True
+    fields: tuple[FormField, ...] = ()
+
+
+@dataclass(frozen=True)
+class Action:
+    """A registered step to run, with its parameters already validated against the step's schema."""
+
+    step: str
+    params: Mapping[str, Any]
+    position: Position
+
+
+class TriggerKind(enum.StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+    CUSTOMER_REPLY = "customer_reply"
+    TIMER = "timer"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: TriggerKind
+    label: str = ""
+    role: str = "agent"
+    fields: tuple[FormField, ...] = ()
+    after: dt.timedelta | None = None
+    at: Guard | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    source: str
+    target: str
+    trigger: Trigger
+    position: Position
+    guard: Guard | None = None
+    actions: tuple[Action, ...] = ()
+    emails: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    position: Position
+    waits_on: WaitsOn = WaitsOn.SYSTEM
+    outcome: Outcome | None = None
+    target_time: dt.timedelta | None = None
+    description: str = ""
+    emails: tuple[str, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+    @property
+    def is_final(self) -> bool:
+        return self.outcome is not None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    title: str
+    version: str
+    source: str
+    path: str
+    initial: str
+    states: Mapping[str, State]
+    transitions: tuple[Transition, ...]
+    form: FormSpec = field(default_factory=FormSpec)
+
+    def transitions_from(self, state: str, kind: TriggerKind | None = None) -> list[Transition]:
+        return [
+            t for t in self.transitions if t.source == state and (kind is None or t.trigger.kind == kind)
+        ]
+
+    def transition(self, name: str) -> Transition | None:
+        return next((t for t in self.transitions if t.name == name), None)

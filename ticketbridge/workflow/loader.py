@@ -1,0 +1,378 @@
+"""Load a workflow YAML file into `definitions`, rejecting anything the engine could trip on later.
+
+YAML is composed into nodes (never constructed into Python objects by tags), so loading is safe,
+and every node keeps its line and column: each complaint reads `file:line:column: what is wrong
+— how to mend it`. All problems of a file are collected and reported together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import yaml
+
+from ticketbridge.errors import WorkflowError
+from ticketbridge.workflow.definitions import (
+    Action,
+    FieldType,
+    FormField,
+    FormSpec,
+    Outcome,
+    Position,
+    State,
+    Transition,
+    Trigger,
+    TriggerKind,
+    WaitsOn,
+    Workflow,
+)
+from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard
+
+E = TypeVar("E")
+DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    position: Position
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.position}: {self.message}"
+
+
+class WorkflowLoadError(WorkflowError):
+    """Every problem found in one or more workflow files, each with its position."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class StepCatalog(Protocol):
+    def names(self) -> Iterable[str]: ...
+
+    def validate_params(self, step: str, params: Mapping[str, Any]) -> dict[str, list[str]]: ...
+
+
+class TemplateCatalog(Protocol):
+    def names(self) -> Iterable[str]: ...
+
+
+def load_workflow(path: Path, *, steps: StepCatalog, templates: TemplateCatalog) -> Workflow:
+    text = path.read_text(encoding="utf-8")
+    return parse_workflow(text, str(path), steps=steps, templates=templates)
+
+
+def parse_workflow(text: str, filename: str, *, steps: StepCatalog, templates: TemplateCatalog) -> Workflow:
+    reader = _Reader(filename, set(steps.names()), set(templates.names()), steps)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise WorkflowLoadError([Problem(Position(filename, line, column), f"not valid YAML: {exc.problem}")])
+    if root is None:
+        raise WorkflowLoadError([Problem(Position(filename, 1, 1), "the file is empty; a workflow needs name, initial, states and transitions")])
+    workflow = reader.workflow(root, text)
+    if reader.problems:
+        raise WorkflowLoadError(reader.problems)
+    assert workflow is not None
+    return workflow
+
+
+def version_of(text: str) -> str:
+    """A workflow's version is the hash of its text: the same file always gets the same version."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def parse_duration(value: str) -> dt.timedelta | None:
+    match = DURATION.match(value)
+    if not match:
+        return None
+    return dt.timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class _Reader:
+    """Walks the node tree; on a bad node it records a problem and carries on with a placeholder."""
+
+    def __init__(self, filename: str, step_names: set[str], template_names: set[str], steps: StepCatalog) -> None:
+        self.filename = filename
+        self.step_names = step_names
+        self.template_names = template_names
+        self.steps = steps
+        self.problems: list[Problem] = []
+
+    def pos(self, node: yaml.Node) -> Position:
+        return Position(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def fail(self, node: yaml.Node, message: str) -> None:
+        self.problems.append(Problem(self.pos(node), message))
+
+    def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if not isinstance(node, yaml.MappingNode):
+            self.fail(node, f"{what} must be a mapping of keys to values")
+            return {}
+        allowed = set(allowed)
+        entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None or key not in allowed:
+                self.fail(key_node, f"unknown key {key!r} in {what}; allowed keys: {', '.join(sorted(allowed))}")
+            elif key in entries:
+                self.fail(key_node, f"{key!r} appears twice in {what}; keep one")
+            else:
+                entries[key] = (key_node, value_node)
+        for key in required:
+            if key not in entries:
+                self.fail(node, f"{what} needs {key!r}")
+        return entries
+
+    def scalar(self, node: yaml.Node, what: str) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            self.fail(node, f"{what} must be a single value, not a list or mapping")
+            return ""
+        return str(node.value)
+
+    def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, f"{what} must be a list (start each item with '- ')")
+            return []
+        return list(node.value)
+
+    def boolean(self, node: yaml.Node, what: str) -> bool:
+        value = self.scalar(node, what).lower()
+        if value not in ("true", "false", "yes", "no"):
+            self.fail(node, f"{what} must be true or false, not {value!r}")
+        return value in ("true", "yes")
+
+    def integer(self, node: yaml.Node, what: str) -> int | None:
+        value = self.scalar(node, what)
+        try:
+            return int(value)
+        except ValueError:
+            self.fail(node, f"{what} must be a whole number, not {value!r}")
+            return None
+
+    def enum(self, node: yaml.Node, what: str, kind: type[E]) -> E | None:
+        value = self.scalar(node, what)
+        try:
+            return kind(value)  # type: ignore[call-arg]
+        except ValueError:
+            choices = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+            self.fail(node, f"{what} {value!r} is not one of: {choices}")
+            return None
+
+    def name(self, node: yaml.Node, what: str) -> str:
+        value = self.scalar(node, what)
+        if value and not NAME.match(value):
+            self.fail(node, f"{what} {value!r} must be lower case letters, digits and _, starting with a letter")
+        return value
+
+    def guard(self, node: yaml.Node, what: str) -> Guard | None:
+        source = self.scalar(node, what)
+        try:
+            return compile_guard(source)
+        except GuardSyntaxError as exc:
+            self.fail(node, f"{what}: {exc.message}")
+            return None
+
+    def duration(self, node: yaml.Node, what: str) -> dt.timedelta | None:
+        value = self.scalar(node, what)
+        duration = parse_duration(value)
+        if duration is None:
+            self.fail(node, f"{what} {value!r} is not a duration; write a number and a unit: 90m, 12h, 30d, 2w")
+        return duration
+
+    def templates(self, node: yaml.Node, what: str) -> tuple[str, ...]:
+        names = []
+        for item in self.sequence(node, what):
+            name = self.scalar(item, f"an entry of {what}")
+            if name and name not in self.template_names:
+                known = ", ".join(sorted(self.template_names)) or "none"
+                self.fail(item, f"unknown email template {name!r}; add email_templates/{name}/ or use one of: {known}")
+            names.append(name)
+        return tuple(names)
+
+    def actions(self, node: yaml.Node, what: str) -> tuple[Action, ...]:
+        actions = []
+        for item in self.sequence(node, what):
+            params: dict[str, Any] = {}
+            if isinstance(item, yaml.MappingNode) and len(item.value) == 1:
+                key_node, params_node = item.value[0]
+                step = self.scalar(key_node, "a step name")
+                if not isinstance(params_node, yaml.MappingNode):
+                    self.fail(params_node, f"the parameters of step {step!r} must be a mapping")
+                else:
+                    params = yaml.SafeLoader(yaml.serialize(params_node)).get_single_data() or {}
+            else:
+                step = self.scalar(item, "an action (a step name, or 'step: {parameters}')")
+            if step and step not in self.step_names:
+                self.fail(item, f"unknown step {step!r}; registered steps: {', '.join(sorted(self.step_names))}")
+            elif step:
+                for param, messages in self.steps.validate_params(step, params).items():
+                    self.fail(item, f"step {step!r} parameter {param!r}: {'; '.join(messages)}")
+            actions.append(Action(step=step, params=params, position=self.pos(item)))
+        return tuple(actions)
+
+    def form_field(self, node: yaml.Node) -> FormField:
+        keys = self.mapping(
+            node, "a form field", ("name", "label", "type", "required", "choices", "min", "max", "help", "when"), ("name", "type")
+        )
+        get = _getter(keys)
+        name = self.name(get("name"), "field name") if get("name") else ""
+        choices = tuple(self.scalar(c, "a choice") for c in self.sequence(get("choices"), "choices")) if get("choices") else ()
+        field_type = self.enum(get("type"), "field type", FieldType) if get("type") else None
+        if field_type in (FieldType.CHOICE, FieldType.MULTICHOICE) and not choices:
+            self.fail(node, f"field {name!r} of type {field_type} needs a list of choices")
+        return FormField(
+            name=name,
+            label=self.scalar(get("label"), "label") if get("label") else name.replace("_", " ").capitalize(),
+            type=field_type or FieldType.TEXT,
+            position=self.pos(node),
+            required=self.boolean(get("required"), "required") if get("required") else False,
+            choices=choices,
+            minimum=self.integer(get("min"), "min") if get("min") else None,
+            maximum=self.integer(get("max"), "max") if get("max") else None,
+            help=self.scalar(get("help"), "help") if get("help") else "",
+            when=self.guard(get("when"), "when") if get("when") else None,
+        )
+
+    def fields(self, node: yaml.Node, what: str) -> tuple[FormField, ...]:
+        fields = tuple(self.form_field(item) for item in self.sequence(node, what))
+        self.unique((f.name, f.position) for f in fields if f.name)
+        return fields
+
+    def unique(self, names: Iterable[tuple[str, Position]]) -> None:
+        seen: set[str] = set()
+        for name, position in names:
+            if name in seen:
+                self.problems.append(Problem(position, f"{name!r} is defined twice; names must be unique"))
+            seen.add(name)
+
+    def form(self, node: yaml.Node) -> FormSpec:
+        get = _getter(self.mapping(node, "form", ("token", "fields")))
+        token = self.scalar(get("token"), "form token") if get("token") else "required"
+        if token not in ("required", "optional"):
+            self.fail(get("token"), f"form token must be required or optional, not {token!r}")
+        return FormSpec(token_required=token != "optional", fields=self.fields(get("fields"), "form fields") if get("fields") else ())
+
+    def state(self, name_node: yaml.Node, node: yaml.Node) -> State:
+        name = self.name(name_node, "state name")
+        if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
+            return State(name=name, position=self.pos(name_node))
+        get = _getter(self.mapping(node, f"state {name!r}", ("waits_on", "outcome", "target_time", "description", "emails", "actions")))
+        outcome = self.enum(get("outcome"), "outcome", Outcome) if get("outcome") else None
+        return State(
+            name=name,
+            position=self.pos(name_node),
+            waits_on=(self.enum(get("waits_on"), "waits_on", WaitsOn) if get("waits_on") else None) or WaitsOn.SYSTEM,
+            outcome=outcome,
+            target_time=self.duration(get("target_time"), "target_time") if get("target_time") else None,
+            description=self.scalar(get("description"), "description") if get("description") else "",
+            emails=self.templates(get("emails"), "emails") if get("emails") else (),
+            actions=self.actions(get("actions"), "actions") if get("actions") else (),
+        )
+
+    def trigger(self, node: yaml.Node, get: Callable[[str], yaml.Node | None]) -> Trigger:
+        kind = (self.enum(get("trigger"), "trigger", TriggerKind) if get("trigger") else None) or TriggerKind.AUTOMATIC
+        manual_only = ("label", "role", "fields")
+        timer_only = ("after", "at")
+        for key in manual_only if kind != TriggerKind.MANUAL else ():
+            if get(key):
+                self.fail(get(key), f"{key!r} belongs to manual transitions; this one is {kind}")
+        for key in timer_only if kind != TriggerKind.TIMER else ():
+            if get(key):
+                self.fail(get(key), f"{key!r} belongs to timer transitions; this one is {kind}")
+        if kind == TriggerKind.MANUAL and not get("label"):
+            self.fail(node, "a manual transition needs a label: the button staff click")
+        if kind == TriggerKind.TIMER and bool(get("after")) == bool(get("at")):
+            self.fail(node, "a timer transition needs exactly one target: 'after: 30d' or 'at: <expression giving a timestamp>'")
+        role = self.scalar(get("role"), "role") if get("role") else "agent"
+        if role not in ("agent", "admin"):
+            self.fail(get("role"), f"role must be agent or admin, not {role!r}")
+        return Trigger(
+            kind=kind,
+            label=self.scalar(get("label"), "label") if get("label") else "",
+            role=role,
+            fields=self.fields(get("fields"), "fields") if get("fields") else (),
+            after=self.duration(get("after"), "after") if get("after") else None,
+            at=self.guard(get("at"), "at") if get("at") else None,
+        )
+
+    def transition(self, node: yaml.Node, states: Mapping[str, State]) -> Transition:
+        keys = self.mapping(
+            node,
+            "a transition",
+            ("name", "from", "to", "trigger", "guard", "actions", "emails", "reason", "label", "role", "fields", "after", "at"),
+            ("from", "to"),
+        )
+        get = _getter(keys)
+        ends = []
+        for key in ("from", "to"):
+            value = self.scalar(get(key), key) if get(key) else ""
+            if value and value not in states:
+                self.fail(get(key), f"unknown state {value!r} in '{key}'; states: {', '.join(states)}")
+            ends.append(value)
+        source, target = ends
+        if source in states and states[source].is_final:
+            self.fail(get("from"), f"state {source!r} is final (outcome {states[source].outcome}); no transition may leave it")
+        return Transition(
+            name=self.name(get("name"), "transition name") if get("name") else f"{source}_to_{target}",
+            source=source,
+            target=target,
+            trigger=self.trigger(node, get),
+            position=self.pos(node),
+            guard=self.guard(get("guard"), "guard") if get("guard") else None,
+            actions=self.actions(get("actions"), "actions") if get("actions") else (),
+            emails=self.templates(get("emails"), "emails") if get("emails") else (),
+            reason=self.scalar(get("reason"), "reason") if get("reason") else "",
+        )
+
+    def workflow(self, root: yaml.Node, text: str) -> Workflow | None:
+        keys = self.mapping(root, "the workflow", ("name", "title", "form", "initial", "states", "transitions"), ("name", "initial", "states", "transitions"))
+        get = _getter(keys)
+        states_node = get("states")
+        states: dict[str, State] = {}
+        if states_node is not None:
+            if not isinstance(states_node, yaml.MappingNode):
+                self.fail(states_node, "states must be a mapping of state names to their settings")
+            else:
+                for name_node, state_node in states_node.value:
+                    state = self.state(name_node, state_node)
+                    if state.name in states:
+                        self.fail(name_node, f"state {state.name!r} is defined twice")
+                    states[state.name] = state
+        initial = self.scalar(get("initial"), "initial") if get("initial") else ""
+        if initial and states and initial not in states:
+            self.fail(get("initial"), f"initial state {initial!r} is not among the states: {', '.join(states)}")
+        transitions = tuple(self.transition(n, states) for n in self.sequence(get("transitions"), "transitions")) if get("transitions") else ()
+        self.unique((t.name, t.position) for t in transitions)
+        name = self.name(get("name"), "name") if get("name") else ""
+        title = self.scalar(get("title"), "title") if get("title") else ""
+        form = self.form(get("form")) if get("form") else FormSpec()
+        if self.problems:
+            return None
+        return Workflow(
+            name=name,
+            title=title,
+            version=version_of(text),
+            source=text,
+            path=self.filename,
+            initial=initial,
+            states=states,
+            transitions=transitions,
+            form=form,
+        )
+
+
+def _getter(keys: dict[str, tuple[yaml.Node, yaml.Node]]) -> Callable[[str], yaml.Node | None]:
+    return lambda key: keys[key][1] if key in keys else None

@@ -1,0 +1,82 @@
+"""The workflows in force, and every earlier version a ticket may still be running on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+
+from ticketbridge.db import Database
+from ticketbridge.errors import NotFound, WorkflowError
+from ticketbridge.workflow.definitions import Workflow
+from ticketbridge.workflow.loader import Problem, StepCatalog, TemplateCatalog, WorkflowLoadError, load_workflow, parse_workflow
+from ticketbridge.workflow.models import WorkflowVersion
+
+
+def load_folder(folder: Path, *, steps: StepCatalog, templates: TemplateCatalog) -> dict[str, Workflow]:
+    """Load every *.yaml file; all problems of all files are reported together."""
+    workflows: dict[str, Workflow] = {}
+    problems: list[Problem] = []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            workflow = load_workflow(path, steps=steps, templates=templates)
+        except WorkflowLoadError as exc:
+            problems.extend(exc.problems)
+            continue
+        if workflow.name != path.stem:
+            raise WorkflowError(f"{path}:1:1: workflow name {workflow.name!r} must match its file name {path.stem!r}")
+        workflows[workflow.name] = workflow
+    if problems:
+        raise WorkflowLoadError(problems)
+    return workflows
+
+
+class WorkflowRepository:
+    def __init__(self, folder: Path, db: Database, *, steps: StepCatalog, templates: TemplateCatalog) -> None:
+        self.folder = folder
+        self._db = db
+        self._steps = steps
+        self._templates = templates
+        self._current = load_folder(folder, steps=steps, templates=templates)
+        self._versions = {(w.name, w.version): w for w in self._current.values()}
+
+    def names(self) -> list[str]:
+        return sorted(self._current)
+
+    def current(self, name: str) -> Workflow:
+        try:
+            return self._current[name]
+        except KeyError:
+            raise NotFound(f"no workflow for request type {name!r}; known: {', '.join(self.names())}") from None
+
+    def get(self, name: str, version: str) -> Workflow:
+        """The exact version a ticket started on; earlier versions are read back from the database."""
+        workflow = self._versions.get((name, version))
+        if workflow is None:
+            workflow = self._load_stored(name, version)
+            self._versions[(name, version)] = workflow
+        return workflow
+
+    def _load_stored(self, name: str, version: str) -> Workflow:
+        with self._db.transaction() as session:
+            row = session.scalars(select(WorkflowVersion).where(WorkflowVersion.name == name, WorkflowVersion.version == version)).one_or_none()
+            if row is None:
+                raise NotFound(f"workflow {name!r} version {version} is not recorded")
+            return parse_workflow(row.source, row.path, steps=self._steps, templates=self._templates)
+
+    def record_versions(self) -> None:
+        """Keep the text of every loaded version; idempotent, so every process may call it at start."""
+        try:
+            self._insert_new_versions()
+        except IntegrityError:
+            self._insert_new_versions()
+
+    def _insert_new_versions(self) -> None:
+        """A process starting at the same moment may insert the same row: the retry then finds it."""
+        with self._db.transaction() as session:
+            keys = [(w.name, w.version) for w in self._current.values()]
+            known = set(session.execute(select(WorkflowVersion.name, WorkflowVersion.version).where(tuple_(WorkflowVersion.name, WorkflowVersion.version).in_(keys))).tuples()) if keys else set()
+            for workflow in self._current.values():
+                if (workflow.name, workflow.version) not in known:
+                    session.add(WorkflowVersion(name=workflow.name, version=workflow.version, source=workflow.source, path=workflow.path))
