@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
 from email.header import decode_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html import unescape
@@ -227,7 +227,7 @@ def _guard(defects: list[str], label: str, fn: Callable[[], T], default: T) -> T
 
 def _raw_header(msg: Message, name: str) -> str | None:
     """The raw (undecoded) value of the first header named ``name``."""
-    for key, value in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
+    for key, value in msg.raw_items():
         if key.lower() == name:
             return str(value)
     return None
