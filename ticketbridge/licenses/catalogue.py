@@ -190,7 +190,7 @@ class _Parser:
                optional: tuple[str, ...] = ()) -> dict[str, Node]:
         """A mapping whose keys must come from required + optional, catching typos."""
         found = self.mapping(node, what)
-        for key_node, _ in node.value:  # type: ignore[union-attr]
+        for key_node, _ in node.value:
             if key_node.value not in required and key_node.value not in optional:
                 allowed = ", ".join(required + optional)
                 raise self.error(key_node, f"unknown field {key_node.value!r} in {what}; "
@@ -203,7 +203,7 @@ class _Parser:
     def string(self, node: Node, what: str) -> str:
         if not isinstance(node, ScalarNode) or node.tag != _STR or not node.value.strip():
             raise self.error(node, f"{what} must be a non-empty text")
-        return node.value
+        return str(node.value)
 
     def integer(self, node: Node, what: str, minimum: int) -> int:
         if not isinstance(node, ScalarNode) or node.tag != _INT:
