@@ -1,0 +1,43 @@
+"""Small helpers the foundation tests share: filling the demo form and reading what came out."""
+
+from __future__ import annotations
+
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+
+DEMO_FORM = {
+    "token": "SRV-7f3a9c2e51",
+    "customer_name": "Acme Contact Center",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+}
+LINK = re.compile(r"CLICK HERE TO REPLY: (\S+)")
+
+
+def post_demo(client: FlaskClient, **changes: Any) -> Any:
+    form = {**DEMO_FORM, **changes}
+    return client.post("/requests/demo", data={k: v for k, v in form.items() if v is not None})
+
+
+def local_path(url: str, public_url: str = "http://tickets.test") -> str:
+    assert url.startswith(public_url + "/"), url
+    return url.removeprefix(public_url)
+
+
+def kept_emails(folder: Path) -> list[EmailMessage]:
+    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]  # type: ignore[misc]
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return part.get_content().replace("\r\n", "\n")
+
+
+def visible_text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())

@@ -1,0 +1,3 @@
+from ticketbridge.cli import main
+
+main()
