@@ -1,0 +1,121 @@
+"""`ticketbridge serve` with nothing configured: the embedded default a new user starts first.
+
+Runs the real command in a subprocess (gunicorn, SQLite in a fresh instance folder, in-process
+jobs, mail kept as .eml files) and drives it over HTTP and in a real Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ticketbridge.config import PROJECT_ROOT
+
+from tests.fixtures.backends import free_port, service_missing, wait_until
+from tests.foundation.helpers import DEMO_FORM, LINK, kept_emails, text_part, visible_text
+
+
+@dataclass(frozen=True)
+class RunningService:
+    url: str
+    instance: Path
+
+
+@pytest.fixture(scope="module")
+def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    instance = tmp_path_factory.mktemp("embedded") / "instance"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
+    env |= {"TICKETBRIDGE_INSTANCE_PATH": str(instance), "TICKETBRIDGE_PUBLIC_URL": url}
+    log = instance.parent / "serve.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)], env=env, cwd=PROJECT_ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+
+    def up() -> bool:
+        try:
+            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            return False
+
+    wait_until(up, timeout=60, what="ticketbridge serve to answer")
+    yield RunningService(url, instance)
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_serve_with_nothing_configured_runs_the_demo_request(embedded_service: RunningService) -> None:
+    form_page = urllib.request.urlopen(f"{embedded_service.url}/requests/demo").read().decode()
+    submission_id = re.search(r'name="submission_id" value="(\w+)"', form_page).group(1)
+    body = urllib.parse.urlencode({**DEMO_FORM, "token": "SRV-embedded-0001", "submission_id": submission_id}).encode()
+    ticket_page = urllib.request.urlopen(f"{embedded_service.url}/requests/demo", data=body)
+    assert ticket_page.url.startswith(f"{embedded_service.url}/t/")
+    assert "Closed: completed" in visible_text(ticket_page.read().decode())
+
+    emails = wait_until(lambda: kept_emails(embedded_service.instance / "mail-outbox"), what="the outcome email in the mail folder")
+    link = LINK.search(text_part(emails[-1])).group(1)
+    assert link == ticket_page.url
+    assert (embedded_service.instance / "ticketbridge.sqlite3").exists()
+
+
+def test_a_tampered_link_is_404_over_http(embedded_service: RunningService) -> None:
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(f"{embedded_service.url}/t/MQ.forged-signature")
+    assert caught.value.code == 404
+    assert "There is no such page" in caught.value.read().decode()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        service_missing("chromium and chromedriver", "apt-get install -y chromium chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        options.add_argument(flag)
+    chrome = webdriver.Chrome(service=Service(driver), options=options)
+    yield chrome
+    chrome.quit()
+
+
+def test_browser_fills_the_form_sees_field_errors_then_the_ticket(embedded_service: RunningService, browser) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{embedded_service.url}/requests/demo")
+    browser.find_element(By.NAME, "token").send_keys("SRV-browser-0001")
+    browser.find_element(By.NAME, "customer_name").send_keys("Browser Customer")
+    browser.find_element(By.NAME, "customer_email").send_keys("not-an-address")
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    email_field = browser.find_element(By.ID, "field-customer_email")
+    assert "not a valid email address" in email_field.text
+    assert "must be accepted" in browser.find_element(By.ID, "field-accept_conditions").text
+    assert browser.find_element(By.NAME, "token").get_attribute("value") == "SRV-browser-0001"
+
+    address = browser.find_element(By.NAME, "customer_email")
+    address.clear()
+    address.send_keys("browser@acme.example")
+    browser.find_element(By.NAME, "accept_conditions").click()
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    assert browser.current_url.startswith(f"{embedded_service.url}/t/")
+    heading = browser.find_element(By.TAG_NAME, "h1").text
+    assert re.fullmatch(r"Ticket LIC-\d{6}", heading)
+    assert "Closed: completed" in browser.find_element(By.CSS_SELECTOR, "dl.status").text
