@@ -97,14 +97,17 @@ def browser() -> Iterator[object]:
 
 def test_browser_fills_the_form_sees_field_errors_then_the_ticket(embedded_service: RunningService, browser) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
 
+    wait = WebDriverWait(browser, 20)
     browser.get(f"{embedded_service.url}/requests/demo")
     browser.find_element(By.NAME, "token").send_keys("SRV-browser-0001")
     browser.find_element(By.NAME, "customer_name").send_keys("Browser Customer")
     browser.find_element(By.NAME, "customer_email").send_keys("not-an-address")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
-    email_field = browser.find_element(By.ID, "field-customer_email")
+    email_field = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#field-customer_email.has-error")))
     assert "not a valid email address" in email_field.text
     assert "must be accepted" in browser.find_element(By.ID, "field-accept_conditions").text
     assert browser.find_element(By.NAME, "token").get_attribute("value") == "SRV-browser-0001"
@@ -115,6 +118,7 @@ def test_browser_fills_the_form_sees_field_errors_then_the_ticket(embedded_servi
     browser.find_element(By.NAME, "accept_conditions").click()
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
+    wait.until(expected_conditions.url_contains("/t/"))
     assert browser.current_url.startswith(f"{embedded_service.url}/t/")
     heading = browser.find_element(By.TAG_NAME, "h1").text
     assert re.fullmatch(r"Ticket LIC-\d{6}", heading)
