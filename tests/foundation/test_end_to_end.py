@@ -19,6 +19,14 @@ def production_services(make_services, pg_url, redis_url, smtp_server):
     return make_services(database_url=pg_url, redis_url=redis_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port, sweep_interval_seconds=1)
 
 
+def wait_for_outbox_sent(services) -> None:
+    def sent() -> bool:
+        with services.db.transaction() as session:
+            return session.scalars(select(OutboxEmail.status)).one() == OutboxStatus.SENT
+
+    wait_until(sent, what="the outbox row marked sent")
+
+
 def test_demo_request_through_postgresql_rq_worker_and_smtp(make_services, pg_url, redis_url, smtp_server, start_worker) -> None:
     services = production_services(make_services, pg_url, redis_url, smtp_server)
     worker = start_worker(services.settings)
@@ -37,6 +45,7 @@ def test_demo_request_through_postgresql_rq_worker_and_smtp(make_services, pg_ur
     link = LINK.search(body).group(1)
     assert link.startswith("http://tickets.test/t/")
 
+    wait_for_outbox_sent(services)
     page = client.get(local_path(link))
     assert page.status_code == 200
     shown = visible_text(page.text)
@@ -59,10 +68,5 @@ def test_a_redis_flush_loses_nothing_the_sweeper_requeues_from_the_database(make
     start_worker(services.settings)
     [email] = smtp_server.wait_for(1)
     assert "[LIC-000001]" in email["Subject"]
-
-    def sent() -> bool:
-        with services.db.transaction() as session:
-            return session.scalars(select(OutboxEmail.status)).one() == OutboxStatus.SENT
-
-    wait_until(sent, what="the outbox row marked sent")
+    wait_for_outbox_sent(services)
     assert len(smtp_server.received) == 1
