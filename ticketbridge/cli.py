@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import click
@@ -128,6 +129,27 @@ def workflows_list(state: State) -> None:
     for name in state.services.workflows.names():
         workflow = state.services.workflows.current(name)
         click.echo(f"{workflow.name}\t{workflow.version}\t{workflow.title}")
+
+
+@workflows.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@pass_state
+def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
+    """Check workflow files (default: the workflows folder); each problem as file:line:column."""
+    from ticketbridge.outbox.render import TemplateRenderer
+    from ticketbridge.steps import registry
+    from ticketbridge.workflow.problems import WorkflowLoadError
+    from ticketbridge.workflow.repository import load_files, workflow_files
+
+    files = workflow_files(list(paths) or [state.settings.workflows_path])
+    try:
+        loaded = load_files(files, steps=registry.load(), templates=TemplateRenderer(state.settings.email_templates_path))
+    except WorkflowLoadError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(exc.problems)} problem(s) in {len({p.position.file for p in exc.problems})} of {len(files)} file(s)", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{len(loaded)} workflow(s) checked, no problems")
 
 
 @main.group()

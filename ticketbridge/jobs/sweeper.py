@@ -1,5 +1,6 @@
 """The sweeper: re-enqueue whatever the database says is due, so a lost job (a Redis flush, a
-crashed worker) only delays work and never loses it."""
+crashed worker) only delays work and never loses it. Timers live only in the database, so the
+sweeper is what fires them; a timer enqueued twice is still fired once (see `tasks.run_timer`)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from ticketbridge.outbox.service import due_emails
 from ticketbridge.tickets.models import Ticket
+from ticketbridge.workflow.models import WorkflowTimer
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -19,15 +21,27 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class SweepReport:
     tickets: int
+    timers: int
     emails: int
 
 
 def sweep(services: Services, now: dt.datetime) -> SweepReport:
     with services.db.transaction() as session:
         tickets = list(session.scalars(select(Ticket.id).where(Ticket.next_run_at <= now).order_by(Ticket.next_run_at)))
+        timers = list(session.scalars(due_timers(now)))
         emails = due_emails(session, now)
     for ticket_id in tickets:
         services.jobs.enqueue("advance_ticket", ticket_id)
+    for timer_id in timers:
+        services.jobs.enqueue("fire_timer", timer_id)
     for outbox_id in emails:
         services.jobs.enqueue("deliver_email", outbox_id)
-    return SweepReport(tickets=len(tickets), emails=len(emails))
+    return SweepReport(tickets=len(tickets), timers=len(timers), emails=len(emails))
+
+
+def due_timers(now: dt.datetime) -> Select[tuple[int]]:
+    return (
+        select(WorkflowTimer.id)
+        .where(WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None), WorkflowTimer.due_at <= now)
+        .order_by(WorkflowTimer.due_at)
+    )

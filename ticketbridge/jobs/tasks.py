@@ -1,7 +1,8 @@
 """Job bodies. Each takes an id, reads what to do from the database, and may run any number of times.
 
-rq calls the module-level functions (`advance_ticket`, `deliver_email`) in a worker whose
-services were installed at start; the in-process queue calls `TASKS` directly.
+rq calls the module-level functions (`advance_ticket`, `fire_timer`, `deliver_email`) in a
+worker whose services were installed at start; the in-process queue calls `TASKS` directly.
+`now` is a parameter for the simulator and tests, which move the clock; jobs use the real one.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import RuleViolation, TicketbridgeError
 from ticketbridge.outbox.service import deliver
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
+from ticketbridge.workflow.models import WorkflowTimer
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -39,9 +41,13 @@ def _services() -> Services:
     return _installed
 
 
-def run_advance(services: Services, ticket_id: int) -> None:
-    """Take the ticket's due automatic transitions; a failure rolls them back and schedules a retry."""
-    now = utcnow()
+def run_advance(services: Services, ticket_id: int, now: dt.datetime | None = None) -> None:
+    """Take the ticket's due automatic transitions; a failure rolls them back and schedules a retry.
+
+    The ticket row is locked first, and `next_run_at` is cleared in the same transaction, so the
+    same job run twice, or by two workers at once, applies the transitions once.
+    """
+    now = now or utcnow()
     try:
         with services.db.transaction() as session:
             ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one_or_none()
@@ -55,7 +61,41 @@ def run_advance(services: Services, ticket_id: int) -> None:
         _record_failure(services, ticket_id, exc, now)
 
 
-def _record_failure(services: Services, ticket_id: int, error: Exception, now: dt.datetime) -> None:
+def run_timer(services: Services, timer_id: int, now: dt.datetime | None = None) -> None:
+    """Fire one due timer. The claim (`fired_at`, set by an atomic UPDATE that only an unfired,
+    uncancelled, due row passes) commits with the transition, so two sweepers or a repeated job
+    fire it once, and a failing step rolls the claim back for a retry with back-off."""
+    now = now or utcnow()
+    with services.db.transaction() as session:
+        ticket_id = session.scalar(select(WorkflowTimer.ticket_id).where(WorkflowTimer.id == timer_id))
+    if ticket_id is None:
+        return
+    try:
+        with services.db.transaction() as session:
+            ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
+            claimed = session.execute(
+                update(WorkflowTimer)
+                .where(WorkflowTimer.id == timer_id, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None), WorkflowTimer.due_at <= now)
+                .values(fired_at=now, attempts=WorkflowTimer.attempts + 1)
+            )
+            if claimed.rowcount != 1:
+                return
+            services.engine.fire_timer(session, ticket, session.get_one(WorkflowTimer, timer_id), now=now)
+    except Exception as exc:
+        if not isinstance(exc, TicketbridgeError):
+            log.exception("timer %s of ticket %s failed", timer_id, ticket_id)
+        retry_at = _record_failure(services, ticket_id, exc, now)
+        with services.db.transaction() as session:
+            timer = session.get_one(WorkflowTimer, timer_id)
+            timer.attempts += 1
+            if retry_at is None:
+                timer.cancelled_at = now
+            else:
+                timer.due_at = retry_at
+
+
+def _record_failure(services: Services, ticket_id: int, error: Exception, now: dt.datetime) -> dt.datetime | None:
+    """Count the failure on the ticket; returns when to retry, or None once staff must look."""
     message = error.message if isinstance(error, TicketbridgeError) else f"{type(error).__name__}: {error}"
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
@@ -71,17 +111,22 @@ def _record_failure(services: Services, ticket_id: int, error: Exception, now: d
             "Waiting for staff." if hopeless else f"Retry {ticket.failures} of {len(STEP_RETRY_DELAYS)} at {ticket.next_run_at:%Y-%m-%d %H:%M} UTC."
         )
         record(session, ticket, actor="system", kind="step_failed", summary=summary, payload={"error": message, "failures": ticket.failures}, now=now)
+        return ticket.next_run_at
 
 
 def run_deliver(services: Services, outbox_id: int) -> None:
     deliver(services, outbox_id, utcnow())
 
 
-TASKS: dict[str, Callable[[Services, int], None]] = {"advance_ticket": run_advance, "deliver_email": run_deliver}
+TASKS: dict[str, Callable[[Services, int], None]] = {"advance_ticket": run_advance, "fire_timer": run_timer, "deliver_email": run_deliver}
 
 
 def advance_ticket(ticket_id: int) -> None:
     run_advance(_services(), ticket_id)
+
+
+def fire_timer(timer_id: int) -> None:
+    run_timer(_services(), timer_id)
 
 
 def deliver_email(outbox_id: int) -> None:

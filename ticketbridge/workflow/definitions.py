@@ -14,16 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ticketbridge.workflow.guards import Guard
-
-
-@dataclass(frozen=True)
-class Position:
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+from ticketbridge.workflow.position import Position as Position
 
 
 class Outcome(enum.StrEnum):

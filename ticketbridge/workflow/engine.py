@@ -1,8 +1,11 @@
 """The engine: fire a ticket's transitions, inside the caller's transaction.
 
-A transition's step effects, its timeline events and its emails are all written through the
-one session the caller commits, so they land together or not at all. The engine never commits;
-`jobs.tasks` owns the transaction and the retry policy.
+A transition's step effects, its timeline events, its emails and the timers of the state it
+enters are all written through the one session the caller commits, so they land together or
+not at all. The engine never commits; `jobs.tasks`, the web views and the CLI own the
+transaction. After a manual action, a customer reply or a timer, the ticket is marked due
+(`next_run_at = now`) and an `advance_ticket` job is enqueued once the transaction commits, so
+the automatic transitions that follow run with the usual retries.
 """
 
 from __future__ import annotations
@@ -11,19 +14,30 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ticketbridge.errors import WorkflowError
+from ticketbridge.db import after_commit
+from ticketbridge.errors import Conflict, NotFound, WorkflowError
 from ticketbridge.outbox.service import queue_email
 from ticketbridge.steps.registry import StepContext
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.definitions import Action, State, Transition, TriggerKind, Workflow
+from ticketbridge.workflow.models import WorkflowTimer
+from ticketbridge.workflow.staff_fields import validate_staff_fields
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
 
 MAX_AUTOMATIC_CHAIN = 50
+ADMIN = "admin"
+
+
+class NotAllowed(WorkflowError):
+    """The staff member's role may not take this transition."""
+
+    http_status = 403
 
 
 class Engine:
@@ -41,6 +55,7 @@ class Engine:
         ticket.state = initial.name
         ticket.waiting_on = WaitingOn(initial.waits_on.value)
         record(session, ticket, actor=actor, kind="created", summary=f"Request received: {workflow.title or workflow.name}", payload={"workflow": workflow.name, "version": workflow.version, "state": initial.name}, now=now)
+        self._arm_timers(session, ticket, workflow, now)
 
     def advance(self, session: Session, ticket: Ticket, *, now: dt.datetime) -> list[str]:
         """Take automatic transitions while exactly one holds; returns the names taken."""
@@ -49,17 +64,58 @@ class Engine:
         for _ in range(MAX_AUTOMATIC_CHAIN):
             if ticket.is_closed:
                 break
-            ready = [t for t in workflow.transitions_from(ticket.state, TriggerKind.AUTOMATIC) if self._guard_holds(t, ticket, now)]
+            ready = self._ready(workflow, ticket, TriggerKind.AUTOMATIC, now)
             if not ready:
                 break
-            if len(ready) > 1:
-                names = ", ".join(t.name for t in ready)
-                raise WorkflowError(f"state {ticket.state!r}: transitions {names} can all fire; their guards must exclude each other")
-            self.fire(session, ticket, ready[0], now=now, actor="system")
-            taken.append(ready[0].name)
+            self.fire(session, ticket, ready, now=now, actor="system")
+            taken.append(ready.name)
         else:
             raise WorkflowError(f"more than {MAX_AUTOMATIC_CHAIN} automatic transitions in a row: the workflow loops")
         return taken
+
+    def fire_manual(
+        self, session: Session, ticket: Ticket, transition_name: str, *, staff_role: str, fields: Mapping[str, Any], now: dt.datetime, actor: str
+    ) -> Transition:
+        """A staff action: checked against the ticket's state, the role (admins may do agents' actions) and the fields."""
+        workflow = self.workflow_of(ticket)
+        transition = workflow.transition(transition_name)
+        if transition is None or transition.trigger.kind != TriggerKind.MANUAL:
+            actions = ", ".join(t.name for t in workflow.transitions_from(ticket.state, TriggerKind.MANUAL)) or "none"
+            raise NotFound(f"{workflow.name} has no staff action {transition_name!r}; actions in state {ticket.state!r}: {actions}")
+        if transition.source != ticket.state:
+            raise Conflict(f"“{transition.trigger.label}” applies in state {transition.source!r}; ticket {ticket.reference} is in {ticket.state!r}")
+        if staff_role != ADMIN and staff_role != transition.trigger.role:
+            raise NotAllowed(f"“{transition.trigger.label}” needs the {transition.trigger.role} role; you are {staff_role}")
+        cleaned = validate_staff_fields(transition.trigger.fields, fields)
+        if not self._guard_holds(transition, ticket, now):
+            raise Conflict(f"“{transition.trigger.label}” is not possible now: {transition.guard.source if transition.guard else ''} does not hold")
+        self.fire(session, ticket, transition, now=now, actor=actor, fields=cleaned)
+        self._schedule(session, ticket, now)
+        return transition
+
+    def customer_replied(self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None) -> bool:
+        """Take the customer-reply transition of the ticket's state, if it has one whose guard holds."""
+        if ticket.is_closed:
+            return False
+        transition = self._ready(self.workflow_of(ticket), ticket, TriggerKind.CUSTOMER_REPLY, now)
+        if transition is None:
+            return False
+        self.fire(session, ticket, transition, now=now, actor=f"customer:{ticket.customer.email}", fields={"message_id": message_id} if message_id else None)
+        self._schedule(session, ticket, now)
+        return True
+
+    def fire_timer(self, session: Session, ticket: Ticket, timer: WorkflowTimer, *, now: dt.datetime) -> bool:
+        """Take a claimed, due timer's transition; a timer outliving its state, or whose guard fails, is spent."""
+        workflow = self.workflow_of(ticket)
+        transition = workflow.transition(timer.transition)
+        if transition is None or transition.source != ticket.state or ticket.is_closed:
+            return False
+        if not self._guard_holds(transition, ticket, now):
+            record(session, ticket, actor="timer", kind="timer_skipped", summary=f"Timer {transition.name} was due; its guard {transition.guard.source if transition.guard else ''} does not hold", payload={"transition": transition.name, "due_at": timer.due_at.isoformat()}, now=now)
+            return False
+        self.fire(session, ticket, transition, now=now, actor="timer", fields={"due_at": timer.due_at.isoformat()})
+        self._schedule(session, ticket, now)
+        return True
 
     def fire(
         self, session: Session, ticket: Ticket, transition: Transition, *, now: dt.datetime, actor: str, fields: Mapping[str, Any] | None = None
@@ -80,13 +136,79 @@ class Engine:
             actor=actor,
             kind="transition",
             summary=f"{source} → {target.name}" + (f": {transition.reason}" if transition.reason else ""),
-            payload={"transition": transition.name, "from": source, "to": target.name, "reason": transition.reason, "fields": dict(fields or {}), "notes": [{"summary": s, **p} for s, p in context.notes]},
+            payload={"transition": transition.name, "trigger": transition.trigger.kind.value, "from": source, "to": target.name, "reason": transition.reason, "fields": dict(fields or {}), "notes": [{"summary": s, **p} for s, p in context.notes]},
             now=now,
         )
+        self._cancel_timers(session, ticket, now)
+        self._arm_timers(session, ticket, workflow, now)
         enter_context = StepContext(session=session, ticket=ticket, now=now, actor=actor, services=self.services)
         self._run_actions(target.actions, enter_context)
         for template in (*transition.emails, *target.emails):
             queue_email(session, self.services, ticket=ticket, template=template, now=now, context={"transition": transition, "state": target})
+
+    def migrate_tickets(
+        self, session: Session, name: str, from_version: str, to_version: str, state_map: Mapping[str, str], *, actor: str, now: dt.datetime
+    ) -> list[int]:
+        """Move every open ticket of `name` from one version to another, by an explicit state map.
+
+        Checked before anything changes: every state in use is mapped and every target exists in
+        the new version. Each ticket gets a timeline event, its timers are re-armed for its new
+        state and it is marked due; all in the caller's one transaction. Returns the ticket ids.
+        """
+        old, new = self.services.workflows.get(name, from_version), self.services.workflows.get(name, to_version)
+        tickets = list(
+            session.scalars(
+                select(Ticket).where(Ticket.workflow_name == name, Ticket.workflow_version == old.version, Ticket.outcome.is_(None)).order_by(Ticket.id).with_for_update()
+            )
+        )
+        problems = [f"state {s!r} is in use by {sum(t.state == s for t in tickets)} ticket(s) and is not mapped; add --map {s}=<state of the new version>" for s in sorted({t.state for t in tickets} - set(state_map))]
+        problems += [f"{s!r} is not a state of version {old.version}" for s in sorted(set(state_map) - set(old.states))]
+        problems += [f"{s}={t}: {t!r} is not a state of version {new.version} (states: {', '.join(new.states)})" for s, t in sorted(state_map.items()) if t not in new.states]
+        if problems:
+            raise WorkflowError(f"cannot migrate {name} {old.version} → {new.version}: " + "; ".join(problems))
+        for ticket in tickets:
+            source = ticket.state
+            ticket.workflow_version = new.version
+            self._cancel_timers(session, ticket, now)
+            self._enter(ticket, new.states[state_map[source]], now)
+            self._arm_timers(session, ticket, new, now)
+            record(session, ticket, actor=actor, kind="workflow_migrated", summary=f"Moved to workflow version {new.version}: {source} → {ticket.state}", payload={"from_version": old.version, "to_version": new.version, "from": source, "to": ticket.state}, now=now)
+            self._schedule(session, ticket, now)
+        return [t.id for t in tickets]
+
+    def _ready(self, workflow: Workflow, ticket: Ticket, kind: TriggerKind, now: dt.datetime) -> Transition | None:
+        ready = [t for t in workflow.transitions_from(ticket.state, kind) if self._guard_holds(t, ticket, now)]
+        if len(ready) > 1:
+            names = ", ".join(t.name for t in ready)
+            raise WorkflowError(f"state {ticket.state!r}: transitions {names} can all fire; their guards must exclude each other")
+        return ready[0] if ready else None
+
+    def _schedule(self, session: Session, ticket: Ticket, now: dt.datetime) -> None:
+        """Mark the ticket due and enqueue its advance once this transaction commits."""
+        ticket.next_run_at, ticket.failures, ticket.last_error = now, 0, None
+        session.flush()
+        ticket_id = ticket.id
+        after_commit(session, lambda: self.services.jobs.enqueue("advance_ticket", ticket_id))
+
+    def _arm_timers(self, session: Session, ticket: Ticket, workflow: Workflow, now: dt.datetime) -> None:
+        timers = workflow.transitions_from(ticket.state, TriggerKind.TIMER)
+        if not timers:
+            return
+        if ticket.id is None:
+            session.flush()
+        context = guard_context(ticket, now)
+        for transition in timers:
+            trigger = transition.trigger
+            due_at = now + trigger.after if trigger.after is not None else trigger.at.instant(context) if trigger.at else now
+            session.add(WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now))
+
+    @staticmethod
+    def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:
+        session.execute(
+            update(WorkflowTimer)
+            .where(WorkflowTimer.ticket_id == ticket.id, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None))
+            .values(cancelled_at=now)
+        )
 
     def _run_actions(self, actions: tuple[Action, ...], context: StepContext) -> None:
         for action in actions:

@@ -3,19 +3,28 @@
 CEL (the common-expression-language package, a Rust implementation) is safe by construction:
 no attribute access into Python objects, no loops, no I/O. Expressions are compiled when a
 workflow loads, and the variables they may name are fixed, so a typo fails at load time.
+
+A few calendar helpers are added because CEL has no month arithmetic, and timers need "the
+1st of next month" or "the last day of the month" (billing, R11/R12):
+`date("2024-05-31")`, `first_of_next_month(ts)`, `last_day_of_month(ts)`, all in UTC.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import cel
 
 from ticketbridge.errors import WorkflowError
+from ticketbridge.workflow.position import Position
 
 VARIABLES = frozenset({"form", "license", "ticket", "now"})
+CEL_SYNTAX_ERROR = re.compile(r"<input>:(\d+):(\d+): (.*)")
+FORM_REFERENCE = re.compile(r"""\bform\s*(?:\.\s*(\w+)|\[\s*["'](\w+)["']\s*\])""")
 
 
 class GuardSyntaxError(WorkflowError):
@@ -26,35 +35,75 @@ class GuardEvaluationError(WorkflowError):
     """The expression parsed but failed on this ticket's data (missing key, type mismatch)."""
 
 
+def _date(value: str) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(value[:10]), dt.time(), dt.timezone.utc)
+
+
+def _first_of_next_month(value: dt.datetime) -> dt.datetime:
+    year, month = (value.year + 1, 1) if value.month == 12 else (value.year, value.month + 1)
+    return dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)
+
+
+def _last_day_of_month(value: dt.datetime) -> dt.datetime:
+    return _first_of_next_month(value) - dt.timedelta(days=1)
+
+
+HELPERS: Mapping[str, Callable[..., Any]] = {
+    "date": _date,
+    "first_of_next_month": _first_of_next_month,
+    "last_day_of_month": _last_day_of_month,
+}
+
+
 @dataclass(frozen=True, eq=False)
 class Guard:
     source: str
     program: Any
+    position: Position | None = None
 
-    def evaluate(self, context: Mapping[str, Any]) -> Any:
+    def evaluate(self, variables: Mapping[str, Any]) -> Any:
+        context = cel.Context(dict(variables))
+        for name, function in HELPERS.items():
+            context.add_function(name, function)
         try:
-            return self.program.execute(dict(context))
+            return self.program.execute(context)
         except KeyError as exc:
             raise GuardEvaluationError(f"guard {self.source!r}: no value for {exc.args[0]!r}") from None
         except (TypeError, ValueError, RuntimeError) as exc:
             raise GuardEvaluationError(f"guard {self.source!r}: {exc}") from None
 
-    def holds(self, context: Mapping[str, Any]) -> bool:
-        result = self.evaluate(context)
+    def holds(self, variables: Mapping[str, Any]) -> bool:
+        result = self.evaluate(variables)
         if not isinstance(result, bool):
             raise GuardEvaluationError(f"guard {self.source!r} gave {result!r}, not true or false")
         return result
 
+    def instant(self, variables: Mapping[str, Any]) -> dt.datetime:
+        """Evaluate a timer's `at:` expression; it must give a timestamp (naive ones are read as UTC)."""
+        result = self.evaluate(variables)
+        if not isinstance(result, dt.datetime):
+            raise GuardEvaluationError(f"timer {self.source!r} gave {result!r}, not a timestamp; wrap it in timestamp(...) or date(...)")
+        return result if result.tzinfo else result.replace(tzinfo=dt.timezone.utc)
 
-def compile_guard(source: str) -> Guard:
+    def form_references(self) -> set[str]:
+        """The form keys the expression reads (`form.x`, `form["x"]`); CEL's own references stop at `form`."""
+        return {dotted or indexed for dotted, indexed in FORM_REFERENCE.findall(self.source)}
+
+
+def _syntax_detail(error: str) -> str:
+    """CEL's first complaint, without its echo of the expression or its long list of expected tokens."""
+    match = CEL_SYNTAX_ERROR.search(error)
+    if match is None:
+        return error.split("\n", 1)[0]
+    return f"{match.group(3).split(' expecting ', 1)[0]} at character {match.group(2)}"
+
+
+def compile_guard(source: str, position: Position | None = None) -> Guard:
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as exc:
-        detail = str(exc).split("\n", 1)[0].removeprefix(f"Failed to parse expression '{source}': ")
-        raise GuardSyntaxError(f"guard does not parse: {detail}") from None
-    unknown = sorted(set(program.variables()) - VARIABLES)
+        raise GuardSyntaxError(f"does not parse: {_syntax_detail(str(exc))}") from None
+    unknown = sorted(set(program.variables()) - VARIABLES - set(HELPERS))
     if unknown:
-        raise GuardSyntaxError(
-            f"guard names {', '.join(unknown)}; guards may use only {', '.join(sorted(VARIABLES))}"
-        )
-    return Guard(source=source, program=program)
+        raise GuardSyntaxError(f"names {', '.join(unknown)}; expressions may use only {', '.join(sorted(VARIABLES))}")
+    return Guard(source=source, program=program, position=position)

@@ -2,7 +2,10 @@
 
 YAML is composed into nodes (never constructed into Python objects by tags), so loading is safe,
 and every node keeps its line and column: each complaint reads `file:line:column: what is wrong
-— how to mend it`. All problems of a file are collected and reported together.
+— how to mend it`. All problems of a file are collected and reported together, the graph checks
+of `workflow.check` included, so an admin fixes a file in one pass.
+
+The keys each element accepts are module constants: the JSON Schema is generated from them.
 """
 
 from __future__ import annotations
@@ -11,13 +14,11 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import yaml
 
-from ticketbridge.errors import WorkflowError
 from ticketbridge.workflow.definitions import (
     Action,
     FieldType,
@@ -32,29 +33,27 @@ from ticketbridge.workflow.definitions import (
     WaitsOn,
     Workflow,
 )
+from ticketbridge.workflow.check import check_workflow
 from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard
+from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
 E = TypeVar("E")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    position: Position
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.position}: {self.message}"
-
-
-class WorkflowLoadError(WorkflowError):
-    """Every problem found in one or more workflow files, each with its position."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+NAME_RULE = "lower case letters, digits and _, starting with a letter"
+DURATION_RULE = "a number and a unit: 90m, 12h, 30d, 2w"
+WORKFLOW_KEYS = ("name", "title", "form", "initial", "states", "transitions")
+WORKFLOW_REQUIRED = ("name", "initial", "states", "transitions")
+FORM_KEYS = ("token", "fields")
+TOKEN_CHOICES = ("required", "optional")
+FIELD_KEYS = ("name", "label", "type", "required", "choices", "min", "max", "help", "when")
+FIELD_REQUIRED = ("name", "type")
+STATE_KEYS = ("waits_on", "outcome", "target_time", "description", "emails", "actions")
+TRIGGER_KEYS = {TriggerKind.MANUAL: ("label", "role", "fields"), TriggerKind.TIMER: ("after", "at")}
+TRANSITION_KEYS = ("name", "from", "to", "trigger", "guard", "actions", "emails", "reason", *(k for keys in TRIGGER_KEYS.values() for k in keys))
+TRANSITION_REQUIRED = ("from", "to")
+ROLES = ("agent", "admin")
 
 
 class StepCatalog(Protocol):
@@ -72,20 +71,24 @@ def load_workflow(path: Path, *, steps: StepCatalog, templates: TemplateCatalog)
     return parse_workflow(text, str(path), steps=steps, templates=templates)
 
 
-def parse_workflow(text: str, filename: str, *, steps: StepCatalog, templates: TemplateCatalog) -> Workflow:
+def parse_workflow(text: str, filename: str, *, steps: StepCatalog, templates: TemplateCatalog, checks: bool = True) -> Workflow:
+    """Parse and check one file; `checks=False` skips the graph checks, for versions already in use:
+    a check added later must not strand the tickets still running on an older version."""
     reader = _Reader(filename, set(steps.names()), set(templates.names()), steps)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise WorkflowLoadError([Problem(Position(filename, line, column), f"not valid YAML: {exc.problem}")])
+        raise WorkflowLoadError([Problem(Position(filename, line, column), f"not valid YAML: {exc.problem}", "check the indentation and quoting on this line")])
     if root is None:
-        raise WorkflowLoadError([Problem(Position(filename, 1, 1), "the file is empty; a workflow needs name, initial, states and transitions")])
+        raise WorkflowLoadError([Problem(Position(filename, 1, 1), "the file is empty", f"a workflow needs {', '.join(WORKFLOW_REQUIRED)}")])
     workflow = reader.workflow(root, text)
-    if reader.problems:
+    if workflow is None:
         raise WorkflowLoadError(reader.problems)
-    assert workflow is not None
+    problems = check_workflow(workflow) if checks else []
+    if problems:
+        raise WorkflowLoadError(problems)
     return workflow
 
 
@@ -114,44 +117,44 @@ class _Reader:
     def pos(self, node: yaml.Node) -> Position:
         return Position(self.filename, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def fail(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(Problem(self.pos(node), message))
+    def fail(self, node: yaml.Node, message: str, hint: str = "") -> None:
+        self.problems.append(Problem(self.pos(node), message, hint))
 
     def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, tuple[yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
-            self.fail(node, f"{what} must be a mapping of keys to values")
+            self.fail(node, f"{what} must be a mapping of keys to values", "write one 'key: value' per line, indented under it")
             return {}
         allowed = set(allowed)
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or key not in allowed:
-                self.fail(key_node, f"unknown key {key!r} in {what}; allowed keys: {', '.join(sorted(allowed))}")
+                self.fail(key_node, f"unknown key {key!r} in {what}", f"allowed keys: {', '.join(sorted(allowed))}")
             elif key in entries:
-                self.fail(key_node, f"{key!r} appears twice in {what}; keep one")
+                self.fail(key_node, f"{key!r} appears twice in {what}", "keep one")
             else:
                 entries[key] = (key_node, value_node)
         for key in required:
             if key not in entries:
-                self.fail(node, f"{what} needs {key!r}")
+                self.fail(node, f"{what} needs {key!r}", f"add '{key}: ...'")
         return entries
 
     def scalar(self, node: yaml.Node, what: str) -> str:
         if not isinstance(node, yaml.ScalarNode):
-            self.fail(node, f"{what} must be a single value, not a list or mapping")
+            self.fail(node, f"{what} must be a single value, not a list or mapping", "write it on the same line after the colon")
             return ""
         return str(node.value)
 
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):
-            self.fail(node, f"{what} must be a list (start each item with '- ')")
+            self.fail(node, f"{what} must be a list", "start each item with '- ', or write [a, b]")
             return []
         return list(node.value)
 
     def boolean(self, node: yaml.Node, what: str) -> bool:
         value = self.scalar(node, what).lower()
         if value not in ("true", "false", "yes", "no"):
-            self.fail(node, f"{what} must be true or false, not {value!r}")
+            self.fail(node, f"{what} must be true or false, not {value!r}", "write true or false")
         return value in ("true", "yes")
 
     def integer(self, node: yaml.Node, what: str) -> int | None:
@@ -159,7 +162,7 @@ class _Reader:
         try:
             return int(value)
         except ValueError:
-            self.fail(node, f"{what} must be a whole number, not {value!r}")
+            self.fail(node, f"{what} must be a whole number, not {value!r}", "write digits only, e.g. 5")
             return None
 
     def enum(self, node: yaml.Node, what: str, kind: type[E]) -> E | None:
@@ -168,28 +171,28 @@ class _Reader:
             return kind(value)  # type: ignore[call-arg]
         except ValueError:
             choices = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
-            self.fail(node, f"{what} {value!r} is not one of: {choices}")
+            self.fail(node, f"{what} {value!r} is not allowed", f"use one of: {choices}")
             return None
 
     def name(self, node: yaml.Node, what: str) -> str:
         value = self.scalar(node, what)
         if value and not NAME.match(value):
-            self.fail(node, f"{what} {value!r} must be lower case letters, digits and _, starting with a letter")
+            self.fail(node, f"{what} {value!r} is not a valid name", f"use {NAME_RULE}")
         return value
 
     def guard(self, node: yaml.Node, what: str) -> Guard | None:
         source = self.scalar(node, what)
         try:
-            return compile_guard(source)
+            return compile_guard(source, self.pos(node))
         except GuardSyntaxError as exc:
-            self.fail(node, f"{what}: {exc.message}")
+            self.fail(node, f"{what} {source!r} {exc.message}", "write a CEL expression, e.g. form.agents >= 5 && license.state == \"not_active\"")
             return None
 
     def duration(self, node: yaml.Node, what: str) -> dt.timedelta | None:
         value = self.scalar(node, what)
         duration = parse_duration(value)
         if duration is None:
-            self.fail(node, f"{what} {value!r} is not a duration; write a number and a unit: 90m, 12h, 30d, 2w")
+            self.fail(node, f"{what} {value!r} is not a duration", f"write {DURATION_RULE}")
         return duration
 
     def templates(self, node: yaml.Node, what: str) -> tuple[str, ...]:
@@ -198,7 +201,7 @@ class _Reader:
             name = self.scalar(item, f"an entry of {what}")
             if name and name not in self.template_names:
                 known = ", ".join(sorted(self.template_names)) or "none"
-                self.fail(item, f"unknown email template {name!r}; add email_templates/{name}/ or use one of: {known}")
+                self.fail(item, f"unknown email template {name!r}", f"add email_templates/{name}/ or use one of: {known}")
             names.append(name)
         return tuple(names)
 
@@ -210,29 +213,27 @@ class _Reader:
                 key_node, params_node = item.value[0]
                 step = self.scalar(key_node, "a step name")
                 if not isinstance(params_node, yaml.MappingNode):
-                    self.fail(params_node, f"the parameters of step {step!r} must be a mapping")
+                    self.fail(params_node, f"the parameters of step {step!r} must be a mapping", f"write '{step}: {{name: value}}'")
                 else:
                     params = yaml.SafeLoader(yaml.serialize(params_node)).get_single_data() or {}
             else:
                 step = self.scalar(item, "an action (a step name, or 'step: {parameters}')")
             if step and step not in self.step_names:
-                self.fail(item, f"unknown step {step!r}; registered steps: {', '.join(sorted(self.step_names))}")
+                self.fail(item, f"unknown step {step!r}", f"use a registered step: {', '.join(sorted(self.step_names))}")
             elif step:
                 for param, messages in self.steps.validate_params(step, params).items():
-                    self.fail(item, f"step {step!r} parameter {param!r}: {'; '.join(messages)}")
+                    self.fail(item, f"step {step!r} parameter {param!r}: {'; '.join(messages)}", "see `ticketbridge workflows schema` for the step's parameters")
             actions.append(Action(step=step, params=params, position=self.pos(item)))
         return tuple(actions)
 
     def form_field(self, node: yaml.Node) -> FormField:
-        keys = self.mapping(
-            node, "a form field", ("name", "label", "type", "required", "choices", "min", "max", "help", "when"), ("name", "type")
-        )
+        keys = self.mapping(node, "a form field", FIELD_KEYS, FIELD_REQUIRED)
         get = _getter(keys)
         name = self.name(get("name"), "field name") if get("name") else ""
         choices = tuple(self.scalar(c, "a choice") for c in self.sequence(get("choices"), "choices")) if get("choices") else ()
         field_type = self.enum(get("type"), "field type", FieldType) if get("type") else None
         if field_type in (FieldType.CHOICE, FieldType.MULTICHOICE) and not choices:
-            self.fail(node, f"field {name!r} of type {field_type} needs a list of choices")
+            self.fail(node, f"field {name!r} of type {field_type} has no choices", "add 'choices: [first, second]'")
         return FormField(
             name=name,
             label=self.scalar(get("label"), "label") if get("label") else name.replace("_", " ").capitalize(),
@@ -255,21 +256,21 @@ class _Reader:
         seen: set[str] = set()
         for name, position in names:
             if name in seen:
-                self.problems.append(Problem(position, f"{name!r} is defined twice; names must be unique"))
+                self.problems.append(Problem(position, f"{name!r} is defined twice", "rename one: names must be unique"))
             seen.add(name)
 
     def form(self, node: yaml.Node) -> FormSpec:
-        get = _getter(self.mapping(node, "form", ("token", "fields")))
+        get = _getter(self.mapping(node, "form", FORM_KEYS))
         token = self.scalar(get("token"), "form token") if get("token") else "required"
-        if token not in ("required", "optional"):
-            self.fail(get("token"), f"form token must be required or optional, not {token!r}")
+        if token not in TOKEN_CHOICES:
+            self.fail(get("token"), f"form token {token!r} is not allowed", f"use one of: {', '.join(TOKEN_CHOICES)}")
         return FormSpec(token_required=token != "optional", fields=self.fields(get("fields"), "form fields") if get("fields") else ())
 
     def state(self, name_node: yaml.Node, node: yaml.Node) -> State:
         name = self.name(name_node, "state name")
         if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
             return State(name=name, position=self.pos(name_node))
-        get = _getter(self.mapping(node, f"state {name!r}", ("waits_on", "outcome", "target_time", "description", "emails", "actions")))
+        get = _getter(self.mapping(node, f"state {name!r}", STATE_KEYS))
         outcome = self.enum(get("outcome"), "outcome", Outcome) if get("outcome") else None
         return State(
             name=name,
@@ -284,21 +285,17 @@ class _Reader:
 
     def trigger(self, node: yaml.Node, get: Callable[[str], yaml.Node | None]) -> Trigger:
         kind = (self.enum(get("trigger"), "trigger", TriggerKind) if get("trigger") else None) or TriggerKind.AUTOMATIC
-        manual_only = ("label", "role", "fields")
-        timer_only = ("after", "at")
-        for key in manual_only if kind != TriggerKind.MANUAL else ():
-            if get(key):
-                self.fail(get(key), f"{key!r} belongs to manual transitions; this one is {kind}")
-        for key in timer_only if kind != TriggerKind.TIMER else ():
-            if get(key):
-                self.fail(get(key), f"{key!r} belongs to timer transitions; this one is {kind}")
+        for owner, keys in TRIGGER_KEYS.items():
+            for key in keys if kind != owner else ():
+                if get(key):
+                    self.fail(get(key), f"{key!r} belongs to {owner} transitions, and this one is {kind}", f"remove it, or write 'trigger: {owner}'")
         if kind == TriggerKind.MANUAL and not get("label"):
-            self.fail(node, "a manual transition needs a label: the button staff click")
+            self.fail(node, "a manual transition has no label", "add 'label: ...': the button staff click")
         if kind == TriggerKind.TIMER and bool(get("after")) == bool(get("at")):
-            self.fail(node, "a timer transition needs exactly one target: 'after: 30d' or 'at: <expression giving a timestamp>'")
+            self.fail(node, "a timer transition needs exactly one target", "add either 'after: 30d' or 'at: <expression giving a timestamp>', not both")
         role = self.scalar(get("role"), "role") if get("role") else "agent"
-        if role not in ("agent", "admin"):
-            self.fail(get("role"), f"role must be agent or admin, not {role!r}")
+        if role not in ROLES:
+            self.fail(get("role"), f"role {role!r} is not allowed", f"use one of: {', '.join(ROLES)}")
         return Trigger(
             kind=kind,
             label=self.scalar(get("label"), "label") if get("label") else "",
@@ -309,22 +306,17 @@ class _Reader:
         )
 
     def transition(self, node: yaml.Node, states: Mapping[str, State]) -> Transition:
-        keys = self.mapping(
-            node,
-            "a transition",
-            ("name", "from", "to", "trigger", "guard", "actions", "emails", "reason", "label", "role", "fields", "after", "at"),
-            ("from", "to"),
-        )
+        keys = self.mapping(node, "a transition", TRANSITION_KEYS, TRANSITION_REQUIRED)
         get = _getter(keys)
         ends = []
         for key in ("from", "to"):
             value = self.scalar(get(key), key) if get(key) else ""
             if value and value not in states:
-                self.fail(get(key), f"unknown state {value!r} in '{key}'; states: {', '.join(states)}")
+                self.fail(get(key), f"unknown state {value!r} in '{key}'", f"use one of the states: {', '.join(states)}")
             ends.append(value)
         source, target = ends
         if source in states and states[source].is_final:
-            self.fail(get("from"), f"state {source!r} is final (outcome {states[source].outcome}); no transition may leave it")
+            self.fail(get("from"), f"state {source!r} is final (outcome {states[source].outcome}), so no transition may leave it", "remove its outcome or this transition")
         return Transition(
             name=self.name(get("name"), "transition name") if get("name") else f"{source}_to_{target}",
             source=source,
@@ -338,22 +330,22 @@ class _Reader:
         )
 
     def workflow(self, root: yaml.Node, text: str) -> Workflow | None:
-        keys = self.mapping(root, "the workflow", ("name", "title", "form", "initial", "states", "transitions"), ("name", "initial", "states", "transitions"))
+        keys = self.mapping(root, "the workflow", WORKFLOW_KEYS, WORKFLOW_REQUIRED)
         get = _getter(keys)
         states_node = get("states")
         states: dict[str, State] = {}
         if states_node is not None:
             if not isinstance(states_node, yaml.MappingNode):
-                self.fail(states_node, "states must be a mapping of state names to their settings")
+                self.fail(states_node, "states must be a mapping of state names to their settings", "write 'name:' for each state, indented under 'states:'")
             else:
                 for name_node, state_node in states_node.value:
                     state = self.state(name_node, state_node)
                     if state.name in states:
-                        self.fail(name_node, f"state {state.name!r} is defined twice")
+                        self.fail(name_node, f"state {state.name!r} is defined twice", "rename or merge one of them")
                     states[state.name] = state
         initial = self.scalar(get("initial"), "initial") if get("initial") else ""
         if initial and states and initial not in states:
-            self.fail(get("initial"), f"initial state {initial!r} is not among the states: {', '.join(states)}")
+            self.fail(get("initial"), f"initial state {initial!r} is not defined", f"use one of the states: {', '.join(states)}")
         transitions = tuple(self.transition(n, states) for n in self.sequence(get("transitions"), "transitions")) if get("transitions") else ()
         self.unique((t.name, t.position) for t in transitions)
         name = self.name(get("name"), "name") if get("name") else ""

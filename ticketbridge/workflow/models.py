@@ -1,10 +1,11 @@
-"""Every workflow version ever loaded, with its text, so a ticket can finish on the version it began on."""
+"""Workflow state kept in the database: every version ever loaded (so a ticket can finish on the
+version it began on) and the timers armed on tickets."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketbridge.clock import utcnow
@@ -22,3 +23,30 @@ class WorkflowVersion(Base):
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("name", "version"),)
+
+
+class WorkflowTimer(Base):
+    """A timer transition armed when its ticket entered the timer's state.
+
+    The database, not Redis, is the record: the sweeper fires due rows, claiming each with an
+    atomic UPDATE on `fired_at`, so a Redis flush or a restart neither loses nor doubles one.
+    Leaving the state sets `cancelled_at` on the rows still pending.
+    """
+
+    __tablename__ = "workflow_timers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    transition: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[dt.datetime] = mapped_column(index=True)
+    fired_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "transition", "due_at"),)
+
+    @property
+    def pending(self) -> bool:
+        return self.fired_at is None and self.cancelled_at is None

@@ -8,28 +8,44 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from ticketbridge.db import Database
-from ticketbridge.errors import NotFound, WorkflowError
-from ticketbridge.workflow.definitions import Workflow
-from ticketbridge.workflow.loader import Problem, StepCatalog, TemplateCatalog, WorkflowLoadError, load_workflow, parse_workflow
+from ticketbridge.errors import NotFound
+from ticketbridge.workflow.definitions import Position, Workflow
+from ticketbridge.workflow.loader import StepCatalog, TemplateCatalog, load_workflow, parse_workflow
 from ticketbridge.workflow.models import WorkflowVersion
+from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
 
-def load_folder(folder: Path, *, steps: StepCatalog, templates: TemplateCatalog) -> dict[str, Workflow]:
-    """Load every *.yaml file; all problems of all files are reported together."""
+def workflow_files(paths: list[Path]) -> list[Path]:
+    """The YAML files named, and those directly inside the folders named, in a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return files
+
+
+def load_files(files: list[Path], *, steps: StepCatalog, templates: TemplateCatalog) -> dict[str, Workflow]:
+    """Load and check each file; all problems of all files are reported together."""
     workflows: dict[str, Workflow] = {}
     problems: list[Problem] = []
-    for path in sorted(folder.glob("*.yaml")):
+    for path in files:
         try:
             workflow = load_workflow(path, steps=steps, templates=templates)
         except WorkflowLoadError as exc:
             problems.extend(exc.problems)
             continue
+        except OSError as exc:
+            problems.append(Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "check the path"))
+            continue
         if workflow.name != path.stem:
-            raise WorkflowError(f"{path}:1:1: workflow name {workflow.name!r} must match its file name {path.stem!r}")
+            problems.append(Problem(Position(str(path), 1, 1), f"workflow name {workflow.name!r} differs from its file name {path.stem!r}", f"rename the file to {workflow.name}.yaml or set 'name: {path.stem}'"))
         workflows[workflow.name] = workflow
     if problems:
         raise WorkflowLoadError(problems)
     return workflows
+
+
+def load_folder(folder: Path, *, steps: StepCatalog, templates: TemplateCatalog) -> dict[str, Workflow]:
+    return load_files(workflow_files([folder]), steps=steps, templates=templates)
 
 
 class WorkflowRepository:
@@ -63,7 +79,7 @@ class WorkflowRepository:
             row = session.scalars(select(WorkflowVersion).where(WorkflowVersion.name == name, WorkflowVersion.version == version)).one_or_none()
             if row is None:
                 raise NotFound(f"workflow {name!r} version {version} is not recorded")
-            return parse_workflow(row.source, row.path, steps=self._steps, templates=self._templates)
+            return parse_workflow(row.source, row.path, steps=self._steps, templates=self._templates, checks=False)
 
     def record_versions(self) -> None:
         """Keep the text of every loaded version; idempotent, so every process may call it at start."""

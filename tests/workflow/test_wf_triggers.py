@@ -1,0 +1,105 @@
+"""Every trigger kind: automatic, manual (role, fields, state), customer reply, timer (after, at)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import update
+
+from ticketbridge.clock import utcnow
+from ticketbridge.errors import Conflict, NotFound, ValidationError
+from ticketbridge.jobs.sweeper import sweep
+from ticketbridge.jobs.tasks import run_timer
+from ticketbridge.services import Services
+from ticketbridge.tickets.models import Ticket, WaitingOn
+from ticketbridge.workflow.engine import NotAllowed
+from ticketbridge.workflow.models import WorkflowTimer
+from tests.workflow.helpers import events, submit, ticket, timers
+
+
+def manual(services: Services, ticket_id: int, name: str, role: str = "agent", **fields: object) -> None:
+    with services.db.transaction() as session:
+        services.engine.fire_manual(session, session.get_one(Ticket, ticket_id), name, staff_role=role, fields=fields, now=utcnow(), actor="staff:ann@team.example")
+
+
+def replied(services: Services, ticket_id: int) -> bool:
+    with services.db.transaction() as session:
+        return services.engine.customer_replied(session, session.get_one(Ticket, ticket_id), now=utcnow(), message_id="<r1@acme.example>")
+
+
+def test_automatic_transition_runs_after_submission(wf: Services) -> None:
+    ticket_id = submit(wf, "review", reason="a")
+    assert (ticket(wf, ticket_id).state, ticket(wf, ticket_id).waiting_on) == ("in_review", WaitingOn.STAFF)
+    [transition] = events(wf, ticket_id, "transition")
+    assert transition.payload["trigger"] == "automatic" and transition.actor == "system"
+
+
+def test_manual_transition_checks_state_role_and_fields(wf: Services) -> None:
+    ticket_id = submit(wf, "review", reason="a")
+    with pytest.raises(NotAllowed, match="needs the admin role"):
+        manual(wf, ticket_id, "approve", comment="fine")
+    with pytest.raises(ValidationError) as missing:
+        manual(wf, ticket_id, "ask_customer", days="40")
+    assert missing.value.errors == {"question": ["Question is required"], "days": ["Days must be between 1 and 30"]}
+    with pytest.raises(NotFound, match="no staff action 'start_review'"):
+        manual(wf, ticket_id, "start_review")
+    manual(wf, ticket_id, "ask_customer", question="Which server?", days="3", ignored="x")
+    current = ticket(wf, ticket_id)
+    assert (current.state, current.waiting_on) == ("waiting_customer", WaitingOn.CUSTOMER)
+    last = events(wf, ticket_id, "transition")[-1]
+    assert (last.actor, last.payload["fields"], last.payload["trigger"]) == ("staff:ann@team.example", {"question": "Which server?", "days": 3}, "manual")
+    with pytest.raises(Conflict, match="applies in state 'in_review'"):
+        manual(wf, ticket_id, "reject", reason="incomplete")
+
+
+def test_admin_may_take_agent_actions_and_final_emails_are_queued(wf: Services) -> None:
+    ticket_id = submit(wf, "review", reason="a")
+    manual(wf, ticket_id, "reject", role="admin", reason="ineligible")
+    current = ticket(wf, ticket_id)
+    assert (current.state, current.outcome, current.outcome_reason) == ("rejected", "rejected", "The request was reviewed and declined.")
+    assert [e.payload["template"] for e in events(wf, ticket_id, "email_queued")] == ["request_refused"]
+
+
+def test_customer_reply_moves_only_from_a_state_that_expects_one(wf: Services) -> None:
+    ticket_id = submit(wf, "review", reason="a")
+    assert replied(wf, ticket_id) is False
+    manual(wf, ticket_id, "ask_customer", question="Which server?")
+    assert replied(wf, ticket_id) is True
+    assert ticket(wf, ticket_id).state == "in_review"
+    last = events(wf, ticket_id, "transition")[-1]
+    assert (last.payload["trigger"], last.payload["fields"], last.actor) == ("customer_reply", {"message_id": "<r1@acme.example>"}, "customer:ops@acme.example")
+
+
+def test_timer_after_a_duration_is_armed_on_entry_cancelled_on_exit_and_fired_by_the_sweeper(wf: Services) -> None:
+    ticket_id = submit(wf, "review", reason="a")
+    before = utcnow()
+    manual(wf, ticket_id, "ask_customer", question="Which server?")
+    armed = {t.transition: t for t in timers(wf, ticket_id)}
+    assert armed["grace_over"].cancelled_at is not None
+    no_answer = armed["no_answer"]
+    assert no_answer.pending and dt.timedelta(days=7) <= no_answer.due_at - before < dt.timedelta(days=7, minutes=1)
+    assert sweep(wf, utcnow()).timers == 0
+    with wf.db.transaction() as session:
+        session.execute(update(WorkflowTimer).where(WorkflowTimer.id == no_answer.id).values(due_at=utcnow() - dt.timedelta(seconds=1)))
+    assert sweep(wf, utcnow()).timers == 1
+    current = ticket(wf, ticket_id)
+    assert (current.state, current.outcome) == ("expired", "cancelled")
+    last = events(wf, ticket_id, "transition")[-1]
+    assert (last.actor, last.payload["trigger"], last.payload["transition"]) == ("timer", "timer", "no_answer")
+    assert sweep(wf, utcnow()).timers == 0
+
+
+def test_timer_at_an_instant_computed_from_the_form_and_its_guard(wf: Services) -> None:
+    held = submit(wf, "review", reason="b", grace_until="2031-05-31")
+    skipped = submit(wf, "review", token="SRV-other-token", reason="a", grace_until="2031-05-31")
+    due = dt.datetime(2031, 5, 31, tzinfo=dt.timezone.utc)
+    for ticket_id in (held, skipped):
+        [timer] = timers(wf, ticket_id)
+        assert (timer.transition, timer.due_at) == ("grace_over", due)
+        run_timer(wf, timer.id, now=due - dt.timedelta(seconds=1))
+        assert timers(wf, ticket_id)[0].pending
+        run_timer(wf, timer.id, now=due)
+    assert ticket(wf, held).state == "expired"
+    assert ticket(wf, skipped).state == "in_review"
+    assert "does not hold" in events(wf, skipped, "timer_skipped")[0].summary

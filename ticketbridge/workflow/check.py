@@ -1,0 +1,106 @@
+"""Checks over a whole parsed workflow: its graph and the form keys its expressions read.
+
+The loader checks each element on its own; these need all of them at once:
+
+- every state is reachable from the initial state;
+- every non-final state has a way out, and some final state can still be reached from it;
+- no two automatic transitions of one state can fire at once. Whether two CEL guards exclude
+  each other is undecidable in general (it would take a solver over the form's values), so we
+  flag what is certainly ambiguous: an unguarded automatic transition beside any other
+  automatic one, and two guards with the same text (ignoring spaces). The engine still refuses,
+  at run time, to choose between two guards that both hold;
+- every `form.X` an expression reads (guards, timers' `at`, fields' `when`) is a field of the
+  request type's form (R1's common fields included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from ticketbridge.workflow.definitions import Transition, TriggerKind, Workflow
+from ticketbridge.workflow.guards import Guard
+from ticketbridge.workflow.problems import Problem
+
+COMMON_FORM_FIELDS = ("token", "customer_name", "customer_email", "accept_conditions")
+
+
+def check_workflow(workflow: Workflow) -> list[Problem]:
+    problems = [*_unreachable(workflow), *_dead_ends(workflow), *_ambiguous(workflow), *_unknown_form_fields(workflow)]
+    return sorted(problems, key=lambda p: (p.position.line, p.position.column))
+
+
+def _successors(workflow: Workflow) -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {name: set() for name in workflow.states}
+    for transition in workflow.transitions:
+        graph[transition.source].add(transition.target)
+    return graph
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for following in graph[todo.pop()] - seen:
+            seen.add(following)
+            todo.append(following)
+    return seen
+
+
+def _unreachable(workflow: Workflow) -> Iterator[Problem]:
+    reachable = _reachable(_successors(workflow), workflow.initial)
+    for state in workflow.states.values():
+        if state.name not in reachable:
+            yield Problem(state.position, f"state {state.name!r} cannot be reached from the initial state {workflow.initial!r}", "add a transition into it, or remove it")
+
+
+def _dead_ends(workflow: Workflow) -> Iterator[Problem]:
+    graph = _successors(workflow)
+    finals = {s.name for s in workflow.states.values() if s.is_final}
+    for state in workflow.states.values():
+        if state.is_final:
+            continue
+        if not graph[state.name]:
+            yield Problem(state.position, f"state {state.name!r} is not final and has no transition out of it", "add a transition from it, or give it an outcome (completed, rejected, cancelled)")
+        elif not _reachable(graph, state.name) & finals:
+            yield Problem(state.position, f"no final state can be reached from state {state.name!r}: tickets entering it never close", "add a transition from this loop to a state with an outcome")
+
+
+def _ambiguous(workflow: Workflow) -> Iterator[Problem]:
+    for state in workflow.states:
+        automatic = workflow.transitions_from(state, TriggerKind.AUTOMATIC)
+        for index, later in enumerate(automatic):
+            for earlier in automatic[:index]:
+                if _may_overlap(earlier, later):
+                    yield Problem(
+                        later.position,
+                        f"automatic transitions {earlier.name!r} and {later.name!r} from state {state!r} can fire at once ({_why(earlier, later)})",
+                        "give each a guard that excludes the other, e.g. 'guard: X' and 'guard: !(X)'",
+                    )
+
+
+def _normalized(guard: Guard | None) -> str | None:
+    return None if guard is None else "".join(guard.source.split())
+
+
+def _may_overlap(first: Transition, second: Transition) -> bool:
+    return first.guard is None or second.guard is None or _normalized(first.guard) == _normalized(second.guard)
+
+
+def _why(first: Transition, second: Transition) -> str:
+    if first.guard is None or second.guard is None:
+        return "one has no guard, so it always holds"
+    return "their guards are the same expression"
+
+
+def _expressions(workflow: Workflow) -> Iterable[Guard]:
+    fields = [*workflow.form.fields, *(f for t in workflow.transitions for f in t.trigger.fields)]
+    for guard in (*(f.when for f in fields), *(t.guard for t in workflow.transitions), *(t.trigger.at for t in workflow.transitions)):
+        if guard is not None:
+            yield guard
+
+
+def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:
+    known = {*COMMON_FORM_FIELDS, *(f.name for f in workflow.form.fields)}
+    for guard in _expressions(workflow):
+        for name in sorted(guard.form_references() - known):
+            assert guard.position is not None
+            yield Problem(guard.position, f"{guard.source!r} reads form.{name}, but the form has no field {name!r}", f"add it under form: fields:, or use one of: {', '.join(sorted(known))}")
