@@ -191,6 +191,8 @@ class Engine:
         after_commit(session, lambda: self.services.jobs.enqueue("advance_ticket", ticket_id))
 
     def _arm_timers(self, session: Session, ticket: Ticket, workflow: Workflow, now: dt.datetime) -> None:
+        """One row per (ticket, transition, due time): re-entering a state whose timer is an instant
+        (`at:`) revives the cancelled row; an instant that already fired does not fire again."""
         timers = workflow.transitions_from(ticket.state, TriggerKind.TIMER)
         if not timers:
             return
@@ -200,7 +202,13 @@ class Engine:
         for transition in timers:
             trigger = transition.trigger
             due_at = now + trigger.after if trigger.after is not None else trigger.at.instant(context) if trigger.at else now
-            session.add(WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now))
+            existing = session.scalars(
+                select(WorkflowTimer).where(WorkflowTimer.ticket_id == ticket.id, WorkflowTimer.transition == transition.name, WorkflowTimer.due_at == due_at)
+            ).one_or_none()
+            if existing is None:
+                session.add(WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now))
+            elif existing.fired_at is None:
+                existing.cancelled_at = None
 
     @staticmethod
     def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:

@@ -1,0 +1,169 @@
+"""The JSON Schema of the workflow language, generated from what the loader itself uses.
+
+Keys come from the loader's constants, enums from `definitions`, step names and their parameters
+from the step registry (marshmallow schemas, translated here). Generation fails if the loader
+accepts a key this module cannot describe, so the shipped `workflows/workflow.schema.json`
+cannot silently drift from the loader: a test compares it with a fresh generation.
+Editors (the YAML language server) use it to complete and check files as admins type; the
+loader remains the authority, since a schema cannot see states, templates or guard syntax.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import marshmallow
+from marshmallow import fields, validate
+
+from ticketbridge.steps.registry import StepRegistry
+from ticketbridge.workflow import loader
+from ticketbridge.workflow.definitions import FieldType, Outcome, TriggerKind, WaitsOn
+
+Schema = dict[str, Any]
+SCHEMA_FILE_NAME = "workflow.schema.json"
+NAME: Schema = {"type": "string", "pattern": loader.NAME.pattern, "description": loader.NAME_RULE}
+DURATION: Schema = {"type": "string", "pattern": loader.DURATION.pattern, "description": loader.DURATION_RULE}
+EXPRESSION: Schema = {"type": "string", "description": "a CEL expression over form, license, ticket and now"}
+TEXT: Schema = {"type": "string"}
+TEMPLATES: Schema = {"type": "array", "items": {"type": "string"}, "description": "email template names (folders of email_templates/)"}
+
+
+def _enum(kind: type[enum.StrEnum], description: str = "") -> Schema:
+    schema: Schema = {"enum": [member.value for member in kind]}
+    return {**schema, "description": description} if description else schema
+
+
+def _object(keys: Iterable[str], properties: Mapping[str, Schema], required: Iterable[str] = ()) -> Schema:
+    """An object accepting exactly the loader's keys; a key without a description is a bug here."""
+    keys = tuple(keys)
+    missing = sorted(set(keys) - set(properties))
+    if missing:
+        raise AssertionError(f"the loader accepts {', '.join(missing)}, which the schema does not describe")
+    schema: Schema = {"type": "object", "additionalProperties": False, "properties": {key: properties[key] for key in keys}}
+    required = list(required)
+    return {**schema, "required": required} if required else schema
+
+
+def _marshmallow_field(field: fields.Field) -> Schema:
+    schema: Schema
+    match field:
+        case fields.Integer():
+            schema = {"type": "integer"}
+        case fields.Number():
+            schema = {"type": "number"}
+        case fields.Boolean():
+            schema = {"type": "boolean"}
+        case fields.List():
+            schema = {"type": "array", "items": _marshmallow_field(field.inner)}
+        case fields.Date():
+            schema = {"type": "string", "format": "date"}
+        case _:
+            schema = {"type": "string"}
+    for validator in field.validators:
+        match validator:
+            case validate.Range():
+                schema.update({k: v for k, v in (("minimum", validator.min), ("maximum", validator.max)) if v is not None})
+            case validate.Length():
+                schema.update({k: v for k, v in (("minLength", validator.min), ("maxLength", validator.max)) if v is not None})
+            case validate.OneOf():
+                schema["enum"] = list(validator.choices)
+    return schema
+
+
+def params_schema(params: type[marshmallow.Schema]) -> Schema:
+    declared = params().fields
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: _marshmallow_field(field) for name, field in declared.items()},
+        **({"required": required} if (required := [n for n, f in declared.items() if f.required]) else {}),
+    }
+
+
+def _actions(steps: StepRegistry) -> Schema:
+    choices: list[Schema] = []
+    for name in sorted(steps.names()):
+        step = steps.get(name)
+        params = params_schema(step.params)
+        with_params: Schema = {"type": "object", "additionalProperties": False, "required": [name], "properties": {name: params}, "description": step.description}
+        choices.append(with_params if params.get("required") else {"oneOf": [{"const": name, "description": step.description}, with_params]})
+    return {"type": "array", "items": {"oneOf": choices}}
+
+
+def workflow_schema(steps: StepRegistry) -> Schema:
+    field = _object(
+        loader.FIELD_KEYS,
+        {
+            "name": NAME,
+            "label": TEXT,
+            "type": _enum(FieldType),
+            "required": {"type": "boolean"},
+            "choices": {"type": "array", "items": {"type": "string"}},
+            "min": {"type": "integer"},
+            "max": {"type": "integer"},
+            "help": TEXT,
+            "when": EXPRESSION,
+        },
+        loader.FIELD_REQUIRED,
+    )
+    state = _object(
+        loader.STATE_KEYS,
+        {
+            "waits_on": _enum(WaitsOn, "who must act next"),
+            "outcome": _enum(Outcome, "makes the state final"),
+            "target_time": {**DURATION, "description": "after this long in the state the ticket is overdue"},
+            "description": TEXT,
+            "emails": TEMPLATES,
+            "actions": {"$ref": "#/$defs/actions"},
+        },
+    )
+    transition = _object(
+        loader.TRANSITION_KEYS,
+        {
+            "name": NAME,
+            "from": TEXT,
+            "to": TEXT,
+            "trigger": _enum(TriggerKind),
+            "guard": EXPRESSION,
+            "actions": {"$ref": "#/$defs/actions"},
+            "emails": TEMPLATES,
+            "reason": TEXT,
+            "label": {**TEXT, "description": "manual: the button staff click"},
+            "role": {"enum": list(loader.ROLES), "description": "manual: who may click it (admins may do agents' actions)"},
+            "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}, "description": "manual: what staff fill in"},
+            "after": {**DURATION, "description": "timer: fire this long after entering the state"},
+            "at": {**EXPRESSION, "description": "timer: an expression giving the timestamp to fire at, e.g. first_of_next_month(now)"},
+        },
+        loader.TRANSITION_REQUIRED,
+    )
+    transition["allOf"] = [
+        {"if": {"required": ["trigger"], "properties": {"trigger": {"const": TriggerKind.MANUAL.value}}}, "then": {"required": ["label"]}},
+        {"if": {"required": ["trigger"], "properties": {"trigger": {"const": TriggerKind.TIMER.value}}}, "then": {"oneOf": [{"required": ["after"]}, {"required": ["at"]}]}},
+    ]
+    form = _object(loader.FORM_KEYS, {"token": {"enum": list(loader.TOKEN_CHOICES)}, "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}}})
+    root = _object(
+        loader.WORKFLOW_KEYS,
+        {
+            "name": NAME,
+            "title": TEXT,
+            "form": {"$ref": "#/$defs/form"},
+            "initial": TEXT,
+            "states": {"type": "object", "propertyNames": NAME, "additionalProperties": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/state"}]}},
+            "transitions": {"type": "array", "items": {"$ref": "#/$defs/transition"}},
+        },
+        loader.WORKFLOW_REQUIRED,
+    )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "ticketbridge workflow",
+        "description": "Generated by `ticketbridge workflows schema`; do not edit by hand.",
+        **root,
+        "$defs": {"form": form, "field": field, "state": state, "transition": transition, "actions": _actions(steps)},
+    }
+
+
+def schema_text(steps: StepRegistry) -> str:
+    return json.dumps(workflow_schema(steps), indent=2, ensure_ascii=False) + "\n"
