@@ -19,6 +19,7 @@ from ticketbridge.db import Database, after_commit
 from ticketbridge.errors import DeliveryError
 from ticketbridge.outbox.compose import compose, new_message_id
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
+from ticketbridge.outbox.ratecap import earliest_slot
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
 
@@ -34,6 +35,7 @@ def queue_email(
 ) -> OutboxEmail:
     """Render `template` for the ticket's customer and add it to the outbox; delivery starts after commit."""
     settings = services.settings
+    slot = earliest_slot(session, ticket.customer.email, settings.mail_rate_cap_per_hour, now)
     reference = ticket.reference
     rendered = services.renderer.render(template, email_context(services, ticket, context or {}))
     thread = [m.message_id for m in ticket.messages]
@@ -62,10 +64,20 @@ def queue_email(
         html_body=rendered.html,
         created_at=now,
     )
-    email = OutboxEmail(message=message, template=template, recipient=ticket.customer.email, raw=mime.as_bytes(), next_attempt_at=now, created_at=now)
+    email = OutboxEmail(message=message, template=template, recipient=ticket.customer.email, raw=mime.as_bytes(), next_attempt_at=slot, created_at=now)
     session.add(email)
     session.flush()
     record(session, ticket, actor="system", kind="email_queued", summary=f"Email “{message.subject}” queued to {ticket.customer.email}", payload={"template": template, "outbox_id": email.id}, now=now)
+    if slot > now:
+        record(
+            session,
+            ticket,
+            actor="system",
+            kind="email_held",
+            summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {ticket.customer.email} reached the cap of {settings.mail_rate_cap_per_hour} emails per hour",
+            payload={"outbox_id": email.id, "until": slot.isoformat()},
+            now=now,
+        )
     outbox_id = email.id
     after_commit(session, lambda: services.jobs.enqueue("deliver_email", outbox_id))
     return email
@@ -134,6 +146,32 @@ def _record_failure(services: Services, outbox_id: int, error: DeliveryError, no
             now=now,
         )
         return email.status
+
+
+def mark_bounced(session: Session, message_id: str, *, hard: bool, status: str | None, now: dt.datetime) -> Ticket | None:
+    """A bounce came back for our email `message_id`: a hard one fails it, so staff see it.
+
+    Returns the email's ticket (None when the Message-ID is not one of our outbox emails). A
+    soft bounce (a delay warning) only goes on the timeline: the server is still trying.
+    """
+    email = session.scalars(select(OutboxEmail).join(OutboxEmail.message).where(Message.message_id == message_id)).one_or_none()
+    if email is None:
+        return None
+    ticket = email.message.ticket
+    detail = f" ({status})" if status else ""
+    if hard:
+        email.status, email.claimed_until = OutboxStatus.FAILED, None
+        email.last_error = f"bounced{detail}"
+    record(
+        session,
+        ticket,
+        actor="system",
+        kind="email_bounced" if hard else "email_delayed",
+        summary=f"Email to {email.recipient} {'bounced' if hard else 'is delayed'}{detail}",
+        payload={"outbox_id": email.id, "status": status},
+        now=now,
+    )
+    return ticket
 
 
 def due_emails(session: Session, now: dt.datetime) -> list[int]:

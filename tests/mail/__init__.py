@@ -1,0 +1,1 @@
+"""Issue 5: email both ways, against real Dovecot, PostgreSQL and SMTP servers."""

@@ -1,0 +1,40 @@
+"""Mail-test fixtures: services whose workflows and templates add tests/mail's own to the shipped ones."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ticketbridge.config import PROJECT_ROOT
+from ticketbridge.services import Services
+
+from tests.fixtures.dovecot import DovecotServer
+from tests.mail.mailbuild import imap_settings
+
+HERE = Path(__file__).resolve().parent
+MailServices = Callable[..., Services]
+
+
+@pytest.fixture
+def mail_config(tmp_path: Path) -> dict[str, str]:
+    """Shipped workflows and templates plus the test `question` workflow, in a private folder."""
+    workflows, templates = tmp_path / "workflows", tmp_path / "email_templates"
+    shutil.copytree(PROJECT_ROOT / "workflows", workflows)
+    shutil.copytree(PROJECT_ROOT / "email_templates", templates)
+    shutil.copytree(HERE / "workflows", workflows, dirs_exist_ok=True)
+    shutil.copytree(HERE / "email_templates", templates, dirs_exist_ok=True)
+    return {"workflows_path": str(workflows), "email_templates_path": str(templates)}
+
+
+@pytest.fixture
+def make_mail_services(make_services: Callable[..., Services], mail_config: dict[str, str], imap_mailbox: DovecotServer) -> MailServices:
+    """Services reading the empty test mailbox; keyword arguments override settings."""
+
+    def make(**overrides: Any) -> Services:
+        return make_services(**{**mail_config, **imap_settings(imap_mailbox), **overrides})
+
+    return make

@@ -1,0 +1,82 @@
+"""`ticketbridge mail ...` and `ticketbridge tickets ...`: the mail fetcher and the ticket export.
+
+Registered on the main command, whose group turns domain errors into one line on stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import threading
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from ticketbridge.cli import State
+
+
+def _state() -> State:
+    """The main command's lazily built settings and services (imported late: ticketbridge.cli imports us)."""
+    from ticketbridge.cli import State
+
+    return click.get_current_context().ensure_object(State)
+
+
+@click.group("mail")
+def mail_group() -> None:
+    """Inbound email (IMAP)."""
+
+
+@mail_group.command("fetch")
+@click.option("--once", is_flag=True, help="Fetch what is there now, then exit (for cron); default: keep waiting (IDLE or polling).")
+def mail_fetch(once: bool) -> None:
+    """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the current batch."""
+    from ticketbridge.errors import ConfigError
+    from ticketbridge.intake.mailbox.fetcher import Fetcher
+
+    services = _state().services
+    if not services.settings.imap_host:
+        raise ConfigError("TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, TICKETBRIDGE_IMAP_PASSWORD) to fetch mail")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        report = Fetcher(services).run(once=once, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+        return
+    click.echo(f"{report.total} message(s): {report.summary()}")
+
+
+@mail_group.command("quarantine")
+def mail_quarantine() -> None:
+    """List quarantined messages (kept with the error that stopped them) as JSON lines."""
+    from sqlalchemy import select
+
+    from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
+
+    with _state().services.db.transaction() as session:
+        rows = session.execute(
+            select(InboundEmail.id, InboundEmail.folder, InboundEmail.uid, InboundEmail.header_message_id, InboundEmail.received_at, InboundEmail.note)
+            .where(InboundEmail.status == InboundStatus.QUARANTINED)
+            .order_by(InboundEmail.id)
+        ).all()
+    for row in rows:
+        click.echo(json.dumps({"id": row.id, "folder": row.folder, "uid": row.uid, "message_id": row.header_message_id, "received_at": row.received_at.isoformat(), "error": row.note}))
+
+
+@click.group("tickets")
+def tickets_group() -> None:
+    """Tickets, for scripts."""
+
+
+@tickets_group.command("export")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None, help="Only tickets changed or written to since this UTC date (or date and time).")
+def tickets_export(since: dt.datetime | None) -> None:
+    """Print tickets as JSON lines: reference, request type, state, customer, form data, messages."""
+    from ticketbridge.intake.export import export_tickets
+
+    since_utc = since.replace(tzinfo=dt.timezone.utc) if since is not None else None
+    for record in export_tickets(_state().services.db, since_utc):
+        click.echo(json.dumps(record, ensure_ascii=False, default=str))

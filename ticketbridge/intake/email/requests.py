@@ -1,0 +1,53 @@
+"""Open a general request from an email that matched no open ticket.
+
+Like a form submission (intake.service.submit_request) but without the form: the sender is
+the customer, the mail's new text the description. There is no server token and no accepted
+conditions to check (R1 lets a general request go without a token), and no submission id:
+the inbound dedupe key already guarantees one ticket per message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from ticketbridge.customers.service import customer_for
+from ticketbridge.db import after_commit
+from ticketbridge.tickets.models import Ticket, WaitingOn
+from ticketbridge.workflow.definitions import TriggerKind
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ticketbridge.services import Services
+
+REQUEST_TYPE = "general"
+
+
+def open_general_request(
+    session: Session, services: Services, *, sender: str, sender_name: str, subject: str, description: str, now: dt.datetime, follows: Ticket | None = None
+) -> Ticket:
+    """Create and start the ticket in the caller's transaction; `follows` is a closed ticket it continues."""
+    workflow = services.workflows.current(REQUEST_TYPE)
+    customer = customer_for(session, email=sender, name=sender_name or sender)
+    form = {"customer_email": customer.email, "customer_name": customer.name, "token": None, "description": description, "subject": subject, "source": "email"}
+    if follows is not None:
+        form["follows"] = follows.reference
+    automatic = bool(workflow.transitions_from(workflow.initial, TriggerKind.AUTOMATIC))
+    ticket = Ticket(
+        request_type=REQUEST_TYPE,
+        customer=customer,
+        license=follows.license if follows is not None else None,
+        form_data=form,
+        waiting_on=WaitingOn.SYSTEM,
+        next_run_at=now if automatic else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    services.engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
+    session.flush()
+    if automatic:
+        ticket_id = ticket.id
+        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket_id))
+    return ticket

@@ -1,0 +1,1 @@
+"""The IMAP fetcher: mailbox cursors, the one-fetcher lock, and the fetch loop."""
