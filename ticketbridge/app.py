@@ -15,9 +15,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(SECRET_KEY=services.settings.secret_key, MAX_CONTENT_LENGTH=25 * 1024 * 1024)
     app.extensions["ticketbridge"] = services
 
+    from ticketbridge.api import sync
     from ticketbridge.web import customer, errors, public
 
     app.register_blueprint(public.blueprint)
     app.register_blueprint(customer.blueprint)
+    app.register_blueprint(sync.blueprint)
     errors.init_app(app)
     return app

@@ -21,7 +21,7 @@ from ticketbridge.errors import ConfigError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 ENV_PREFIX = "TICKETBRIDGE_"
-SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "imap_password"})
+SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "imap_password", "license_signing_key"})
 TLS_MODES = ("none", "starttls", "ssl")
 
 
@@ -50,6 +50,10 @@ class Settings:
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     imap_password: str = field(repr=False, default="")
+    # R15/R16: the Ed25519 private key (PEM) that signs license keys and sync answers; empty:
+    # a key generated in <instance>/license-keys. Retired public keys (PEM blocks) keep verifying.
+    license_signing_key: str = field(repr=False, default="")
+    license_public_keys: str = ""
 
     @property
     def embedded(self) -> bool:

@@ -1,17 +1,27 @@
 """Every mapped class, imported in one place so Base.metadata is complete (Alembic, tests)."""
 
 from ticketbridge.customers.models import Customer
-from ticketbridge.licenses.models import EntitlementChange, License, LicenseState
+from ticketbridge.licenses.models import (
+    AppState,
+    EntitlementChange,
+    License,
+    LicenseApplication,
+    LicenseState,
+    TokenMove,
+    UsageReport,
+)
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.staff.models import StaffRole, StaffUser
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent, WaitingOn
 from ticketbridge.workflow.models import WorkflowVersion
 
 __all__ = [
+    "AppState",
     "Customer",
     "Direction",
     "EntitlementChange",
     "License",
+    "LicenseApplication",
     "LicenseState",
     "Message",
     "OutboxEmail",
@@ -20,6 +30,8 @@ __all__ = [
     "StaffUser",
     "Ticket",
     "TicketEvent",
+    "TokenMove",
+    "UsageReport",
     "WaitingOn",
     "WorkflowVersion",
 ]

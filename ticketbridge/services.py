@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from ticketbridge.config import Settings
 from ticketbridge.db import Database
 from ticketbridge.licenses.catalogue import Catalogue, load_catalogue
+from ticketbridge.licenses.keys import KeyRing
+from ticketbridge.licenses.signing import keyring_for
 from ticketbridge.links import Links
 from ticketbridge.outbox.render import TemplateRenderer
 from ticketbridge.outbox.senders import Sender, sender_for
@@ -34,6 +36,7 @@ class Services:
     workflows: WorkflowRepository
     links: Links
     sender: Sender
+    keyring: KeyRing
 
     @cached_property
     def jobs(self) -> JobQueue:
@@ -74,4 +77,5 @@ def build_services(settings: Settings, *, sender: Sender | None = None) -> Servi
         workflows=workflows,
         links=Links(settings.secret_key, settings.public_url, settings.reply_domain),
         sender=sender or sender_for(settings),
+        keyring=keyring_for(settings),
     )

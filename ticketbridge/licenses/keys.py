@@ -75,6 +75,10 @@ class KeyRing:
     def active_kid(self) -> str:
         return key_id(self.signing_key.public_key())
 
+    def sign(self, data: bytes) -> str:
+        """A detached signature of `data` (unpadded base64url) by the active key, e.g. a sync answer (R16)."""
+        return _b64encode(self.signing_key.sign(data))
+
     @classmethod
     def from_pem(cls, private_pem: bytes | str, *, public_pems: Iterable[bytes | str] = ()) -> KeyRing:
         """A ring from configuration: the active private key and the retired public keys, as PEM."""
@@ -151,7 +155,7 @@ def issue_license_key(
         "hash_key": hash_key,
         "entitlements": {key: int(quantity) for key, quantity in entitlements.items()},
     }
-    signing_input = f"{PREFIX}.{_b64encode(_canonical(payload))}"
+    signing_input = f"{PREFIX}.{_b64encode(canonical_json(payload))}"
     signature = keyring.signing_key.sign(signing_input.encode("ascii"))
     return f"{signing_input}.{_b64encode(signature)}"
 
@@ -173,7 +177,7 @@ def verify_license_key(
         payload = json.loads(payload_bytes)
     except ValueError:
         raise InvalidLicenseKey("The license key is damaged; paste it again from the email.") from None
-    if not isinstance(payload, dict) or _canonical(payload) != payload_bytes:
+    if not isinstance(payload, dict) or canonical_json(payload) != payload_bytes:
         raise InvalidLicenseKey("The license key is damaged; paste it again from the email.")
     kid = payload.get("kid")
     public_key = public_keys.get(kid) if isinstance(kid, str) else None
@@ -185,6 +189,25 @@ def verify_license_key(
     except InvalidSignature:
         raise InvalidLicenseKey("The license key has been altered; paste it again from the email.") from None
     return _payload(payload)
+
+
+def verify_detached(keys: KeyRing | Mapping[str, Ed25519PublicKey], kid: str, data: bytes, signature: str) -> bool:
+    """Whether `signature` (from KeyRing.sign) is the key `kid`'s signature of exactly `data`."""
+    public_keys = keys.public_keys if isinstance(keys, KeyRing) else keys
+    public_key = public_keys.get(kid)
+    if public_key is None:
+        return False
+    try:
+        public_key.verify(_b64decode(signature), data)
+    except (InvalidSignature, InvalidLicenseKey):
+        return False
+    return True
+
+
+def split_pem_blocks(text: str) -> list[str]:
+    """The PEM blocks in `text`, for settings that hold several keys one after another."""
+    end = "-----END PUBLIC KEY-----"
+    return [block.strip() + "\n" + end + "\n" for block in text.split(end) if block.strip()]
 
 
 def _payload(data: dict[str, Any]) -> LicenseKeyPayload:
@@ -204,7 +227,8 @@ def _payload(data: dict[str, Any]) -> LicenseKeyPayload:
                              data["hash_key"], dict(entitlements))
 
 
-def _canonical(payload: Mapping[str, Any]) -> bytes:
+def canonical_json(payload: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no spaces, ASCII: one byte string per document, so signatures and ETags are stable."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 

@@ -1,7 +1,9 @@
 """Licenses, one per server token, and the append-only ledger of their entitlements.
 
 The ledger is the record; `License.entitlements` is a snapshot of it kept in the same
-transaction so reads (the sync API, the staff page) never replay history.
+transaction so reads (the sync API, the staff page) never replay history. Beside it: the
+allowed applications with their dates (R18), the usage servers report (R17) and the token
+moves of R14 (c), each its own table so nothing about a license's past is overwritten.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.clock import utcnow
@@ -41,6 +43,19 @@ class License(Base):
     activated_at: Mapped[dt.datetime | None]
     expires_at: Mapped[dt.datetime | None]
     entitlements: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    support_plan: Mapped[str | None] = mapped_column(String(32))
+    billing_frequency: Mapped[str | None] = mapped_column(String(32))
+    # Billing (R11, R12): the paid license starts, and a deactivation ends it, on these days.
+    paid_since: Mapped[dt.datetime | None]
+    billing_ends_on: Mapped[dt.date | None]
+    # R15: what the customer's server showed, and the key issued for it.
+    client_key: Mapped[str | None] = mapped_column(String(512))
+    hash_key: Mapped[str | None] = mapped_column(String(512))
+    license_key: Mapped[str | None] = mapped_column(Text)
+    license_key_issued_at: Mapped[dt.datetime | None]
+    license_key_issued_by: Mapped[str | None] = mapped_column(String(200))
+    # R16: SHA-256 of the sync secret issued with the license key; the secret itself is never stored.
+    sync_secret_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -48,6 +63,9 @@ class License(Base):
     customer: Mapped[Customer | None] = relationship()
     changes: Mapped[list[EntitlementChange]] = relationship(
         back_populates="license", order_by="EntitlementChange.id"
+    )
+    applications: Mapped[list[LicenseApplication]] = relationship(
+        back_populates="license", order_by="LicenseApplication.app"
     )
 
     __mapper_args__ = {"version_id_col": row_version}
@@ -69,3 +87,58 @@ class EntitlementChange(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     license: Mapped[License] = relationship(back_populates="changes")
+
+
+class AppState(enum.StrEnum):
+    """The app license state a server shows under Allowed apps usage (R18)."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class LicenseApplication(Base):
+    """One allowed application of a license (R18): when it was subscribed, until when, and its state.
+
+    The application's on/off flag lives in the entitlement ledger like any item; this row adds
+    the dates the ledger does not carry. Expiry is derived from `expires_at` when read.
+    """
+
+    __tablename__ = "license_applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
+    app: Mapped[str] = mapped_column(String(64))
+    subscribed_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    state: Mapped[AppState] = mapped_column(str_enum(AppState), default=AppState.ACTIVE)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    license: Mapped[License] = relationship(back_populates="applications")
+
+    __table_args__ = (UniqueConstraint("license_id", "app"),)
+
+
+class UsageReport(Base):
+    """What a server reported in use at one moment (R17); rows are only ever added."""
+
+    __tablename__ = "license_usage_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
+    reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    concurrent_agents: Mapped[int] = mapped_column(Integer)
+    webphone_sessions: Mapped[int] = mapped_column(Integer)
+
+
+class TokenMove(Base):
+    """R14 (c): the license moved from one server token to another; its history stays with it."""
+
+    __tablename__ = "license_token_moves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
+    old_token: Mapped[str] = mapped_column(String(128), index=True)
+    new_token: Mapped[str] = mapped_column(String(128))
+    moved_at: Mapped[dt.datetime]
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    actor: Mapped[str] = mapped_column(String(200))

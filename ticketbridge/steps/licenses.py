@@ -8,8 +8,10 @@ import marshmallow
 from marshmallow import fields, validate
 
 from ticketbridge.errors import RuleViolation
+from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import LicenseState
+from ticketbridge.licenses.tokens import move_to_new_token
 from ticketbridge.steps.registry import StepContext, registry
 
 
@@ -44,3 +46,38 @@ def apply_demo_bundle(context: StepContext, *, days: int) -> None:
         changes={c.item: c.new_quantity for c in changes},
         expires_at=license.expires_at.isoformat(),
     )
+
+
+class StateParams(marshmallow.Schema):
+    state = fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseState]))
+
+
+@registry.register("set_license_state", params=StateParams)
+def set_license_state(context: StepContext, *, state: str) -> None:
+    """Put the license in `state`; the first move to active starts its paid billing (R11)."""
+    license = context.license
+    previous, license.state = license.state, LicenseState(state)
+    if license.state is LicenseState.ACTIVE and license.paid_since is None:
+        license.paid_since = context.now
+    context.note(f"License {license.token}: {previous.value} -> {license.state.value}", state=license.state.value)
+
+
+@registry.register("issue_license_key")
+def issue_license_key_step(context: StepContext) -> None:
+    """R15: issue the license key for the client and hash keys the customer sent on the form."""
+    form = context.ticket.form_data or {}
+    issued = issue_key(context.session, context.services, context.license,
+                       client_key=str(form.get("client_key", "")), hash_key=str(form.get("hash_key", "")),
+                       actor=context.actor, now=context.now)
+    context.note(f"License key issued for {context.license.token} (signing key {context.services.keyring.active_kid})",
+                 license_key=issued.license_key)
+
+
+@registry.register("move_to_new_token")
+def move_to_new_token_step(context: StepContext) -> None:
+    """R14 (c): move the license to the new token given on the grace-period form, keeping its history."""
+    new_token = str((context.ticket.form_data or {}).get("new_token", ""))
+    move = move_to_new_token(context.session, context.license, new_token, ticket_id=context.ticket.id,
+                             actor=context.actor, now=context.now)
+    context.note(f"License moved from {move.old_token} to {move.new_token}", old_token=move.old_token,
+                 new_token=move.new_token)

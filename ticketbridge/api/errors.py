@@ -1,0 +1,53 @@
+"""The one place where errors of the JSON API become responses: `{"error": {"message", "field"}}`.
+
+A server talking to the API never gets an HTML page or a traceback: domain errors keep
+their status, malformed input is a 400 naming the field and what it accepts, and anything
+unexpected is logged and answered with a plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow
+from flask import Blueprint, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ticketbridge.errors import TicketbridgeError
+from ticketbridge.licenses.sync import SyncDenied
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, message: str, field: str | None = None) -> Response:
+    response = jsonify({"error": {"message": message, "field": field}})
+    response.status_code = status
+    return response
+
+
+def init_blueprint(blueprint: Blueprint) -> None:
+    @blueprint.errorhandler(SyncDenied)
+    def denied(error: SyncDenied) -> Response:
+        response = error_response(error.http_status, error.message, error.field)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ticketbridge license sync"'
+        return response
+
+    @blueprint.errorhandler(TicketbridgeError)
+    def domain_error(error: TicketbridgeError) -> Response:
+        return error_response(error.http_status, error.message, error.field)
+
+    @blueprint.errorhandler(marshmallow.ValidationError)
+    def invalid_input(error: marshmallow.ValidationError) -> Response:
+        messages = error.normalized_messages()
+        field, problems = next(iter(messages.items()))
+        problem = problems[0] if isinstance(problems, list) else str(problems)
+        return error_response(400, f"{field}: {problem}", field)
+
+    @blueprint.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return error_response(error.code or 500, error.description or error.name)
+
+    @blueprint.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error in the API")
+        return error_response(500, "Internal error; it was logged. Retry later.")

@@ -1,0 +1,95 @@
+"""The license server's sync API (R16, R17, R18): servers poll their license and report usage.
+
+GET answers are signed (Ed25519, detached, over the exact body) so a server can trust them
+offline with the public key it already trusts for license keys, and carry a strong ETag so
+the common unchanged poll is a 304 with no body and no signing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow
+from flask import Blueprint, Response, abort, request
+from marshmallow import fields, validate
+
+from ticketbridge.api.errors import init_blueprint
+from ticketbridge.clock import utcnow
+from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
+from ticketbridge.web.context import services
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+init_blueprint(blueprint)
+
+MAX_BODY_BYTES = 4096
+MAX_COUNT = 1_000_000
+SIGNATURE_HEADER = "X-License-Signature"
+KEY_ID_HEADER = "X-License-Key-Id"
+
+
+class Count(fields.Integer):
+    """A whole number in range; JSON true/false and 5.0 are refused rather than read as numbers."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            strict=True, required=True, validate=validate.Range(min=0, max=MAX_COUNT),
+            error_messages={"invalid": f"must be a whole number from 0 to {MAX_COUNT}",
+                            "required": "is required: the number in use now",
+                            "null": f"must be a whole number from 0 to {MAX_COUNT}, not null"},
+        )
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
+class UsageReportSchema(marshmallow.Schema):
+    """R17: what the server has in use now."""
+
+    concurrent_agents = Count()
+    webphone_sessions = Count()
+
+
+@blueprint.get("/licenses/<token>")
+def license_document(token: str) -> Response:
+    secret = _bearer_secret()
+    with services().db.transaction() as session:
+        document = sync_document(authenticate(session, token, secret), services().catalogue, utcnow())
+    response = Response(status=304) if request.if_none_match.contains_weak(document.etag.strip('"')) else \
+        Response(document.body, mimetype="application/json")
+    response.headers["ETag"] = document.etag
+    response.headers["Cache-Control"] = "no-cache, private"
+    if response.status_code == 200:
+        response.headers[KEY_ID_HEADER] = services().keyring.active_kid
+        response.headers[SIGNATURE_HEADER] = services().keyring.sign(document.body)
+    return response
+
+
+@blueprint.post("/licenses/<token>/usage")
+def report_usage(token: str) -> tuple[dict[str, Any], int]:
+    secret = _bearer_secret()
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        abort(413, f"The usage report is larger than {MAX_BODY_BYTES} bytes.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise marshmallow.ValidationError({"body": ["send a JSON object: "
+                                                    '{"concurrent_agents": N, "webphone_sessions": N}']})
+    with services().db.transaction() as session:
+        license = authenticate(session, token, secret)
+        usage = UsageReportSchema().load(body)
+        report = record_usage(session, license, now=utcnow(), **usage)
+        return {"recorded_at": report.reported_at.isoformat(), **usage}, 201
+
+
+@blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(unknown: str) -> Response:
+    abort(404, "No such API endpoint; the sync API is GET /api/v1/licenses/{token} "
+               "and POST /api/v1/licenses/{token}/usage.")
+
+
+def _bearer_secret() -> str:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise SyncDenied("Send the sync secret from the license email as: Authorization: Bearer <secret>.")
+    return secret.strip()

@@ -1,0 +1,185 @@
+"""What a customer's server fetches when it syncs (R16, R17, R18), and how it proves who it is.
+
+The document is canonical JSON built only from the license's stored state, so an unchanged
+license gives the same bytes on every poll: the ETag is their hash, and the next poll after a
+feature change carries the change with no new license key (R16).
+
+A server authenticates with the sync secret issued with its license key. The secret is
+derived (HMAC of the service's secret key, the license and the issue time), so the outcome
+email can be composed again from the database, and only its SHA-256 is stored: verification
+does not depend on the service's secret key, and a leaked database reveals no secret.
+An unknown token and a wrong secret fail identically, so tokens cannot be probed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ticketbridge.errors import TicketbridgeError
+from ticketbridge.licenses.catalogue import Catalogue, ItemKind
+from ticketbridge.licenses.keys import canonical_json
+from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
+
+SECRET_PREFIX = "tbs_"
+_NO_SECRET_HASH = hashlib.sha256(b"no license has this secret").hexdigest()
+SERVING_STATES = frozenset({LicenseState.TRIAL, LicenseState.ACTIVE, LicenseState.GRACE})
+# R17: what a server reports, and the licensed limit each is measured against.
+USAGE_LIMITS = {"concurrent_agents": "agents", "webphone_sessions": "webphone_sessions"}
+
+
+class SyncDenied(TicketbridgeError):
+    """No license for this token and secret; deliberately silent about which one is wrong."""
+
+    http_status = 401
+
+    def __init__(self, message: str = "The server token and sync secret do not match a license. "
+                                      "Enter the license key and sync secret from the license email.") -> None:
+        super().__init__(message, field="Authorization")
+
+
+@dataclass(frozen=True)
+class SyncDocument:
+    body: bytes
+    etag: str  # strong: quoted hash of the exact body
+
+
+def derive_sync_secret(secret_key: str, license: License) -> str:
+    """The sync secret that goes with the license key issued last (for its email, again if need be)."""
+    if license.license_key_issued_at is None:
+        raise ValueError(f"license {license.token} has no license key, so no sync secret")
+    message = f"license-sync:{license.id}:{int(license.license_key_issued_at.timestamp())}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    return SECRET_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def find_license(session: Session, token: str) -> License | None:
+    return session.scalars(select(License).where(License.token == token)).one_or_none()
+
+
+def authenticate(session: Session, token: str, secret: str) -> License:
+    """The license of `token` if `secret` is its sync secret; SyncDenied otherwise, in constant time."""
+    license = find_license(session, token)
+    expected = (license.sync_secret_hash if license is not None else None) or _NO_SECRET_HASH
+    matches = hmac.compare_digest(expected, secret_hash(secret))
+    if license is None or license.sync_secret_hash is None or not matches:
+        raise SyncDenied()
+    return license
+
+
+def sync_document(license: License, catalogue: Catalogue, now: dt.datetime) -> SyncDocument:
+    """The signed-to-be body of GET /api/v1/licenses/{token} and its ETag."""
+    entitlements = {key: int(quantity) for key, quantity in (license.entitlements or {}).items()}
+
+    def flags(kind: ItemKind) -> dict[str, bool]:
+        return {item.key: bool(entitlements.get(item.key)) for item in catalogue.items_of(kind)}
+
+    document: dict[str, Any] = {
+        "token": license.token,
+        "state": license.state.value,
+        "plan": license.plan,
+        "expires_at": _iso(license.expires_at),
+        "limits": {
+            "max_concurrent_agents": entitlements.get("agents", 0),
+            "max_concurrent_webphone_sessions": entitlements.get("webphone_sessions", 0),
+            "web_dialer_capacity": entitlements.get("webdialer_capacity", 0),
+        },
+        "features": flags(ItemKind.FEATURE),
+        "add_ons": flags(ItemKind.ADD_ON),
+        "plugins": flags(ItemKind.PLUGIN),
+        "applications": allowed_apps(license, catalogue, now),
+        "entitlements": entitlements,
+    }
+    body = canonical_json(document)
+    return SyncDocument(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"')
+
+
+def allowed_apps(license: License, catalogue: Catalogue, now: dt.datetime) -> list[dict[str, Any]]:
+    """R18: each application the license has or had, with its dates and app license state."""
+    rows = {row.app: row for row in license.applications}
+    apps = []
+    for item in catalogue.items_of(ItemKind.APPLICATION):
+        row, enabled = rows.get(item.key), bool((license.entitlements or {}).get(item.key))
+        if row is None and not enabled:
+            continue
+        apps.append({
+            "app": item.key,
+            "title": item.title,
+            "subscribed_at": _iso(row.subscribed_at if row else None),
+            "expires_at": _iso(row.expires_at if row else None),
+            "state": app_state_label(license, row.state if row else AppState.ACTIVE,
+                                     row.expires_at if row else None, enabled, now),
+        })
+    return apps
+
+
+def app_state_label(license: License, state: AppState, expires_at: dt.datetime | None,
+                    enabled: bool, now: dt.datetime) -> str:
+    """The words the server shows (R18), e.g. "License Active"; expiry is read off the date."""
+    if license.state not in SERVING_STATES:
+        return "License Inactive"
+    if expires_at is not None and expires_at <= now:
+        return "License Expired"
+    if state is AppState.SUSPENDED or not enabled:
+        return "License Suspended"
+    return "License Active"
+
+
+def record_usage(session: Session, license: License, *, concurrent_agents: int,
+                 webphone_sessions: int, now: dt.datetime) -> UsageReport:
+    report = UsageReport(license_id=license.id, reported_at=now, concurrent_agents=concurrent_agents,
+                         webphone_sessions=webphone_sessions)
+    session.add(report)
+    session.flush()
+    return report
+
+
+@dataclass(frozen=True)
+class UsageLine:
+    """One R17 line for staff: in use now, the peak over the window, and the licensed limit."""
+
+    measure: str
+    in_use: int
+    peak: int
+    licensed: int
+
+    @property
+    def over_limit(self) -> bool:
+        return self.peak > self.licensed
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    reported_at: dt.datetime | None
+    lines: tuple[UsageLine, ...]
+
+
+def usage_against_limits(session: Session, license: License, *, since: dt.datetime) -> UsageSummary:
+    """The latest report and the peaks since `since`, against the licensed limits (R17)."""
+    latest = session.scalars(select(UsageReport).where(UsageReport.license_id == license.id)
+                             .order_by(UsageReport.id.desc()).limit(1)).one_or_none()
+    peaks = session.execute(
+        select(func.max(UsageReport.concurrent_agents), func.max(UsageReport.webphone_sessions))
+        .where(UsageReport.license_id == license.id, UsageReport.reported_at >= since)
+    ).one()
+    entitlements = license.entitlements or {}
+    lines = tuple(
+        UsageLine(measure, getattr(latest, measure) if latest else 0, peak or 0, int(entitlements.get(item, 0)))
+        for (measure, item), peak in zip(USAGE_LIMITS.items(), peaks)
+    )
+    return UsageSummary(latest.reported_at if latest else None, lines)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
