@@ -44,8 +44,8 @@ class Engine:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    def workflow_of(self, ticket: Ticket) -> Workflow:
-        return self.services.workflows.get(ticket.workflow_name, ticket.workflow_version)
+    def workflow_of(self, session: Session, ticket: Ticket) -> Workflow:
+        return self.services.workflows.get(ticket.workflow_name, ticket.workflow_version, session)
 
     def start(self, session: Session, ticket: Ticket, *, now: dt.datetime, actor: str) -> None:
         """Put a new ticket in its workflow's initial state (its automatic steps run in a job)."""
@@ -60,7 +60,7 @@ class Engine:
     def advance(self, session: Session, ticket: Ticket, *, now: dt.datetime) -> list[str]:
         """Take automatic transitions while exactly one holds; returns the names taken."""
         taken: list[str] = []
-        workflow = self.workflow_of(ticket)
+        workflow = self.workflow_of(session, ticket)
         for _ in range(MAX_AUTOMATIC_CHAIN):
             if ticket.is_closed:
                 break
@@ -77,7 +77,7 @@ class Engine:
         self, session: Session, ticket: Ticket, transition_name: str, *, staff_role: str, fields: Mapping[str, Any], now: dt.datetime, actor: str
     ) -> Transition:
         """A staff action: checked against the ticket's state, the role (admins may do agents' actions) and the fields."""
-        workflow = self.workflow_of(ticket)
+        workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(transition_name)
         if transition is None or transition.trigger.kind != TriggerKind.MANUAL:
             actions = ", ".join(t.name for t in workflow.transitions_from(ticket.state, TriggerKind.MANUAL)) or "none"
@@ -97,7 +97,7 @@ class Engine:
         """Take the customer-reply transition of the ticket's state, if it has one whose guard holds."""
         if ticket.is_closed:
             return False
-        transition = self._ready(self.workflow_of(ticket), ticket, TriggerKind.CUSTOMER_REPLY, now)
+        transition = self._ready(self.workflow_of(session, ticket), ticket, TriggerKind.CUSTOMER_REPLY, now)
         if transition is None:
             return False
         self.fire(session, ticket, transition, now=now, actor=f"customer:{ticket.customer.email}", fields={"message_id": message_id} if message_id else None)
@@ -106,7 +106,7 @@ class Engine:
 
     def fire_timer(self, session: Session, ticket: Ticket, timer: WorkflowTimer, *, now: dt.datetime) -> bool:
         """Take a claimed, due timer's transition; a timer outliving its state, or whose guard fails, is spent."""
-        workflow = self.workflow_of(ticket)
+        workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(timer.transition)
         if transition is None or transition.source != ticket.state or ticket.is_closed:
             return False
@@ -120,7 +120,7 @@ class Engine:
     def fire(
         self, session: Session, ticket: Ticket, transition: Transition, *, now: dt.datetime, actor: str, fields: Mapping[str, Any] | None = None
     ) -> None:
-        workflow = self.workflow_of(ticket)
+        workflow = self.workflow_of(session, ticket)
         if transition.source != ticket.state:
             raise WorkflowError(f"transition {transition.name!r} starts from {transition.source!r}, but the ticket is in {ticket.state!r}")
         source = ticket.state
@@ -155,7 +155,7 @@ class Engine:
         the new version. Each ticket gets a timeline event, its timers are re-armed for its new
         state and it is marked due; all in the caller's one transaction. Returns the ticket ids.
         """
-        old, new = self.services.workflows.get(name, from_version), self.services.workflows.get(name, to_version)
+        old, new = self.services.workflows.get(name, from_version, session), self.services.workflows.get(name, to_version, session)
         tickets = list(
             session.scalars(
                 select(Ticket).where(Ticket.workflow_name == name, Ticket.workflow_version == old.version, Ticket.outcome.is_(None)).order_by(Ticket.id).with_for_update()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ticketbridge.db import Database
 from ticketbridge.errors import NotFound
@@ -66,20 +67,27 @@ class WorkflowRepository:
         except KeyError:
             raise NotFound(f"no workflow for request type {name!r}; known: {', '.join(self.names())}") from None
 
-    def get(self, name: str, version: str) -> Workflow:
-        """The exact version a ticket started on; earlier versions are read back from the database."""
+    def get(self, name: str, version: str, session: Session | None = None) -> Workflow:
+        """The exact version a ticket started on; earlier versions are read back from the database.
+
+        Pass the open session when there is one: on SQLite every transaction takes the write lock
+        at BEGIN, so a second transaction opened here would wait for the caller's to end.
+        """
         workflow = self._versions.get((name, version))
         if workflow is None:
-            workflow = self._load_stored(name, version)
+            if session is None:
+                with self._db.transaction() as own:
+                    workflow = self._load_stored(own, name, version)
+            else:
+                workflow = self._load_stored(session, name, version)
             self._versions[(name, version)] = workflow
         return workflow
 
-    def _load_stored(self, name: str, version: str) -> Workflow:
-        with self._db.transaction() as session:
-            row = session.scalars(select(WorkflowVersion).where(WorkflowVersion.name == name, WorkflowVersion.version == version)).one_or_none()
-            if row is None:
-                raise NotFound(f"workflow {name!r} version {version} is not recorded")
-            return parse_workflow(row.source, row.path, steps=self._steps, templates=self._templates, checks=False)
+    def _load_stored(self, session: Session, name: str, version: str) -> Workflow:
+        row = session.scalars(select(WorkflowVersion).where(WorkflowVersion.name == name, WorkflowVersion.version == version)).one_or_none()
+        if row is None:
+            raise NotFound(f"workflow {name!r} version {version} is not recorded")
+        return parse_workflow(row.source, row.path, steps=self._steps, templates=self._templates, checks=False)
 
     def record_versions(self) -> None:
         """Keep the text of every loaded version; idempotent, so every process may call it at start."""
