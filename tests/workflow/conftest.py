@@ -35,7 +35,7 @@ def make_wf_services(tmp_path: Path, workflows_dir: Path, sqlite_template: Path)
     sqlite_file.write_bytes(sqlite_template.read_bytes())
 
     def make(**overrides: Any) -> Services:
-        settings = test_settings(tmp_path, workflows_path=str(workflows_dir), database_url=f"sqlite:///{sqlite_file}", **overrides)
+        settings = test_settings(tmp_path, **{"workflows_path": str(workflows_dir), "database_url": f"sqlite:///{sqlite_file}", **overrides})
         services = build_services(settings, sender=FolderSender(tmp_path / "mail"))
         built.append(services)
         return services

@@ -1,0 +1,107 @@
+"""Transitions per second of the workflow engine on PostgreSQL.
+
+Creates a throwaway database, submits N requests of a three-step automatic workflow (the jobs
+are held back, so creation is not timed), then times `run_advance` over every ticket: each call
+locks the ticket row, evaluates the guards, takes three transitions with their timeline events
+and commits. Run with several threads to see the row-lock path under contention-free parallelism.
+
+    .venv/bin/python bench/workflow_transitions.py --tickets 500 --threads 1 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import func, select
+
+from ticketbridge import migrate
+from ticketbridge.config import PROJECT_ROOT, load_settings
+from ticketbridge.intake.service import submit_request
+from ticketbridge.jobs.tasks import run_advance
+from ticketbridge.services import Services, build_services
+from ticketbridge.tickets.models import TicketEvent
+
+ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+WORKFLOW = """\
+name: bench
+title: Benchmark
+form:
+  token: optional
+  fields:
+    - {name: agents, type: integer}
+initial: received
+states:
+  received:
+  checked:
+  applied:
+  done:
+    outcome: completed
+transitions:
+  - {name: check, from: received, to: checked, guard: form.agents >= 5}
+  - {name: apply, from: checked, to: applied, guard: license.state == "not_active"}
+  - {name: finish, from: applied, to: done}
+"""
+TRANSITIONS_PER_TICKET = 3
+
+
+class HeldJobs:
+    def enqueue(self, task: str, ident: int) -> None:
+        """Jobs are run by the benchmark loop, not on commit."""
+
+
+def build(url: str, folder: Path) -> Services:
+    (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
+    settings = load_settings(environ={}, overrides={"instance_path": str(folder / "instance"), "database_url": url, "workflows_path": str(folder), "email_templates_path": str(PROJECT_ROOT / "email_templates")})
+    services = build_services(settings)
+    services.__dict__["jobs"] = HeldJobs()
+    return services
+
+
+def measure(services: Services, tickets: int, threads: int) -> float:
+    form = {"customer_name": "Bench", "customer_email": "bench@example.com", "accept_conditions": True, "agents": 5}
+    ids = [submit_request(services, "bench", {**form, "token": f"BENCH-{uuid.uuid4().hex[:16]}"}) for _ in range(tickets)]
+    with services.db.transaction() as session:
+        before = session.scalar(select(func.count()).where(TicketEvent.kind == "transition"))
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda ticket_id: run_advance(services, ticket_id), ids))
+    elapsed = time.perf_counter() - started
+    with services.db.transaction() as session:
+        taken = session.scalar(select(func.count()).where(TicketEvent.kind == "transition")) - before
+    assert taken == tickets * TRANSITIONS_PER_TICKET, f"{taken} transitions for {tickets} tickets"
+    return taken / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=500)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
+    args = parser.parse_args()
+    name = f"tb_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        migrate.upgrade(url)
+        with tempfile.TemporaryDirectory() as folder:
+            services = build(url, Path(folder))
+            try:
+                measure(services, 20, 1)
+                for threads in args.threads:
+                    rate = measure(services, args.tickets, threads)
+                    print(f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, {threads} thread(s): {rate:,.0f} transitions/s ({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)")
+            finally:
+                services.close()
+    finally:
+        with psycopg.connect(ADMIN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
