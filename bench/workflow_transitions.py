@@ -63,17 +63,20 @@ def build(url: str, folder: Path) -> Services:
     return services
 
 
+def transition_count(services: Services) -> int:
+    with services.db.transaction() as session:
+        return session.scalar(select(func.count()).where(TicketEvent.kind == "transition")) or 0
+
+
 def measure(services: Services, tickets: int, threads: int) -> float:
     form = {"customer_name": "Bench", "customer_email": "bench@example.com", "accept_conditions": True, "agents": 5}
     ids = [submit_request(services, "bench", {**form, "token": f"BENCH-{uuid.uuid4().hex[:16]}"}) for _ in range(tickets)]
-    with services.db.transaction() as session:
-        before = session.scalar(select(func.count()).where(TicketEvent.kind == "transition"))
+    before = transition_count(services)
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(lambda ticket_id: run_advance(services, ticket_id), ids))
     elapsed = time.perf_counter() - started
-    with services.db.transaction() as session:
-        taken = session.scalar(select(func.count()).where(TicketEvent.kind == "transition")) - before
+    taken = transition_count(services) - before
     assert taken == tickets * TRANSITIONS_PER_TICKET, f"{taken} transitions for {tickets} tickets"
     return taken / elapsed
 

@@ -40,7 +40,7 @@ def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: S
     ticket_id = submit(wf, "simple")
     failed = ticket(wf, ticket_id)
     assert (failed.state, failed.failures, failed.waiting_on) == ("received", 1, WaitingOn.SYSTEM)
-    assert "guard 'form.agents >= 0': No such overload" in failed.last_error
+    assert "guard 'form.agents >= 0': No such overload" in (failed.last_error or "")
     with wf.db.transaction() as session:
         session.execute(update(Ticket).where(Ticket.id == ticket_id).values(form_data={"customer_name": "Acme"}))
     for attempt in range(2, len(STEP_RETRY_DELAYS) + 2):

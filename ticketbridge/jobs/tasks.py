@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import RuleViolation, TicketbridgeError
@@ -73,7 +73,7 @@ def run_timer(services: Services, timer_id: int, now: dt.datetime | None = None)
     try:
         with services.db.transaction() as session:
             ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
-            claimed = session.execute(
+            claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(WorkflowTimer)
                 .where(WorkflowTimer.id == timer_id, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None), WorkflowTimer.due_at <= now)
                 .values(fired_at=now, attempts=WorkflowTimer.attempts + 1)
