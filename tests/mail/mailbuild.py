@@ -15,6 +15,7 @@ from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket
 
 from tests.fixtures.dovecot import DovecotServer
+from tests.foundation.helpers import kept_emails
 
 
 def imap_settings(server: DovecotServer, **changes: Any) -> dict[str, Any]:
@@ -84,3 +85,8 @@ def tickets(services: Services) -> list[Ticket]:
         for ticket in found:
             _ = ticket.messages, ticket.events, ticket.customer
         return found
+
+
+def sent_emails(services: Services) -> list[EmailMessage]:
+    """What the embedded FolderSender delivered, oldest first."""
+    return kept_emails(services.settings.mail_folder)

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import os
 import socket
+import uuid
 from typing import Protocol
 
 from sqlalchemy import delete, select, text
@@ -36,7 +37,8 @@ class MailboxLock(Protocol):
 
 
 def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Host and process for the operator to read, and a random part so two fetchers never share one."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def lock_for(db: Database, mailbox: str) -> MailboxLock:
