@@ -103,3 +103,11 @@ def test_timer_at_an_instant_computed_from_the_form_and_its_guard(wf: Services) 
     assert ticket(wf, held).state == "expired"
     assert ticket(wf, skipped).state == "in_review"
     assert "does not hold" in events(wf, skipped, "timer_skipped")[0].summary
+
+
+def test_re_entering_a_state_revives_its_instant_timer_instead_of_doubling_it(wf: Services) -> None:
+    ticket_id = submit(wf, "review", reason="b", grace_until="2031-05-31")
+    manual(wf, ticket_id, "ask_customer", question="Which server?")
+    assert replied(wf, ticket_id) is True
+    grace = [t for t in timers(wf, ticket_id) if t.transition == "grace_over"]
+    assert len(grace) == 1 and grace[0].pending
