@@ -23,6 +23,7 @@ DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 ENV_PREFIX = "TICKETBRIDGE_"
 SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "imap_password", "license_signing_key"})
 TLS_MODES = ("none", "starttls", "ssl")
+UNMATCHED_MAIL = ("general", "ignore")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Settings:
     imap_user: str
     imap_folder: str
     imap_tls: str
+    imap_move_to: str
+    imap_batch_size: int
+    imap_poll_seconds: int
+    unmatched_mail: str
+    mail_rate_cap_per_hour: int
     sweep_interval_seconds: int
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
@@ -61,6 +67,10 @@ class Settings:
         return not self.redis_url
 
     @property
+    def imap_folders(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.imap_folder.split(",") if name.strip())
+
+    @property
     def mail_folder(self) -> Path:
         return self.instance_path / "mail-outbox"
 
@@ -69,7 +79,15 @@ class Settings:
 
 
 _PATHS = {"instance_path", "workflows_path", "email_templates_path", "catalogue_path"}
-_INTS = {"smtp_port", "imap_port", "smtp_timeout_seconds", "sweep_interval_seconds"}
+_INTS = {
+    "smtp_port",
+    "imap_port",
+    "smtp_timeout_seconds",
+    "sweep_interval_seconds",
+    "imap_batch_size",
+    "imap_poll_seconds",
+    "mail_rate_cap_per_hour",
+}
 
 
 def load_settings(
@@ -133,6 +151,12 @@ def _validate(settings: Settings) -> None:
     for name in ("smtp_port", "imap_port"):
         if not 0 < getattr(settings, name) < 65536:
             raise ConfigError(f"{_env_name(name)}: must be a port number from 1 to 65535")
+    if settings.unmatched_mail not in UNMATCHED_MAIL:
+        raise ConfigError(f"{_env_name('unmatched_mail')}: {settings.unmatched_mail!r} is not one of {', '.join(UNMATCHED_MAIL)}")
+    if not settings.imap_batch_size:
+        raise ConfigError(f"{_env_name('imap_batch_size')}: must be at least 1")
+    if settings.imap_host and not settings.imap_folders:
+        raise ConfigError(f"{_env_name('imap_folder')}: name at least one folder, e.g. INBOX")
     url = urlsplit(settings.public_url)
     if url.scheme not in ("http", "https") or not url.netloc:
         raise ConfigError(f"{_env_name('public_url')}: {settings.public_url!r} is not an http(s) URL")

@@ -1,6 +1,7 @@
 """Every mapped class, imported in one place so Base.metadata is complete (Alembic, tests)."""
 
 from ticketbridge.customers.models import Customer
+from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus, MailboxFolder, MailboxLease
 from ticketbridge.licenses.models import (
     AppState,
     EntitlementChange,
@@ -20,9 +21,13 @@ __all__ = [
     "Customer",
     "Direction",
     "EntitlementChange",
+    "InboundEmail",
+    "InboundStatus",
     "License",
     "LicenseApplication",
     "LicenseState",
+    "MailboxFolder",
+    "MailboxLease",
     "Message",
     "OutboxEmail",
     "OutboxStatus",
