@@ -92,7 +92,7 @@ def sweep_command(state: State) -> None:
     from ticketbridge.jobs.sweeper import sweep
 
     report = sweep(state.services, utcnow())
-    click.echo(f"enqueued {report.tickets} ticket(s) and {report.emails} email(s)")
+    click.echo(f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} email(s)")
 
 
 @main.group()

@@ -46,8 +46,8 @@ def start_sweeper(services: Services, *, redis: Redis | None = None) -> threadin
             try:
                 if redis is None or redis.set(SWEEP_LOCK, "1", nx=True, ex=max(interval - 1, 1)):
                     report = sweep(services, utcnow())
-                    if report.tickets or report.emails:
-                        log.info("sweeper re-enqueued %d ticket(s), %d email(s)", report.tickets, report.emails)
+                    if report.tickets or report.timers or report.emails:
+                        log.info("sweeper enqueued %d ticket(s), %d timer(s), %d email(s)", report.tickets, report.timers, report.emails)
             except Exception:
                 log.exception("sweep failed; trying again in %s s", interval)
             threading.Event().wait(interval)

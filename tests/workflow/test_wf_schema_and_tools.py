@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -31,12 +32,10 @@ def test_the_schema_command_prints_it() -> None:
 
 @pytest.mark.parametrize("path", [*sorted((PROJECT_ROOT / "workflows").glob("*.yaml")), *sorted(WORKFLOW_FILES.glob("*.yaml"))], ids=lambda p: p.name)
 def test_the_schema_accepts_every_valid_workflow(path: Path) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), json.loads(SHIPPED.read_text(encoding="utf-8")))
 
 
 def test_the_schema_rejects_an_unknown_key_and_bad_step_parameters() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
     workflow = yaml.safe_load((PROJECT_ROOT / "workflows" / "demo.yaml").read_text(encoding="utf-8"))
     workflow["transitions"][0]["actions"] = [{"apply_demo_bundle": {"days": 0}}]

@@ -20,5 +20,5 @@ def ticket_page(token: str) -> str:
         ticket = session.get(Ticket, ticket_id, options=[selectinload(Ticket.events), selectinload(Ticket.messages), selectinload(Ticket.customer), selectinload(Ticket.license)])
         if ticket is None:
             abort(404)
-        workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version)
+        workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
         return render_template("ticket.html", ticket=ticket, workflow=workflow, state=workflow.states[ticket.state])
