@@ -111,3 +111,18 @@ def test_re_entering_a_state_revives_its_instant_timer_instead_of_doubling_it(wf
     assert replied(wf, ticket_id) is True
     grace = [t for t in timers(wf, ticket_id) if t.transition == "grace_over"]
     assert len(grace) == 1 and grace[0].pending
+
+
+def test_with_redis_a_new_timer_is_also_scheduled_in_rq_for_its_due_time(make_wf_services, redis_url: str) -> None:
+    from rq import Queue
+
+    from ticketbridge.jobs.tasks import run_advance
+
+    services = make_wf_services(redis_url=redis_url)
+    ticket_id = submit(services, "review", reason="b", grace_until="2031-05-31")
+    run_advance(services, ticket_id)
+    [timer] = timers(services, ticket_id)
+    queue: Queue = services.jobs.queue
+    registry = queue.scheduled_job_registry
+    assert registry.get_job_ids() == [f"fire_timer-{timer.id}"]
+    assert registry.get_scheduled_time(f"fire_timer-{timer.id}") == dt.datetime(2031, 5, 31, tzinfo=dt.timezone.utc)

@@ -6,6 +6,7 @@ enqueueing the same work twice while it waits stores it once.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +27,8 @@ RETRY = Retry(max=3, interval=[5, 30, 120])
 class JobQueue(Protocol):
     def enqueue(self, task: str, ident: int) -> None: ...
 
+    def schedule(self, task: str, ident: int, at: dt.datetime) -> None: ...
+
 
 class InlineJobQueue:
     """Runs the job at once; a failure is logged and left for the sweeper, as an rq job's would be."""
@@ -39,16 +42,29 @@ class InlineJobQueue:
         except Exception:
             log.exception("job %s(%s) failed; the sweeper will retry it", task, ident)
 
+    def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
+        """Nothing to do: the web process's sweeper runs whatever has come due."""
+
 
 class RqJobQueue:
     def __init__(self, redis_url: str) -> None:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
 
-    def enqueue(self, task: str, ident: int) -> None:
+    @staticmethod
+    def _check(task: str) -> None:
+        """An unknown task name fails here, in the caller, not later in a worker."""
         if task not in tasks.TASKS:
             raise ValueError(f"unknown job {task!r}; jobs: {', '.join(tasks.TASKS)}")
+
+    def enqueue(self, task: str, ident: int) -> None:
+        self._check(task)
         self.queue.enqueue(f"ticketbridge.jobs.tasks.{task}", ident, job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0)
+
+    def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
+        """rq's scheduler (run by every `ticketbridge worker`) enqueues it at `at`."""
+        self._check(task)
+        self.queue.enqueue_at(at, f"ticketbridge.jobs.tasks.{task}", ident, job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0)
 
 
 def queue_for(services: Services) -> JobQueue:

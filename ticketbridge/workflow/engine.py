@@ -206,9 +206,16 @@ class Engine:
                 select(WorkflowTimer).where(WorkflowTimer.ticket_id == ticket.id, WorkflowTimer.transition == transition.name, WorkflowTimer.due_at == due_at)
             ).one_or_none()
             if existing is None:
-                session.add(WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now))
+                timer = WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now)
+                session.add(timer)
+                session.flush()
+                self._schedule(session, timer.id, due_at)
             elif existing.fired_at is None:
                 existing.cancelled_at = None
+
+    def _schedule(self, session: Session, timer_id: int, due_at: dt.datetime) -> None:
+        """Ask the job queue to fire the timer on time; the sweeper fires it anyway if that is lost."""
+        after_commit(session, lambda: self.services.jobs.schedule("fire_timer", timer_id, due_at))
 
     @staticmethod
     def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:
