@@ -38,7 +38,7 @@ def init_blueprint(blueprint: Blueprint) -> None:
 
     @blueprint.errorhandler(marshmallow.ValidationError)
     def invalid_input(error: marshmallow.ValidationError) -> Response:
-        messages = error.normalized_messages()
+        messages = error.messages if isinstance(error.messages, dict) else {"body": error.messages}
         field, problems = next(iter(messages.items()))
         problem = problems[0] if isinstance(problems, list) else str(problems)
         return error_response(400, f"{field}: {problem}", field)

@@ -1,0 +1,52 @@
+"""The license steps workflows call: set_license_state (paid start), issue_license_key (R15), move_to_new_token (R14c)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from ticketbridge.customers.models import Customer
+from ticketbridge.licenses.keys import verify_license_key
+from ticketbridge.licenses.models import License, LicenseState, TokenMove
+from ticketbridge.licenses.sync import derive_sync_secret
+from ticketbridge.services import Services
+from ticketbridge.steps.registry import StepContext
+from ticketbridge.tickets.models import Ticket, WaitingOn
+
+from tests.licenses.helpers import add_license
+
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
+
+
+def context_for(session, services: Services, license: License, **form: str) -> StepContext:
+    ticket = Ticket(request_type="key", workflow_name="key", workflow_version="1", state="new",
+                    waiting_on=WaitingOn.STAFF, customer=Customer(email="ops@acme.example", name="Acme"),
+                    license=license, form_data=form)
+    session.add(ticket)
+    session.flush()
+    return StepContext(session=session, ticket=ticket, now=NOW, actor="staff:ana", services=services)
+
+
+def test_r15_steps_activate_then_issue_the_key_from_the_form(services: Services) -> None:
+    steps = services.steps
+    with services.db.transaction() as session:
+        license = add_license(session, services, "SRV-S", at=NOW, state=LicenseState.TRIAL,
+                              entitlements=services.catalogue.demo_bundle())
+        context = context_for(session, services, license, client_key="CK-9", hash_key="HK-9")
+        steps.run("set_license_state", context, {"state": "active"})
+        steps.run("issue_license_key", context, {})
+        assert license.state is LicenseState.ACTIVE and license.paid_since == NOW
+        assert verify_license_key(services.keyring, license.license_key).client_key == "CK-9"
+        summaries = " ".join(summary for summary, _ in context.notes)
+        assert "trial -> active" in summaries and "License key issued" in summaries
+        assert derive_sync_secret(services.settings.secret_key, license) not in repr(context.notes)
+
+
+def test_r14c_step_moves_to_the_new_token_from_the_grace_form(services: Services) -> None:
+    with services.db.transaction() as session:
+        license = add_license(session, services, "SRV-OLD", at=NOW)
+        context = context_for(session, services, license, new_token="SRV-NEW")
+        services.steps.run("move_to_new_token", context, {})
+        assert license.token == "SRV-NEW"
+        assert session.scalars(select(TokenMove.old_token)).one() == "SRV-OLD"
