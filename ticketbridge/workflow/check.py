@@ -10,22 +10,30 @@ The loader checks each element on its own; these need all of them at once:
   automatic one, and two guards with the same text (ignoring spaces). The engine still refuses,
   at run time, to choose between two guards that both hold;
 - every `form.X` an expression reads (guards, timers' `at`, fields' `when`) is a field of the
-  request type's form (R1's common fields included).
+  request type's form (R1's common fields included);
+- every expression is type-correct on a sample ticket whose form holds a value of each field's
+  type: CEL compiles without types, so `form.agents + "x"` would otherwise fail only on a
+  customer's ticket. The sample runs one path through `&&`, `||` and `?:`, so a type error in a
+  branch CEL does not evaluate still shows at run time (as a step failure staff can see).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
+from typing import Any
 
-from ticketbridge.workflow.definitions import Transition, TriggerKind, Workflow
-from ticketbridge.workflow.guards import Guard
+from ticketbridge.tickets.models import Ticket
+from ticketbridge.workflow.context import guard_context
+from ticketbridge.workflow.definitions import FieldType, FormField, Transition, TriggerKind, Workflow
+from ticketbridge.workflow.guards import Guard, GuardEvaluationError
 from ticketbridge.workflow.problems import Problem
 
 COMMON_FORM_FIELDS = ("token", "customer_name", "customer_email", "accept_conditions")
 
 
 def check_workflow(workflow: Workflow) -> list[Problem]:
-    problems = [*_unreachable(workflow), *_dead_ends(workflow), *_ambiguous(workflow), *_unknown_form_fields(workflow)]
+    problems = [*_unreachable(workflow), *_dead_ends(workflow), *_ambiguous(workflow), *_unknown_form_fields(workflow), *_type_errors(workflow)]
     return sorted(problems, key=lambda p: (p.position.line, p.position.column))
 
 
@@ -92,10 +100,51 @@ def _why(first: Transition, second: Transition) -> str:
 
 
 def _expressions(workflow: Workflow) -> Iterable[Guard]:
-    fields = [*workflow.form.fields, *(f for t in workflow.transitions for f in t.trigger.fields)]
-    for guard in (*(f.when for f in fields), *(t.guard for t in workflow.transitions), *(t.trigger.at for t in workflow.transitions)):
+    for guard in (*_conditions(workflow), *(t.trigger.at for t in workflow.transitions)):
         if guard is not None:
             yield guard
+
+
+def _conditions(workflow: Workflow) -> Iterable[Guard | None]:
+    """Expressions that must give true or false: fields' `when` and transitions' guards."""
+    fields = [*workflow.form.fields, *(f for t in workflow.transitions for f in t.trigger.fields)]
+    return (*(f.when for f in fields), *(t.guard for t in workflow.transitions))
+
+
+SAMPLE_VALUES: dict[FieldType, Any] = {
+    FieldType.INTEGER: 0,
+    FieldType.BOOLEAN: False,
+    FieldType.MULTICHOICE: [],
+    FieldType.DATE: "2000-01-31",
+}
+
+
+def _sample_value(field: FormField) -> Any:
+    return SAMPLE_VALUES.get(field.type, field.choices[0] if field.choices else "")
+
+
+def _sample_variables(workflow: Workflow) -> dict[str, Any]:
+    form = {name: "" for name in COMMON_FORM_FIELDS} | {"accept_conditions": True} | {f.name: _sample_value(f) for f in workflow.form.fields}
+    now = dt.datetime(2000, 1, 31, tzinfo=dt.timezone.utc)
+    sample = Ticket(id=0, request_type=workflow.name, state=workflow.initial, form_data=form, created_at=now)
+    return guard_context(sample, now)
+
+
+def _type_errors(workflow: Workflow) -> Iterator[Problem]:
+    variables = _sample_variables(workflow)
+    conditions = {id(g) for g in _conditions(workflow) if g is not None}
+    for guard in _expressions(workflow):
+        try:
+            guard.holds(variables) if id(guard) in conditions else guard.instant(variables)
+        except GuardEvaluationError as exc:
+            if "no value for" in exc.message:
+                continue
+            assert guard.position is not None
+            detail = exc.message.split(": ", 1)[-1].split(". ", 1)[0]
+            if "not true or false" in detail or "not a timestamp" in detail:
+                yield Problem(guard.position, f"{guard.source!r} gives {detail.split(' gave ', 1)[-1]} on a sample ticket", "a guard or 'when' must give true or false (e.g. form.agents >= 5); a timer's 'at' a timestamp")
+            else:
+                yield Problem(guard.position, f"{guard.source!r} is not type-correct: {detail}", "compare like with like; int(x), string(x) and timestamp(x) convert explicitly")
 
 
 def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:

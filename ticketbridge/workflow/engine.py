@@ -23,6 +23,7 @@ from ticketbridge.outbox.service import queue_email
 from ticketbridge.steps.registry import StepContext
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
+from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import Action, State, Transition, TriggerKind, Workflow
 from ticketbridge.workflow.models import WorkflowTimer
 from ticketbridge.workflow.staff_fields import validate_staff_fields
@@ -209,11 +210,11 @@ class Engine:
                 timer = WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now)
                 session.add(timer)
                 session.flush()
-                self._schedule(session, timer.id, due_at)
+                self._schedule_timer(session, timer.id, due_at)
             elif existing.fired_at is None:
                 existing.cancelled_at = None
 
-    def _schedule(self, session: Session, timer_id: int, due_at: dt.datetime) -> None:
+    def _schedule_timer(self, session: Session, timer_id: int, due_at: dt.datetime) -> None:
         """Ask the job queue to fire the timer on time; the sweeper fires it anyway if that is lost."""
         after_commit(session, lambda: self.services.jobs.schedule("fire_timer", timer_id, due_at))
 
@@ -242,20 +243,3 @@ class Engine:
 
     def _guard_holds(self, transition: Transition, ticket: Ticket, now: dt.datetime) -> bool:
         return transition.guard is None or transition.guard.holds(guard_context(ticket, now))
-
-
-def guard_context(ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
-    """The variables a guard sees: plain values only, so CEL never reaches into Python objects."""
-    license = ticket.license
-    return {
-        "form": ticket.form_data,
-        "license": {
-            "exists": license is not None,
-            "state": license.state.value if license else "not_active",
-            "had_demo": bool(license and license.had_demo),
-            "plan": (license.plan if license else None) or "",
-            "entitlements": dict(license.entitlements) if license else {},
-        },
-        "ticket": {"reference": ticket.reference, "request_type": ticket.request_type, "state": ticket.state, "created_at": ticket.created_at},
-        "now": now,
-    }
