@@ -80,23 +80,38 @@ class Ingestor:
         self.after_message = after_message
 
     def ingest(self, session: Session, mails: Sequence[FetchedMail], now: dt.datetime) -> list[Outcome]:
-        """Store `mails` in the caller's transaction; the caller commits."""
+        """Store `mails` in the caller's transaction; the caller commits.
+
+        The batch is first tried in one SAVEPOINT; only when some message fails is it rolled
+        back and run again with a SAVEPOINT per message, which finds and quarantines the
+        culprit. Mail is mostly well-formed, so the common case pays one savepoint, not one
+        per message.
+        """
         parsed = [parse_message(mail.raw) for mail in mails]
         hashes = [stable_hash(mail.raw) for mail in mails]
         known = self._known_keys(session, parsed, hashes)
-        outcomes = []
-        for mail, email, content_hash in zip(mails, parsed, hashes):
-            hooks = list(session.info.get("after_commit", []))
-            try:
-                with session.begin_nested():
-                    outcome = self._ingest_one(session, mail, email, content_hash, known, now)
-            except Exception as exc:  # noqa: BLE001 - any failure quarantines this message only
-                session.info["after_commit"] = hooks
-                outcome = self._quarantine(session, mail, email, content_hash, known, exc, now)
-            outcomes.append(outcome)
-            if self.after_message is not None:
+        stored_before, hooks = dict(known), list(session.info.get("after_commit", []))
+        try:
+            with session.begin_nested():
+                outcomes = [self._ingest_one(session, *item, known, now) for item in zip(mails, parsed, hashes)]
+        except Exception:  # noqa: BLE001 - retried one message at a time just below
+            known.clear()
+            known.update(stored_before)
+            session.info["after_commit"] = hooks
+            outcomes = [self._ingest_alone(session, *item, known, now) for item in zip(mails, parsed, hashes)]
+        if self.after_message is not None:
+            for mail in mails:
                 self.after_message(mail)
         return outcomes
+
+    def _ingest_alone(self, session: Session, mail: FetchedMail, email: ParsedEmail, content_hash: str, known: dict[str, str], now: dt.datetime) -> Outcome:
+        hooks = list(session.info.get("after_commit", []))
+        try:
+            with session.begin_nested():
+                return self._ingest_one(session, mail, email, content_hash, known, now)
+        except Exception as exc:  # noqa: BLE001 - any failure quarantines this message only
+            session.info["after_commit"] = hooks
+            return self._quarantine(session, mail, email, content_hash, known, exc, now)
 
     def _known_keys(self, session: Session, parsed: Sequence[ParsedEmail], hashes: Sequence[str]) -> dict[str, str]:
         """Dedupe keys of this batch already stored in the mailbox, with their content hashes: one query."""
@@ -125,12 +140,10 @@ class Ingestor:
             raw=mail.raw,
             received_at=now,
         )
-        row.ticket_id = stored.ticket.id if stored.ticket is not None else None
-        row.message_row_id = stored.message.id if stored.message is not None else None
+        row.ticket, row.message = stored.ticket, stored.message
         session.add(row)
-        session.flush()
         known[key] = content_hash
-        return Outcome(mail.uid, stored.status, row.ticket_id, stored.note)
+        return Outcome(mail.uid, stored.status, stored.ticket.id if stored.ticket is not None else None, stored.note)
 
     def _store(self, session: Session, email: ParsedEmail, message_id: str | None, content_hash: str, now: dt.datetime) -> _Stored:
         """`message_id` is the header's, unless absent or reused: then one is made from the content hash."""
@@ -198,7 +211,6 @@ class Ingestor:
             created_at=now,
         )
         session.add(message)
-        session.flush()
         return message
 
     @staticmethod

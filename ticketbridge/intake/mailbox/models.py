@@ -13,10 +13,11 @@ import datetime as dt
 import enum
 
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.clock import utcnow
 from ticketbridge.db import Base, str_enum
+from ticketbridge.tickets.models import Message, Ticket
 
 
 class MailboxFolder(Base):
@@ -66,5 +67,8 @@ class InboundEmail(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket | None] = relationship()
+    message: Mapped[Message | None] = relationship()
 
     __table_args__ = (UniqueConstraint("mailbox", "dedupe_key"),)
