@@ -163,9 +163,14 @@ def test_r17_usage_report_needs_the_servers_own_secret(client, secrets) -> None:
     assert huge.status_code == 413 and "error" in huge.get_json()
 
 
-def test_r16_unknown_api_path_is_json_404(client) -> None:
+def test_r16_unknown_api_path_is_json_404_and_a_wrong_method_json_405(client) -> None:
     response = client.get("/api/v1/licences")
-    assert response.status_code == 404 and response.get_json()["error"]["message"]
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"].startswith("Not Found: the sync API is GET /api/v1/licenses/{token}")
+    wrong_method = client.delete(URL)
+    assert wrong_method.status_code == 405
+    assert wrong_method.get_json()["error"]["message"].startswith("Method Not Allowed: ")
+    assert "GET" in wrong_method.headers["Allow"]
 
 
 def test_r18_deactivated_license_shows_apps_inactive(client, services: Services, secrets) -> None:

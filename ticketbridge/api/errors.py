@@ -25,6 +25,19 @@ def error_response(status: int, message: str, field: str | None = None) -> Respo
     return response
 
 
+API_PREFIX = "/api/"
+ENDPOINTS = "the sync API is GET /api/v1/licenses/{token} and POST /api/v1/licenses/{token}/usage"
+
+
+def api_routing_error(error: HTTPException) -> Response:
+    """No route or wrong method under /api/: routing fails before any blueprint is chosen, so the
+    application's handler sends these here to keep every /api/ answer JSON."""
+    response = error_response(error.code or 500, f"{error.name}: {ENDPOINTS}")
+    if error.code == 405:
+        response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ())
+    return response
+
+
 def init_blueprint(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(SyncDenied)
     def denied(error: SyncDenied) -> Response:

@@ -82,12 +82,6 @@ def report_usage(token: str) -> tuple[dict[str, Any], int]:
         return {"recorded_at": report.reported_at.isoformat(), **usage}, 201
 
 
-@blueprint.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def not_found(unknown: str) -> Response:
-    abort(404, "No such API endpoint; the sync API is GET /api/v1/licenses/{token} "
-               "and POST /api/v1/licenses/{token}/usage.")
-
-
 def _bearer_secret() -> str:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
