@@ -183,3 +183,30 @@ def test_r18_deactivated_license_shows_apps_inactive(client, services: Services,
     document = client.get(URL, headers=auth(secrets["SRV-A"])).get_json()
     assert document["state"] == "deactivated"
     assert document["applications"][0]["state"] == "License Inactive"
+
+
+def test_r8_ai_conversations_are_recorded_with_usage_and_billed_in_arrears(client, services: Services, secrets) -> None:
+    from ticketbridge.licenses.billing import LineKind
+    from ticketbridge.licenses.invoicing import invoices_for_month
+
+    for count in (40, 2):
+        body = {"concurrent_agents": 1, "webphone_sessions": 0, "ai_conversations": {"ai_assistants": count, "ai_agent_assistants": 1}}
+        assert client.post(f"{URL}/usage", headers=auth(secrets["SRV-A"]), json=body).status_code == 201
+    unknown = client.post(f"{URL}/usage", headers=auth(secrets["SRV-A"]),
+                          json={"concurrent_agents": 1, "webphone_sessions": 0, "ai_conversations": {"botify": 3}})
+    assert unknown.status_code == 422
+    assert unknown.get_json()["error"]["field"] == "ai_conversations.botify"
+    assert "not an add-on billed on usage; use one of: ai_agent_assistants, ai_assistants" in unknown.get_json()["error"]["message"]
+    negative = client.post(f"{URL}/usage", headers=auth(secrets["SRV-A"]),
+                           json={"concurrent_agents": 1, "webphone_sessions": 0, "ai_conversations": {"ai_assistants": -1}})
+    assert negative.status_code == 400 and negative.get_json()["error"]["field"] == "ai_conversations"
+
+    with services.db.transaction() as session:
+        find_license(session, "SRV-A").paid_since = utcnow() - dt.timedelta(days=40)
+    with services.db.transaction() as session:
+        [invoice] = [i for i in invoices_for_month(session, services.catalogue, utcnow().date()) if i.token == "SRV-A"]
+    usage = {line.item: (line.quantity, line.amount) for line in invoice.lines if line.kind == LineKind.USAGE}
+    assert usage == {
+        "ai_assistants": (42, services.catalogue.usage_price("ai_assistants") * 42),
+        "ai_agent_assistants": (2, services.catalogue.usage_price("ai_agent_assistants") * 2),
+    }

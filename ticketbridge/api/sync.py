@@ -49,6 +49,7 @@ class UsageReportSchema(marshmallow.Schema):
 
     concurrent_agents = Count()
     webphone_sessions = Count()
+    ai_conversations = fields.Dict(keys=fields.String(), values=Count(), load_default=dict)
 
 
 @blueprint.get("/licenses/<token>")
@@ -78,7 +79,7 @@ def report_usage(token: str) -> tuple[dict[str, Any], int]:
     with services().db.transaction() as session:
         license = authenticate(session, token, secret)
         usage = UsageReportSchema().load(body)
-        report = record_usage(session, license, now=utcnow(), **usage)
+        report = record_usage(session, license, now=utcnow(), catalogue=services().catalogue, **usage)
         return {"recorded_at": report.reported_at.isoformat(), **usage}, 201
 
 

@@ -9,6 +9,8 @@ What the ledger held before the paid start (a demo) counts as already there on t
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,12 +21,13 @@ from ticketbridge.licenses.billing import (
     BillingCycle,
     ChangeRecord,
     InvoiceLine,
+    UsageRecord,
     deactivation_effective_date,
     invoice_lines,
     last_day_of_month,
 )
 from ticketbridge.licenses.catalogue import Catalogue
-from ticketbridge.licenses.models import License
+from ticketbridge.licenses.models import License, UsageReport
 
 DEFAULT_FREQUENCY = "monthly"
 
@@ -66,10 +69,21 @@ def schedule_deactivation(catalogue: Catalogue, license: License, requested_on: 
     return license.billing_ends_on
 
 
-def invoice_for(catalogue: Catalogue, license: License, month: dt.date) -> LicenseInvoice:
+def invoice_for(catalogue: Catalogue, license: License, month: dt.date, usage: Iterable[UsageRecord] = ()) -> LicenseInvoice:
     cycle = billing_cycle(catalogue, license)
-    lines = invoice_lines(catalogue, change_records(license), cycle, month, ends_on=license.billing_ends_on)
+    lines = invoice_lines(catalogue, change_records(license), cycle, month, usage=usage, ends_on=license.billing_ends_on)
     return LicenseInvoice(license.token, cycle, lines)
+
+
+def usage_in_month(session: Session, month: dt.date) -> dict[int, list[UsageRecord]]:
+    """R8: AI conversations the servers reported during `month`, per license id, in one query."""
+    first = dt.datetime.combine(month.replace(day=1), dt.time(), dt.timezone.utc)
+    after = dt.datetime.combine(last_day_of_month(month) + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    reports = session.scalars(select(UsageReport).where(UsageReport.reported_at >= first, UsageReport.reported_at < after))
+    usage: dict[int, list[UsageRecord]] = defaultdict(list)
+    for report in reports:
+        usage[report.license_id].extend(UsageRecord(item, count, report.reported_at.date()) for item, count in report.ai_conversations.items())
+    return usage
 
 
 def invoices_for_month(session: Session, catalogue: Catalogue, month: dt.date) -> list[LicenseInvoice]:
@@ -78,4 +92,5 @@ def invoices_for_month(session: Session, catalogue: Catalogue, month: dt.date) -
         select(License).where(License.paid_since.is_not(None)).order_by(License.token)
         .options(selectinload(License.changes))
     )
-    return [invoice_for(catalogue, license, month) for license in licenses]
+    usage = usage_in_month(session, month)
+    return [invoice_for(catalogue, license, month, usage.get(license.id, ())) for license in licenses]

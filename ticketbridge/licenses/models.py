@@ -128,6 +128,8 @@ class UsageReport(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     concurrent_agents: Mapped[int] = mapped_column(Integer)
     webphone_sessions: Mapped[int] = mapped_column(Integer)
+    ai_conversations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """R8: conversations of each usage-billed add-on since the server's previous report."""
 
 
 class TokenMove(Base):

@@ -18,12 +18,13 @@ import datetime as dt
 import hashlib
 import hmac
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ticketbridge.errors import TicketbridgeError
+from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
 from ticketbridge.licenses.keys import canonical_json
 from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
@@ -136,10 +137,15 @@ def app_state_label(license: License, state: AppState, expires_at: dt.datetime |
     return "License Active"
 
 
-def record_usage(session: Session, license: License, *, concurrent_agents: int,
-                 webphone_sessions: int, now: dt.datetime) -> UsageReport:
+def record_usage(session: Session, license: License, *, concurrent_agents: int, webphone_sessions: int,
+                 now: dt.datetime, catalogue: Catalogue, ai_conversations: Mapping[str, int] | None = None) -> UsageReport:
+    """Store one report; `ai_conversations` counts, per usage-billed add-on, what happened since the last one (R8)."""
+    billed = sorted(key for key, item in catalogue.items.items() if item.billed_on_usage)
+    for key in ai_conversations or {}:
+        if key not in billed:
+            raise ValidationError({f"ai_conversations.{key}": [f"not an add-on billed on usage; use one of: {', '.join(billed)}"]})
     report = UsageReport(license_id=license.id, reported_at=now, concurrent_agents=concurrent_agents,
-                         webphone_sessions=webphone_sessions)
+                         webphone_sessions=webphone_sessions, ai_conversations=dict(ai_conversations or {}))
     session.add(report)
     session.flush()
     return report
