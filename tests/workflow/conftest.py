@@ -3,15 +3,14 @@ or on the shared throwaway PostgreSQL database of tests/fixtures/backends.py."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ticketbridge.outbox.senders import FolderSender
-from ticketbridge.services import Services, build_services
-from tests.fixtures.backends import test_settings
+from ticketbridge.services import Services
 
 WORKFLOW_FILES = Path(__file__).resolve().parent / "workflows"
 WfServices = Callable[..., Services]
@@ -28,21 +27,16 @@ def workflows_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_wf_services(tmp_path: Path, workflows_dir: Path, sqlite_template: Path) -> Iterator[WfServices]:
+def make_wf_services(tmp_path: Path, workflows_dir: Path, sqlite_template: Path, make_services: WfServices) -> WfServices:
     """Build services (again, after a workflow changed) on one database: SQLite unless given."""
-    built: list[Services] = []
     sqlite_file = tmp_path / "workflow.sqlite3"
     sqlite_file.write_bytes(sqlite_template.read_bytes())
 
     def make(**overrides: Any) -> Services:
-        settings = test_settings(tmp_path, **{"workflows_path": str(workflows_dir), "database_url": f"sqlite:///{sqlite_file}", **overrides})
-        services = build_services(settings, sender=FolderSender(tmp_path / "mail"))
-        built.append(services)
-        return services
+        settings = {"workflows_path": str(workflows_dir), "database_url": f"sqlite:///{sqlite_file}", **overrides}
+        return make_services(sender=FolderSender(tmp_path / "mail"), **settings)
 
-    yield make
-    for services in built:
-        services.close()
+    return make
 
 
 @pytest.fixture
