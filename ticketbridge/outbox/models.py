@@ -40,4 +40,7 @@ class OutboxEmail(Base):
 
     message: Mapped[Message] = relationship()
 
-    __table_args__ = (Index("ix_outbox_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_emails_due", "status", "next_attempt_at"),
+        Index("ix_outbox_emails_recipient", "recipient", "next_attempt_at"),
+    )
