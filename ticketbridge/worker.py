@@ -17,7 +17,7 @@ from rq import SimpleWorker
 
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs import tasks
-from ticketbridge.jobs.queue import QUEUE_NAME, RqJobQueue
+from ticketbridge.jobs.queue import RqJobQueue
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.services import Services
 

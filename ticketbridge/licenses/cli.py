@@ -9,22 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from typing import TYPE_CHECKING
-
 import click
 
+from ticketbridge.cli_context import State, pass_state
 from ticketbridge.licenses.keys import verify_license_key
 from ticketbridge.licenses.signing import KEY_FOLDER, keyring_for
-
-if TYPE_CHECKING:
-    from ticketbridge.cli import State
-
-
-def _state() -> State:
-    """The main command's lazily built settings and services (imported late: ticketbridge.cli imports us)."""
-    from ticketbridge.cli import State
-
-    return click.get_current_context().ensure_object(State)
 
 
 @click.group("license")
@@ -34,9 +23,10 @@ def license_group() -> None:
 
 @license_group.command("verify")
 @click.argument("key")
-def license_verify(key: str) -> None:
+@pass_state
+def license_verify(state: State, key: str) -> None:
     """Check a license key offline and print what it grants; exit 1 with the reason if it fails."""
-    payload = verify_license_key(keyring_for(_state().settings), key.strip())
+    payload = verify_license_key(keyring_for(state.settings), key.strip())
     click.echo(json.dumps({
         "kid": payload.kid, "issued_at": payload.issued_at.isoformat(), "token": payload.token,
         "client_key": payload.client_key, "hash_key": payload.hash_key, "entitlements": payload.entitlements,
@@ -44,11 +34,12 @@ def license_verify(key: str) -> None:
 
 
 @license_group.command("rotate-signing-key")
-def license_rotate() -> None:
+@pass_state
+def license_rotate(state: State) -> None:
     """Embedded default only: sign new keys with a new key; keys issued before keep verifying."""
     from ticketbridge.licenses.keys import KeyRing
 
-    settings = _state().settings
+    settings = state.settings
     if settings.license_signing_key:
         raise click.ClickException("the signing key comes from TICKETBRIDGE_LICENSE_SIGNING_KEY; rotate it "
                                    "there and list the old public key in license_public_keys")
@@ -69,11 +60,12 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> dt.date:
 
 @billing_group.command("preview")
 @click.option("--month", required=True, callback=_month, help="The month whose last day dates the invoice, YYYY-MM.")
-def billing_preview(month: dt.date) -> None:
+@pass_state
+def billing_preview(state: State, month: dt.date) -> None:
     """List each paid license's invoice lines: item, kind, quantity, period, fraction of it, amount."""
     from ticketbridge.licenses.invoicing import invoices_for_month
 
-    services = _state().services
+    services = state.services
     catalogue = services.catalogue
     with services.db.transaction() as session:
         invoices = invoices_for_month(session, catalogue, month)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import ticketbridge.db
 
 
 revision = '1d69a1398555'

@@ -7,10 +7,8 @@ Create Date: 2026-11-24 07:31:30.587213
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
-import ticketbridge.db
 
 
 revision = 'cac9644e412c'

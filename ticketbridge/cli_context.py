@@ -1,0 +1,49 @@
+"""What every `ticketbridge` subcommand shares: lazily built settings and services, and the one
+place where domain errors become a CLI message.
+
+Feature packages define their own command groups (workflow/cli.py, licenses/cli.py,
+intake/cli.py) and take the state with `@pass_state`; ticketbridge/cli.py assembles them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ticketbridge.config import Settings, load_settings
+from ticketbridge.errors import TicketbridgeError
+from ticketbridge.services import Services, build_services
+
+
+class Command(click.Group):
+    """Domain errors become one line on stderr and exit status 1, here and nowhere else."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TicketbridgeError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+class State:
+    """Settings and services, built on first use so `--help` works with any configuration."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._services: Services | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return self._services
+
+
+pass_state = click.make_pass_decorator(State, ensure=True)

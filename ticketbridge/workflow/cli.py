@@ -1,0 +1,128 @@
+"""`ticketbridge workflows …`: list, check, schema, graph, simulate and migrate workflows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ticketbridge.clock import utcnow
+from ticketbridge.cli_context import State, pass_state
+from ticketbridge.config import Settings
+from ticketbridge.errors import NotFound
+from ticketbridge.workflow.definitions import Workflow
+
+
+@click.group("workflows")
+def workflows_group() -> None:
+    """Workflow definitions (workflows/*.yaml)."""
+
+
+@workflows_group.command("list")
+@pass_state
+def workflows_list(state: State) -> None:
+    """List the workflows in force with their versions."""
+    for name in state.services.workflows.names():
+        workflow = state.services.workflows.current(name)
+        click.echo(f"{workflow.name}\t{workflow.version}\t{workflow.title}")
+
+
+def _load_workflow(settings: Settings, name: str) -> Workflow:
+    """One workflow straight from its file: reading needs no database."""
+    from ticketbridge.outbox.render import TemplateRenderer
+    from ticketbridge.steps import registry
+    from ticketbridge.workflow.repository import load_files
+
+    path = settings.workflows_path / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in settings.workflows_path.glob("*.yaml")))
+        raise NotFound(f"no workflow {name!r} in {settings.workflows_path}; known: {known}")
+    return load_files([path], steps=registry.load(), templates=TemplateRenderer(settings.email_templates_path))[name]
+
+
+@workflows_group.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@pass_state
+def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
+    """Check workflow files (default: the workflows folder); each problem as file:line:column."""
+    from ticketbridge.outbox.render import TemplateRenderer
+    from ticketbridge.steps import registry
+    from ticketbridge.workflow.problems import WorkflowLoadError
+    from ticketbridge.workflow.repository import load_files, workflow_files
+
+    files = workflow_files(list(paths) or [state.settings.workflows_path])
+    try:
+        loaded = load_files(files, steps=registry.load(), templates=TemplateRenderer(state.settings.email_templates_path))
+    except WorkflowLoadError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(exc.problems)} problem(s) in {len({p.position.file for p in exc.problems})} of {len(files)} file(s)", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"{len(loaded)} workflow(s) checked, no problems")
+
+
+@workflows_group.command("schema")
+@click.option("--write", is_flag=True, help="Write it to <workflows folder>/workflow.schema.json instead of printing it.")
+@pass_state
+def workflows_schema(state: State, write: bool) -> None:
+    """Print the JSON Schema of the workflow language (for editors), generated from the loader and the steps."""
+    from ticketbridge.steps import registry
+    from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
+
+    text = schema_text(registry.load())
+    if write:
+        path = state.settings.workflows_path / SCHEMA_FILE_NAME
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    else:
+        click.echo(text, nl=False)
+
+
+@workflows_group.command("graph")
+@click.argument("name")
+@pass_state
+def workflows_graph(state: State, name: str) -> None:
+    """Print workflow NAME (from the workflows folder) as a Mermaid state diagram, the trigger on each arrow."""
+    from ticketbridge.workflow.graph import mermaid
+
+    click.echo(mermaid(_load_workflow(state.settings, name)), nl=False)
+
+
+@workflows_group.command("simulate")
+@click.argument("name")
+@click.option("--data", "data_file", required=True, type=click.File("r", encoding="utf-8"), help="The request form as a JSON object.")
+@click.option("--event", "events", multiple=True, metavar="EVENT", help="reply, timer:NAME, manual:NAME or manual:NAME:'{\"field\": \"value\"}'; repeatable, in order.")
+@pass_state
+def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[str, ...]) -> None:
+    """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition, action and email."""
+    from ticketbridge.workflow.simulate import SimulatedEvent, simulate
+
+    try:
+        form = json.load(data_file)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    simulate(state.settings, name, form, [SimulatedEvent.parse(e) for e in events], click.echo)
+
+
+@workflows_group.command("migrate")
+@click.argument("name")
+@click.option("--from", "from_version", required=True, help="The version the tickets run on now.")
+@click.option("--to", "to_version", default=None, help="The version to move them to (default: the one in force).")
+@click.option("--map", "mappings", multiple=True, metavar="OLD=NEW", help="Where tickets in state OLD go; every state in use must be mapped.")
+@click.option("--actor", default="admin:cli", show_default=True, help="Who is recorded on each ticket's timeline.")
+@pass_state
+def workflows_migrate(state: State, name: str, from_version: str, to_version: str | None, mappings: tuple[str, ...], actor: str) -> None:
+    """Move the open tickets of workflow NAME from one version to another, in one transaction."""
+    state_map: dict[str, str] = {}
+    for mapping in mappings:
+        old, sep, new = mapping.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"{mapping!r} is not OLD=NEW", param_hint="--map")
+        state_map[old.strip()] = new.strip()
+    services = state.services
+    target = to_version or services.workflows.current(name).version
+    with services.db.transaction() as session:
+        moved = services.engine.migrate_tickets(session, name, from_version, target, state_map, actor=actor, now=utcnow())
+    click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")
