@@ -91,6 +91,8 @@ def _marshmallow_field(field: FormField) -> fields.Field:
             return fields.List(fields.String(validate=validate.OneOf(field.choices)), **{**options, "load_default": []})
         case FieldType.DATE:
             return fields.Date(**options)
+        case FieldType.FILE:
+            return fields.List(fields.Dict(), **{**options, "load_default": []})
         case _ if field.name == "token":
             return fields.String(validate=validate.Regexp(TOKEN_PATTERN, error=f"not a license token: {TOKEN_HELP}"), **options)
         case _:
@@ -98,14 +100,14 @@ def _marshmallow_field(field: FormField) -> fields.Field:
 
 
 def form_schema(spec: FormSpec) -> marshmallow.Schema:
-    schema_class = marshmallow.Schema.from_dict({f.name: _marshmallow_field(f) for f in all_fields(spec) if f.type != FieldType.FILE})
+    schema_class = marshmallow.Schema.from_dict({f.name: _marshmallow_field(f) for f in all_fields(spec)})
     return schema_class(unknown=marshmallow.EXCLUDE)
 
 
 def validate_form(spec: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     """Clean form data, or ValidationError naming each field at fault and what it accepts."""
     cleaned = {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
-    cleaned = {key: value for key, value in cleaned.items() if value not in ("", None)}
+    cleaned = {key: value for key, value in cleaned.items() if value not in ("", None, [])}
     try:
         result: dict[str, Any] = form_schema(spec).load(cleaned)
     except marshmallow.ValidationError as exc:

@@ -1,0 +1,54 @@
+"""Files sent with a request form are kept, listed on the ticket, and never silently dropped."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from sqlalchemy import select
+
+from ticketbridge.app import create_app
+from ticketbridge.intake.email.attachments import attachment_path
+from ticketbridge.tickets.models import Ticket
+
+from tests.foundation.helpers import local_path, visible_text
+
+GENERAL = {"customer_name": "Acme", "customer_email": "ops@acme.example", "accept_conditions": "on", "description": "Our log file, please check the license."}
+
+
+def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
+    client = create_app(services=services).test_client()
+    form_page = client.get("/requests/general").text
+    assert 'enctype="multipart/form-data"' in form_page and 'type="file" multiple' in form_page
+
+    log = b"2026-11-20 license check failed\n" * 100
+    response = client.post(
+        "/requests/general",
+        data={**GENERAL, "attachments": [(io.BytesIO(log), "server.log"), (io.BytesIO("é".encode()), "notes-é.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+
+    with services.db.transaction() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        kept = ticket.form_data["attachments"]
+    assert [(a["name"], a["size"]) for a in kept] == [("server.log", len(log)), ("notes-é.txt", 2)]
+    digest = hashlib.sha256(log).hexdigest()
+    assert kept[0]["sha256"] == digest
+    assert attachment_path(services.settings.instance_path, digest).read_bytes() == log
+
+    page = visible_text(client.get(local_path(response.headers["Location"])).text)
+    assert f"server.log ({len(log)} bytes), notes-é.txt (2 bytes)" in page
+    assert "None" not in page
+
+
+def test_a_rejected_form_asks_for_the_files_again(services) -> None:
+    client = create_app(services=services).test_client()
+    response = client.post(
+        "/requests/general",
+        data={**GENERAL, "description": "", "attachments": [(io.BytesIO(b"log"), "server.log")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "Description is required" in response.text
+    assert "Please choose the files again" in response.text
