@@ -132,3 +132,10 @@ def test_a_name_with_line_breaks_never_reaches_a_header(client, services: Servic
 
 def test_unknown_request_type_is_404(client) -> None:
     assert client.get("/requests/teleport").status_code == 404
+
+
+def test_support_page_leads_to_the_general_request(client) -> None:
+    page = client.get("/support")
+    assert page.status_code == 200
+    assert 'href="/requests/general"' in page.text
+    assert client.get("/requests/general").status_code == 200
