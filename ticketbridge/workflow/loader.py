@@ -38,6 +38,7 @@ from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
 E = TypeVar("E")
+T = TypeVar("T")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -120,10 +121,10 @@ class _Reader:
     def fail(self, node: yaml.Node, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.pos(node), message, hint))
 
-    def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> _Entries:
         if not isinstance(node, yaml.MappingNode):
             self.fail(node, f"{what} must be a mapping of keys to values", "write one 'key: value' per line, indented under it")
-            return {}
+            return _Entries(self, {})
         allowed = set(allowed)
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
@@ -137,7 +138,7 @@ class _Reader:
         for key in required:
             if key not in entries:
                 self.fail(node, f"{what} needs {key!r}", f"add '{key}: ...'")
-        return entries
+        return _Entries(self, entries)
 
     def scalar(self, node: yaml.Node, what: str) -> str:
         if not isinstance(node, yaml.ScalarNode):
@@ -227,24 +228,23 @@ class _Reader:
         return tuple(actions)
 
     def form_field(self, node: yaml.Node) -> FormField:
-        keys = self.mapping(node, "a form field", FIELD_KEYS, FIELD_REQUIRED)
-        get = _getter(keys)
-        name = self.name(get("name"), "field name") if get("name") else ""
-        choices = tuple(self.scalar(c, "a choice") for c in self.sequence(get("choices"), "choices")) if get("choices") else ()
-        field_type = self.enum(get("type"), "field type", FieldType) if get("type") else None
+        get = self.mapping(node, "a form field", FIELD_KEYS, FIELD_REQUIRED)
+        name = get.read("name", self.name, "", "field name")
+        choices = tuple(self.scalar(c, "a choice") for c in get.items("choices"))
+        field_type = get.read("type", lambda n, w: self.enum(n, w, FieldType), None, "field type")
         if field_type in (FieldType.CHOICE, FieldType.MULTICHOICE) and not choices:
             self.fail(node, f"field {name!r} of type {field_type} has no choices", "add 'choices: [first, second]'")
         return FormField(
             name=name,
-            label=self.scalar(get("label"), "label") if get("label") else name.replace("_", " ").capitalize(),
+            label=get.read("label", self.scalar, name.replace("_", " ").capitalize()),
             type=field_type or FieldType.TEXT,
             position=self.pos(node),
-            required=self.boolean(get("required"), "required") if get("required") else False,
+            required=get.read("required", self.boolean, False),
             choices=choices,
-            minimum=self.integer(get("min"), "min") if get("min") else None,
-            maximum=self.integer(get("max"), "max") if get("max") else None,
-            help=self.scalar(get("help"), "help") if get("help") else "",
-            when=self.guard(get("when"), "when") if get("when") else None,
+            minimum=get.read("min", self.integer, None),
+            maximum=get.read("max", self.integer, None),
+            help=get.read("help", self.scalar, ""),
+            when=get.read("when", self.guard, None),
         )
 
     def fields(self, node: yaml.Node, what: str) -> tuple[FormField, ...]:
@@ -260,79 +260,81 @@ class _Reader:
             seen.add(name)
 
     def form(self, node: yaml.Node) -> FormSpec:
-        get = _getter(self.mapping(node, "form", FORM_KEYS))
-        token = self.scalar(get("token"), "form token") if get("token") else "required"
-        if token not in TOKEN_CHOICES:
-            self.fail(get("token"), f"form token {token!r} is not allowed", f"use one of: {', '.join(TOKEN_CHOICES)}")
-        return FormSpec(token_required=token != "optional", fields=self.fields(get("fields"), "form fields") if get("fields") else ())
+        get = self.mapping(node, "form", FORM_KEYS)
+        token = get.read("token", self.scalar, "required", "form token")
+        token_node = get.node("token")
+        if token not in TOKEN_CHOICES and token_node is not None:
+            self.fail(token_node, f"form token {token!r} is not allowed", f"use one of: {', '.join(TOKEN_CHOICES)}")
+        return FormSpec(token_required=token != "optional", fields=get.read("fields", self.fields, (), "form fields"))
 
     def state(self, name_node: yaml.Node, node: yaml.Node) -> State:
         name = self.name(name_node, "state name")
         if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
             return State(name=name, position=self.pos(name_node))
-        get = _getter(self.mapping(node, f"state {name!r}", STATE_KEYS))
-        outcome = self.enum(get("outcome"), "outcome", Outcome) if get("outcome") else None
+        get = self.mapping(node, f"state {name!r}", STATE_KEYS)
         return State(
             name=name,
             position=self.pos(name_node),
-            waits_on=(self.enum(get("waits_on"), "waits_on", WaitsOn) if get("waits_on") else None) or WaitsOn.SYSTEM,
-            outcome=outcome,
-            target_time=self.duration(get("target_time"), "target_time") if get("target_time") else None,
-            description=self.scalar(get("description"), "description") if get("description") else "",
-            emails=self.templates(get("emails"), "emails") if get("emails") else (),
-            actions=self.actions(get("actions"), "actions") if get("actions") else (),
+            waits_on=get.read("waits_on", lambda n, w: self.enum(n, w, WaitsOn), None) or WaitsOn.SYSTEM,
+            outcome=get.read("outcome", lambda n, w: self.enum(n, w, Outcome), None),
+            target_time=get.read("target_time", self.duration, None),
+            description=get.read("description", self.scalar, ""),
+            emails=get.read("emails", self.templates, ()),
+            actions=get.read("actions", self.actions, ()),
         )
 
-    def trigger(self, node: yaml.Node, get: Callable[[str], yaml.Node | None]) -> Trigger:
-        kind = (self.enum(get("trigger"), "trigger", TriggerKind) if get("trigger") else None) or TriggerKind.AUTOMATIC
+    def trigger(self, node: yaml.Node, get: _Entries) -> Trigger:
+        kind = get.read("trigger", lambda n, w: self.enum(n, w, TriggerKind), None) or TriggerKind.AUTOMATIC
         for owner, keys in TRIGGER_KEYS.items():
             for key in keys if kind != owner else ():
-                if get(key):
-                    self.fail(get(key), f"{key!r} belongs to {owner} transitions, and this one is {kind}", f"remove it, or write 'trigger: {owner}'")
-        if kind == TriggerKind.MANUAL and not get("label"):
+                misplaced = get.node(key)
+                if misplaced is not None:
+                    self.fail(misplaced, f"{key!r} belongs to {owner} transitions, and this one is {kind}", f"remove it, or write 'trigger: {owner}'")
+        if kind == TriggerKind.MANUAL and get.node("label") is None:
             self.fail(node, "a manual transition has no label", "add 'label: ...': the button staff click")
-        if kind == TriggerKind.TIMER and bool(get("after")) == bool(get("at")):
+        if kind == TriggerKind.TIMER and (get.node("after") is None) == (get.node("at") is None):
             self.fail(node, "a timer transition needs exactly one target", "add either 'after: 30d' or 'at: <expression giving a timestamp>', not both")
-        role = self.scalar(get("role"), "role") if get("role") else "agent"
-        if role not in ROLES:
-            self.fail(get("role"), f"role {role!r} is not allowed", f"use one of: {', '.join(ROLES)}")
+        role = get.read("role", self.scalar, "agent")
+        role_node = get.node("role")
+        if role not in ROLES and role_node is not None:
+            self.fail(role_node, f"role {role!r} is not allowed", f"use one of: {', '.join(ROLES)}")
         return Trigger(
             kind=kind,
-            label=self.scalar(get("label"), "label") if get("label") else "",
+            label=get.read("label", self.scalar, ""),
             role=role,
-            fields=self.fields(get("fields"), "fields") if get("fields") else (),
-            after=self.duration(get("after"), "after") if get("after") else None,
-            at=self.guard(get("at"), "at") if get("at") else None,
+            fields=get.read("fields", self.fields, ()),
+            after=get.read("after", self.duration, None),
+            at=get.read("at", self.guard, None),
         )
 
     def transition(self, node: yaml.Node, states: Mapping[str, State]) -> Transition:
-        keys = self.mapping(node, "a transition", TRANSITION_KEYS, TRANSITION_REQUIRED)
-        get = _getter(keys)
+        get = self.mapping(node, "a transition", TRANSITION_KEYS, TRANSITION_REQUIRED)
         ends = []
         for key in ("from", "to"):
-            value = self.scalar(get(key), key) if get(key) else ""
-            if value and value not in states:
-                self.fail(get(key), f"unknown state {value!r} in '{key}'", f"use one of the states: {', '.join(states)}")
+            value = get.read(key, self.scalar, "")
+            end_node = get.node(key)
+            if value and value not in states and end_node is not None:
+                self.fail(end_node, f"unknown state {value!r} in '{key}'", f"use one of the states: {', '.join(states)}")
             ends.append(value)
         source, target = ends
-        if source in states and states[source].is_final:
-            self.fail(get("from"), f"state {source!r} is final (outcome {states[source].outcome}), so no transition may leave it", "remove its outcome or this transition")
+        source_node = get.node("from")
+        if source in states and states[source].is_final and source_node is not None:
+            self.fail(source_node, f"state {source!r} is final (outcome {states[source].outcome}), so no transition may leave it", "remove its outcome or this transition")
         return Transition(
-            name=self.name(get("name"), "transition name") if get("name") else f"{source}_to_{target}",
+            name=get.read("name", self.name, f"{source}_to_{target}", "transition name"),
             source=source,
             target=target,
             trigger=self.trigger(node, get),
             position=self.pos(node),
-            guard=self.guard(get("guard"), "guard") if get("guard") else None,
-            actions=self.actions(get("actions"), "actions") if get("actions") else (),
-            emails=self.templates(get("emails"), "emails") if get("emails") else (),
-            reason=self.scalar(get("reason"), "reason") if get("reason") else "",
+            guard=get.read("guard", self.guard, None),
+            actions=get.read("actions", self.actions, ()),
+            emails=get.read("emails", self.templates, ()),
+            reason=get.read("reason", self.scalar, ""),
         )
 
     def workflow(self, root: yaml.Node, text: str) -> Workflow | None:
-        keys = self.mapping(root, "the workflow", WORKFLOW_KEYS, WORKFLOW_REQUIRED)
-        get = _getter(keys)
-        states_node = get("states")
+        get = self.mapping(root, "the workflow", WORKFLOW_KEYS, WORKFLOW_REQUIRED)
+        states_node = get.node("states")
         states: dict[str, State] = {}
         if states_node is not None:
             if not isinstance(states_node, yaml.MappingNode):
@@ -343,14 +345,15 @@ class _Reader:
                     if state.name in states:
                         self.fail(name_node, f"state {state.name!r} is defined twice", "rename or merge one of them")
                     states[state.name] = state
-        initial = self.scalar(get("initial"), "initial") if get("initial") else ""
-        if initial and states and initial not in states:
-            self.fail(get("initial"), f"initial state {initial!r} is not defined", f"use one of the states: {', '.join(states)}")
-        transitions = tuple(self.transition(n, states) for n in self.sequence(get("transitions"), "transitions")) if get("transitions") else ()
+        initial = get.read("initial", self.scalar, "")
+        initial_node = get.node("initial")
+        if initial and states and initial not in states and initial_node is not None:
+            self.fail(initial_node, f"initial state {initial!r} is not defined", f"use one of the states: {', '.join(states)}")
+        transitions = tuple(self.transition(n, states) for n in get.items("transitions"))
         self.unique((t.name, t.position) for t in transitions)
-        name = self.name(get("name"), "name") if get("name") else ""
-        title = self.scalar(get("title"), "title") if get("title") else ""
-        form = self.form(get("form")) if get("form") else FormSpec()
+        name = get.read("name", self.name, "")
+        title = get.read("title", self.scalar, "")
+        form = get.read("form", lambda n, _w: self.form(n), FormSpec())
         if self.problems:
             return None
         return Workflow(
@@ -366,5 +369,21 @@ class _Reader:
         )
 
 
-def _getter(keys: dict[str, tuple[yaml.Node, yaml.Node]]) -> Callable[[str], yaml.Node | None]:
-    return lambda key: keys[key][1] if key in keys else None
+class _Entries:
+    """The keys of one mapping, each read by the reader when present, else its default."""
+
+    def __init__(self, reader: _Reader, keys: dict[str, tuple[yaml.Node, yaml.Node]]) -> None:
+        self.reader = reader
+        self.keys = keys
+
+    def node(self, key: str) -> yaml.Node | None:
+        return self.keys[key][1] if key in self.keys else None
+
+    def read(self, key: str, read: Callable[[yaml.Node, str], T], default: T, what: str = "") -> T:
+        node = self.node(key)
+        return default if node is None else read(node, what or key)
+
+    def items(self, key: str) -> list[yaml.Node]:
+        """The entries of a list-valued key (none when the key is absent)."""
+        empty: list[yaml.Node] = []
+        return self.read(key, self.reader.sequence, empty)
