@@ -8,7 +8,7 @@ import ticketbridge.models  # noqa: F401  (fills Base.metadata)
 from ticketbridge.db import Base, make_engine
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
+url = config.get_main_option("sqlalchemy.url") or ""
 
 
 def run_migrations_online() -> None:
