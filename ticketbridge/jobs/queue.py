@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from redis import Redis
@@ -27,6 +28,8 @@ RETRY = Retry(max=3, interval=[5, 30, 120])
 class JobQueue(Protocol):
     def enqueue(self, task: str, ident: int) -> None: ...
 
+    def enqueue_many(self, task: str, idents: Sequence[int]) -> None: ...
+
     def schedule(self, task: str, ident: int, at: dt.datetime) -> None: ...
 
 
@@ -41,6 +44,10 @@ class InlineJobQueue:
             tasks.TASKS[task](self.services, ident)
         except Exception:
             log.exception("job %s(%s) failed; the sweeper will retry it", task, ident)
+
+    def enqueue_many(self, task: str, idents: Sequence[int]) -> None:
+        for ident in idents:
+            self.enqueue(task, ident)
 
     def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
         """Nothing to do: the web process's sweeper runs whatever has come due."""
@@ -60,6 +67,13 @@ class RqJobQueue:
     def enqueue(self, task: str, ident: int) -> None:
         self._check(task)
         self.queue.enqueue(f"ticketbridge.jobs.tasks.{task}", ident, job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0)
+
+    def enqueue_many(self, task: str, idents: Sequence[int]) -> None:
+        """All of them in one Redis pipeline: a fetcher batch queues hundreds of jobs at once."""
+        self._check(task)
+        unique = list(dict.fromkeys(idents))
+        if unique:
+            self.queue.enqueue_many([Queue.prepare_data(f"ticketbridge.jobs.tasks.{task}", (ident,), job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0) for ident in unique])
 
     def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
         """rq's scheduler (run by every `ticketbridge worker`) enqueues it at `at`."""

@@ -6,8 +6,9 @@ later `next_attempt_at`, so the sweeper sends it when the hour has room again.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
@@ -15,22 +16,40 @@ from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 WINDOW = dt.timedelta(hours=1)
 
 
-def earliest_slot(session: Session, recipient: str, cap: int, now: dt.datetime) -> dt.datetime:
-    """When the next email to `recipient` may go so that no hour holds more than `cap` of them.
+class RateCap:
+    """Send times already booked per recipient, read in one query for a whole batch of emails.
 
-    The emails already scheduled in the last hour and after are ordered by their send time;
-    with `cap` or more of them, the new one waits one window after the cap-th latest.
+    A fetcher batch queues hundreds of receipts; one query per recipient would cost a round
+    trip each. Only the `cap` latest send times of each recipient matter, so the query keeps
+    those, and every slot handed out is booked here, so two emails to one address in the same
+    batch count against each other exactly as if they had been queued one after the other.
     """
-    if cap <= 0:
-        return now
-    scheduled = list(
-        session.scalars(
-            select(OutboxEmail.next_attempt_at)
-            .where(OutboxEmail.recipient == recipient, OutboxEmail.status != OutboxStatus.FAILED, OutboxEmail.next_attempt_at > now - WINDOW)
-            .order_by(OutboxEmail.next_attempt_at.desc())
-            .limit(cap)
+
+    def __init__(self, session: Session, recipients: Iterable[str], cap: int, now: dt.datetime) -> None:
+        self.cap = cap
+        self.now = now
+        self._booked: dict[str, list[dt.datetime]] = {}
+        wanted = sorted(set(recipients))
+        if cap <= 0 or not wanted:
+            return
+        rank = func.row_number().over(partition_by=OutboxEmail.recipient, order_by=OutboxEmail.next_attempt_at.desc()).label("rank")
+        latest = (
+            select(OutboxEmail.recipient, OutboxEmail.next_attempt_at, rank)
+            .where(OutboxEmail.recipient.in_(wanted), OutboxEmail.status != OutboxStatus.FAILED, OutboxEmail.next_attempt_at > now - WINDOW)
+            .subquery()
         )
-    )
-    if len(scheduled) < cap:
-        return now
-    return max(now, scheduled[-1] + WINDOW)
+        for recipient, at in session.execute(select(latest.c.recipient, latest.c.next_attempt_at).where(latest.c.rank <= cap)).tuples():
+            self._booked.setdefault(recipient, []).append(at)
+
+    def book(self, recipient: str) -> dt.datetime:
+        """When the next email to `recipient` may go so that no hour holds more than `cap` of them.
+
+        With `cap` or more emails scheduled in the last hour and after, the new one waits one
+        window after the cap-th latest.
+        """
+        if self.cap <= 0:
+            return self.now
+        booked = sorted(self._booked.get(recipient, []), reverse=True)
+        slot = self.now if len(booked) < self.cap else max(self.now, booked[self.cap - 1] + WINDOW)
+        self._booked[recipient] = sorted([*booked, slot], reverse=True)[: self.cap]
+        return slot

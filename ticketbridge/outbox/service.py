@@ -9,7 +9,8 @@ Message-ID, which receiving clients use to drop the duplicate.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -19,7 +20,7 @@ from ticketbridge.db import Database, after_commit
 from ticketbridge.errors import DeliveryError
 from ticketbridge.outbox.compose import compose, new_message_id
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.outbox.ratecap import earliest_slot
+from ticketbridge.outbox.ratecap import RateCap
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
 
@@ -30,14 +31,45 @@ CLAIM_SECONDS = 300
 RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2), dt.timedelta(hours=6))
 
 
+@dataclass(frozen=True)
+class EmailRequest:
+    """One email to queue: `template` rendered for the ticket's customer with `context` added."""
+
+    ticket: Ticket
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
 def queue_email(
     session: Session, services: Services, *, ticket: Ticket, template: str, now: dt.datetime, context: Mapping[str, Any] | None = None
 ) -> OutboxEmail:
     """Render `template` for the ticket's customer and add it to the outbox; delivery starts after commit."""
+    return queue_emails(session, services, [EmailRequest(ticket, template, context or {})], now)[0]
+
+
+def queue_emails(session: Session, services: Services, requests: Sequence[EmailRequest], now: dt.datetime) -> list[OutboxEmail]:
+    """Queue several emails with one rate-cap query, one flush and one job enqueue for them all.
+
+    The tickets must have their ids (flushed): the reference is in the subject and Reply-To.
+    """
+    if not requests:
+        return []
     settings = services.settings
-    slot = earliest_slot(session, ticket.customer.email, settings.mail_rate_cap_per_hour, now)
+    cap = RateCap(session, [r.ticket.customer.email for r in requests], settings.mail_rate_cap_per_hour, now)
+    emails = [_outbox_email(services, request, cap.book(request.ticket.customer.email), now) for request in requests]
+    session.add_all(emails)
+    session.flush()
+    for email in emails:
+        _record_queued(session, email, settings.mail_rate_cap_per_hour, now)
+    outbox_ids = [email.id for email in emails]
+    after_commit(session, lambda: services.jobs.enqueue_many("deliver_email", outbox_ids))
+    return emails
+
+
+def _outbox_email(services: Services, request: EmailRequest, slot: dt.datetime, now: dt.datetime) -> OutboxEmail:
+    settings, ticket = services.settings, request.ticket
     reference = ticket.reference
-    rendered = services.renderer.render(template, email_context(services, ticket, context or {}))
+    rendered = services.renderer.render(request.template, email_context(services, ticket, request.context))
     thread = [m.message_id for m in ticket.messages]
     message_id = new_message_id(reference, settings.reply_domain)
     mime = compose(
@@ -64,23 +96,22 @@ def queue_email(
         html_body=rendered.html,
         created_at=now,
     )
-    email = OutboxEmail(message=message, template=template, recipient=ticket.customer.email, raw=mime.as_bytes(), next_attempt_at=slot, created_at=now)
-    session.add(email)
-    session.flush()
-    record(session, ticket, actor="system", kind="email_queued", summary=f"Email “{message.subject}” queued to {ticket.customer.email}", payload={"template": template, "outbox_id": email.id}, now=now)
+    return OutboxEmail(message=message, template=request.template, recipient=ticket.customer.email, raw=mime.as_bytes(), next_attempt_at=slot, created_at=now)
+
+
+def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datetime) -> None:
+    ticket, slot = email.message.ticket, email.next_attempt_at
+    record(session, ticket, actor="system", kind="email_queued", summary=f"Email “{email.message.subject}” queued to {email.recipient}", payload={"template": email.template, "outbox_id": email.id}, now=now)
     if slot > now:
         record(
             session,
             ticket,
             actor="system",
             kind="email_held",
-            summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {ticket.customer.email} reached the cap of {settings.mail_rate_cap_per_hour} emails per hour",
+            summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {email.recipient} reached the cap of {cap} emails per hour",
             payload={"outbox_id": email.id, "until": slot.isoformat()},
             now=now,
         )
-    outbox_id = email.id
-    after_commit(session, lambda: services.jobs.enqueue("deliver_email", outbox_id))
-    return email
 
 
 def email_context(services: Services, ticket: Ticket, extra: Mapping[str, Any]) -> dict[str, Any]:
