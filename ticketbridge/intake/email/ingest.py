@@ -21,11 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from ticketbridge.customers.models import Customer
+from ticketbridge.customers.service import customers_by_email
 
 from ticketbridge.intake.email.attachments import store_attachments
 from ticketbridge.intake.email.dedupe import dedupe_key, hash_key, message_id_key, stable_hash
@@ -33,9 +37,9 @@ from ticketbridge.intake.email.loops import Automation, classify
 from ticketbridge.intake.email.parse import ParsedEmail, parse_message
 from ticketbridge.intake.email.reply import extract_reply
 from ticketbridge.intake.email.requests import open_general_request
-from ticketbridge.intake.email.threading import find_ticket
+from ticketbridge.intake.email.threading import ThreadIndex
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
-from ticketbridge.outbox.service import mark_bounced, queue_email
+from ticketbridge.outbox.service import EmailRequest, mark_bounced, queue_emails
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
 
@@ -64,11 +68,44 @@ class Outcome:
 
 @dataclass(frozen=True)
 class _Stored:
+    """What became of one mail; `opened` when it opened `ticket`, following the closed `follows`."""
+
     status: InboundStatus
     kind: str
     ticket: Ticket | None
     message: Message | None
     note: str
+    opened: bool = False
+    follows: Ticket | None = None
+
+    def describe(self) -> str:
+        """The note for staff. It names an opened ticket, which has its reference only once flushed."""
+        if not self.opened or self.ticket is None:
+            return self.note
+        return f"opened {self.ticket.reference}" + (f" following closed {self.follows.reference}" if self.follows else "")
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One fetched mail, parsed, with its content hash."""
+
+    mail: FetchedMail
+    email: ParsedEmail
+    content_hash: str
+
+    @cached_property
+    def reply_text(self) -> str:
+        """The new text staff see, worked out once, inside the savepoint that quarantines a failure."""
+        return _reply_text(self.email)
+
+
+@dataclass
+class _Batch:
+    """What a batch reads once and shares across its messages, and the receipts it queues at the end."""
+
+    index: ThreadIndex
+    customers: dict[str, Customer]
+    receipts: list[EmailRequest] = field(default_factory=list)
 
 
 class Ingestor:
@@ -87,78 +124,100 @@ class Ingestor:
         culprit. Mail is mostly well-formed, so the common case pays one savepoint, not one
         per message.
         """
-        parsed = [parse_message(mail.raw) for mail in mails]
-        hashes = [stable_hash(mail.raw) for mail in mails]
-        known = self._known_keys(session, parsed, hashes)
+        items = [_prepare(mail) for mail in mails]
+        known = self._known_keys(session, items)
         stored_before, hooks = dict(known), list(session.info.get("after_commit", []))
         try:
             with session.begin_nested():
-                outcomes = [self._ingest_one(session, *item, known, now) for item in zip(mails, parsed, hashes)]
+                outcomes = self._ingest_batch(session, items, known, now)
         except Exception:  # noqa: BLE001 - retried one message at a time just below
             known.clear()
             known.update(stored_before)
             session.info["after_commit"] = hooks
-            outcomes = [self._ingest_alone(session, *item, known, now) for item in zip(mails, parsed, hashes)]
+            outcomes = [self._ingest_alone(session, item, known, now) for item in items]
         if self.after_message is not None:
             for mail in mails:
                 self.after_message(mail)
         return outcomes
 
-    def _ingest_alone(self, session: Session, mail: FetchedMail, email: ParsedEmail, content_hash: str, known: dict[str, str], now: dt.datetime) -> Outcome:
+    def _ingest_alone(self, session: Session, item: _Item, known: dict[str, str], now: dt.datetime) -> Outcome:
         hooks = list(session.info.get("after_commit", []))
         try:
             with session.begin_nested():
-                return self._ingest_one(session, mail, email, content_hash, known, now)
+                return self._ingest_batch(session, [item], known, now)[0]
         except Exception as exc:  # noqa: BLE001 - any failure quarantines this message only
             session.info["after_commit"] = hooks
-            return self._quarantine(session, mail, email, content_hash, known, exc, now)
+            return self._quarantine(session, item, known, exc, now)
 
-    def _known_keys(self, session: Session, parsed: Sequence[ParsedEmail], hashes: Sequence[str]) -> dict[str, str]:
+    def _ingest_batch(self, session: Session, items: Sequence[_Item], known: dict[str, str], now: dt.datetime) -> list[Outcome]:
+        """Store `items` with batch-wide lookups and as few flushes as the ids allow.
+
+        The lookups (tickets, Message-IDs, customers) are read once for the batch, so the loop
+        issues no query and nothing autoflushes; one flush then inserts every row and gives
+        the new tickets the ids their receipts name, and the receipts are queued together.
+        """
+        batch = _Batch(ThreadIndex(session, self.services.links, [item.email for item in items]), customers_by_email(session, [item.email.from_address for item in items]))
+        stored = [self._ingest_one(session, item, known, batch, now) for item in items]
+        session.flush()
+        for item, (key, result) in zip(items, stored):
+            if key is not None:
+                self._keep(session, item, key, result, now)
+        queue_emails(session, self.services, batch.receipts, now)
+        return [Outcome(item.mail.uid, result.status, result.ticket.id if result.ticket is not None else None, result.describe()) for item, (_, result) in zip(items, stored)]
+
+    def _known_keys(self, session: Session, items: Sequence[_Item]) -> dict[str, str]:
         """Dedupe keys of this batch already stored in the mailbox, with their content hashes: one query."""
-        keys = [message_id_key(p.message_id) for p in parsed if p.message_id] + [hash_key(h) for h in hashes]
+        keys = [message_id_key(i.email.message_id) for i in items if i.email.message_id] + [hash_key(i.content_hash) for i in items]
         rows = session.execute(
             select(InboundEmail.dedupe_key, InboundEmail.content_hash).where(InboundEmail.mailbox == self.mailbox, InboundEmail.dedupe_key.in_(keys))
         ).tuples()
         return {key: content_hash for key, content_hash in rows}
 
-    def _ingest_one(self, session: Session, mail: FetchedMail, email: ParsedEmail, content_hash: str, known: dict[str, str], now: dt.datetime) -> Outcome:
-        key = dedupe_key(email.message_id, content_hash, known)
+    def _ingest_one(self, session: Session, item: _Item, known: dict[str, str], batch: _Batch, now: dt.datetime) -> tuple[str | None, _Stored]:
+        """The dedupe key the mail is kept under (None for a duplicate) and what became of it."""
+        email = item.email
+        key = dedupe_key(email.message_id, item.content_hash, known)
         if key is None:
-            return Outcome(mail.uid, InboundStatus.DUPLICATE, None, "already stored")
+            return None, _Stored(InboundStatus.DUPLICATE, "", None, None, "already stored")
         own_id = email.message_id if key == message_id_key(email.message_id or "") else None
-        stored = self._store(session, email, own_id, content_hash, now)
+        known[key] = item.content_hash
+        return key, self._store(session, item, own_id, batch, now)
+
+    def _keep(self, session: Session, item: _Item, key: str, stored: _Stored, now: dt.datetime) -> None:
+        """The inbound row, once the batch is flushed: its note names the ticket a mail opened."""
+        if stored.opened and stored.follows is not None and stored.ticket is not None and stored.message is not None:
+            record(session, stored.follows, actor=f"customer:{item.email.from_address}", kind="reply_after_close", summary=f"Reply after closing; it opened {stored.ticket.reference}", payload={"ticket": stored.ticket.reference, "message_id": stored.message.message_id}, now=now)
         row = InboundEmail(
             mailbox=self.mailbox,
-            folder=mail.folder,
-            uid=mail.uid,
+            folder=item.mail.folder,
+            uid=item.mail.uid,
             dedupe_key=key,
-            header_message_id=email.message_id,
-            content_hash=content_hash,
+            header_message_id=item.email.message_id,
+            content_hash=item.content_hash,
             status=stored.status,
             kind=stored.kind,
-            note=stored.note,
-            raw=mail.raw,
+            note=stored.describe(),
+            raw=item.mail.raw,
             received_at=now,
         )
         row.ticket, row.message = stored.ticket, stored.message
         session.add(row)
-        known[key] = content_hash
-        return Outcome(mail.uid, stored.status, stored.ticket.id if stored.ticket is not None else None, stored.note)
 
-    def _store(self, session: Session, email: ParsedEmail, message_id: str | None, content_hash: str, now: dt.datetime) -> _Stored:
+    def _store(self, session: Session, item: _Item, message_id: str | None, batch: _Batch, now: dt.datetime) -> _Stored:
         """`message_id` is the header's, unless absent or reused: then one is made from the content hash."""
+        email = item.email
         automation = classify(email)
-        existing = self._existing_message(session, message_id)
-        message_id = message_id or f"<{content_hash[:40]}@inbound.ticketbridge>"
+        existing = batch.index.message(message_id)
+        message_id = message_id or f"<{item.content_hash[:40]}@inbound.ticketbridge>"
         if existing is not None:
             own = existing.direction == Direction.OUTBOUND
             note = "our own email, come back" if own else f"already on {existing.ticket.reference} (through another mailbox)"
             return _Stored(InboundStatus.IGNORED if own else InboundStatus.DUPLICATE, automation.kind, existing.ticket, None, note)
         if automation.kind != "human":
-            return self._store_automatic(session, email, automation, message_id, now)
-        match = find_ticket(session, self.services.links, email)
+            return self._store_automatic(session, item, automation, message_id, batch, now)
+        match = batch.index.find(email)
         if match is not None and not match.ticket.is_closed:
-            message = self._add_message(session, match.ticket, email, message_id, now)
+            message = self._add_message(session, match.ticket, item, message_id, batch, now)
             record(session, match.ticket, actor=f"customer:{email.from_address}", kind="email_received", summary=f"Email from {email.from_address}: {email.subject}", payload={"message_id": message.message_id, "matched_by": match.rule}, now=now)
             self.services.engine.customer_replied(session, match.ticket, now=now, message_id=message.message_id)
             return _Stored(InboundStatus.STORED, "human", match.ticket, message, f"reply matched by {match.rule}")
@@ -166,36 +225,46 @@ class Ingestor:
         if self.services.settings.unmatched_mail == "ignore" or not email.from_address:
             why = "no sender address" if email.from_address == "" else "unmatched_mail = ignore"
             return _Stored(InboundStatus.IGNORED, "human", follows, None, f"matches no open ticket; kept for staff ({why})")
-        return self._open_request(session, email, message_id, follows, now)
+        return self._open_request(session, item, message_id, follows, batch, now)
 
-    def _store_automatic(self, session: Session, email: ParsedEmail, automation: Automation, message_id: str, now: dt.datetime) -> _Stored:
+    def _store_automatic(self, session: Session, item: _Item, automation: Automation, message_id: str, batch: _Batch, now: dt.datetime) -> _Stored:
         """Auto-replies, bounces and complaints: recorded, never answered, never moving a workflow."""
+        email = item.email
         ticket = None
         if automation.kind == "bounce" and automation.original_message_id:
             ticket = mark_bounced(session, automation.original_message_id, hard=automation.bounce_kind == "hard", status=automation.status, now=now)
         if ticket is None:
-            match = find_ticket(session, self.services.links, email)
+            match = batch.index.find(email)
             ticket = match.ticket if match is not None else None
         if ticket is None:
             return _Stored(InboundStatus.IGNORED, automation.kind, None, None, f"{automation.kind} on no ticket ({automation.reason})")
-        message = self._add_message(session, ticket, email, message_id, now)
+        message = self._add_message(session, ticket, item, message_id, batch, now)
         record(session, ticket, actor="system", kind=f"{automation.kind}_received", summary=f"{automation.kind.capitalize()} from {email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})", payload={"message_id": message.message_id, "reason": automation.reason, "status": automation.status}, now=now)
         return _Stored(InboundStatus.STORED, automation.kind, ticket, message, automation.reason)
 
-    def _open_request(self, session: Session, email: ParsedEmail, message_id: str, follows: Ticket | None, now: dt.datetime) -> _Stored:
+    def _open_request(self, session: Session, item: _Item, message_id: str, follows: Ticket | None, batch: _Batch, now: dt.datetime) -> _Stored:
+        """A new general request; its receipt is queued with the batch's others once the tickets have ids."""
+        email = item.email
         ticket = open_general_request(
-            session, self.services, sender=email.from_address, sender_name=email.from_name, subject=_text(email.subject), description=_reply_text(email), now=now, follows=follows
+            session,
+            self.services,
+            sender=email.from_address,
+            sender_name=email.from_name,
+            subject=_text(email.subject),
+            description=item.reply_text,
+            now=now,
+            follows=follows,
+            customers=batch.customers,
         )
-        message = self._add_message(session, ticket, email, message_id, now)
+        message = self._add_message(session, ticket, item, message_id, batch, now)
         if follows is not None:
-            record(session, follows, actor=f"customer:{email.from_address}", kind="reply_after_close", summary=f"Reply after closing; it opened {ticket.reference}", payload={"ticket": ticket.reference, "message_id": message.message_id}, now=now)
             record(session, ticket, actor="system", kind="follows", summary=f"Follows up the closed ticket {follows.reference}", payload={"ticket": follows.reference}, now=now)
         record(session, ticket, actor=f"customer:{email.from_address}", kind="email_received", summary=f"Email from {email.from_address}: {email.subject}", payload={"message_id": message.message_id}, now=now)
-        queue_email(session, self.services, ticket=ticket, template=RECEIPT_TEMPLATE, now=now, context={"related_reference": follows.reference if follows else None})
-        note = f"opened {ticket.reference}" + (f" following closed {follows.reference}" if follows else "")
-        return _Stored(InboundStatus.STORED, "human", ticket, message, note)
+        batch.receipts.append(EmailRequest(ticket, RECEIPT_TEMPLATE, {"related_reference": follows.reference if follows else None}))
+        return _Stored(InboundStatus.STORED, "human", ticket, message, "", opened=True, follows=follows)
 
-    def _add_message(self, session: Session, ticket: Ticket, email: ParsedEmail, message_id: str, now: dt.datetime) -> Message:
+    def _add_message(self, session: Session, ticket: Ticket, item: _Item, message_id: str, batch: _Batch, now: dt.datetime) -> Message:
+        email = item.email
         message = Message(
             ticket=ticket,
             direction=Direction.INBOUND,
@@ -205,26 +274,20 @@ class Ingestor:
             subject=_text(email.subject),
             from_address=email.from_address,
             to_addresses=", ".join(dict.fromkeys([*email.to, *email.cc])),
-            text_body=_reply_text(email),
+            text_body=item.reply_text,
             html_body=_text(email.html) if email.html else None,
             attachments=store_attachments(self.services.settings.instance_path, email.attachments),
             created_at=now,
         )
         session.add(message)
+        batch.index.add(message)
         return message
 
-    @staticmethod
-    def _existing_message(session: Session, message_id: str | None) -> Message | None:
-        if not message_id:
-            return None
-        return session.scalars(select(Message).where(Message.message_id == message_id)).one_or_none()
-
-    def _quarantine(
-        self, session: Session, mail: FetchedMail, email: ParsedEmail, content_hash: str, known: dict[str, str], error: Exception, now: dt.datetime
-    ) -> Outcome:
+    def _quarantine(self, session: Session, item: _Item, known: dict[str, str], error: Exception, now: dt.datetime) -> Outcome:
         """Keep the message and why it failed, for staff; it is never fetched again."""
+        mail, email = item.mail, item.email
         log.warning("quarantined %s uid %s: %s", mail.folder, mail.uid, type(error).__name__, exc_info=error)
-        key = dedupe_key(email.message_id, content_hash, known) or hash_key(content_hash)
+        key = dedupe_key(email.message_id, item.content_hash, known) or hash_key(item.content_hash)
         note = f"{type(error).__name__}: {error}"[:MAX_NOTE]
         with session.begin_nested():
             session.add(
@@ -234,7 +297,7 @@ class Ingestor:
                     uid=mail.uid,
                     dedupe_key=key,
                     header_message_id=email.message_id,
-                    content_hash=content_hash,
+                    content_hash=item.content_hash,
                     status=InboundStatus.QUARANTINED,
                     kind="",
                     note=note,
@@ -242,8 +305,13 @@ class Ingestor:
                     received_at=now,
                 )
             )
-        known[key] = content_hash
+        known[key] = item.content_hash
         return Outcome(mail.uid, InboundStatus.QUARANTINED, None, note)
+
+
+def _prepare(mail: FetchedMail) -> _Item:
+    """What needs no database and never raises: parsing and hashing."""
+    return _Item(mail, parse_message(mail.raw), stable_hash(mail.raw))
 
 
 def _reply_text(email: ParsedEmail) -> str:

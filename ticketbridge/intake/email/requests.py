@@ -19,17 +19,31 @@ from ticketbridge.workflow.definitions import TriggerKind
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from ticketbridge.customers.models import Customer
     from ticketbridge.services import Services
 
 REQUEST_TYPE = "general"
 
 
 def open_general_request(
-    session: Session, services: Services, *, sender: str, sender_name: str, subject: str, description: str, now: dt.datetime, follows: Ticket | None = None
+    session: Session,
+    services: Services,
+    *,
+    sender: str,
+    sender_name: str,
+    subject: str,
+    description: str,
+    now: dt.datetime,
+    follows: Ticket | None = None,
+    customers: dict[str, Customer] | None = None,
 ) -> Ticket:
-    """Create and start the ticket in the caller's transaction; `follows` is a closed ticket it continues."""
+    """Create and start the ticket in the caller's transaction; `follows` is a closed ticket it continues.
+
+    Nothing is flushed here, so a batch of mails inserts its tickets together; `customers` is
+    the batch's customer lookup (see `customer_for`).
+    """
     workflow = services.workflows.current(REQUEST_TYPE)
-    customer = customer_for(session, email=sender, name=sender_name or sender)
+    customer = customer_for(session, email=sender, name=sender_name or sender, known=customers)
     form = {"customer_email": customer.email, "customer_name": customer.name, "token": None, "description": description, "subject": subject, "source": "email"}
     if follows is not None:
         form["follows"] = follows.reference
@@ -46,8 +60,6 @@ def open_general_request(
     )
     session.add(ticket)
     services.engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
-    session.flush()
     if automatic:
-        ticket_id = ticket.id
-        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket_id))
+        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket.id))
     return ticket
