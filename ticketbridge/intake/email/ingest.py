@@ -30,9 +30,13 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customers_by_email
-
 from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.dedupe import dedupe_key, hash_key, message_id_key, stable_hash
+from ticketbridge.intake.email.dedupe import (
+    dedupe_key,
+    hash_key,
+    message_id_key,
+    stable_hash,
+)
 from ticketbridge.intake.email.loops import Automation, classify
 from ticketbridge.intake.email.parse import ParsedEmail, parse_message
 from ticketbridge.intake.email.reply import extract_reply

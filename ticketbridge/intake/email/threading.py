@@ -63,7 +63,7 @@ class ThreadIndex:
         rows = list(session.execute(select(Message.message_id, Message.ticket_id, Message.direction).where(Message.message_id.in_(message_ids))).tuples()) if message_ids else []
         references = [r for e in emails for r in [*map(links.reference_from_reply_address, recipient_addresses(e)), *_SUBJECT_REFERENCE_RE.findall(e.subject)] if r]
         ticket_ids = {ticket_id for _, ticket_id, _ in rows} | {i for i in map(Ticket.id_from_reference, references) if i is not None}
-        tickets = session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).options(joinedload(Ticket.customer))).unique() if ticket_ids else []
+        tickets: Iterable[Ticket] = session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).options(joinedload(Ticket.customer))).unique() if ticket_ids else ()
         self._tickets = {ticket.id: ticket for ticket in tickets}
         self._messages = {message_id: KnownMessage(self._tickets[ticket_id], direction) for message_id, ticket_id, direction in rows}
 
