@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from ticketbridge import mailpolicy
 from ticketbridge.outbox.render import RenderedEmail
 
 MAX_REFERENCES = 20
@@ -31,7 +31,7 @@ def compose(
     now: dt.datetime,
 ) -> EmailMessage:
     """`thread` is the ticket's earlier Message-IDs, oldest first; the newest is answered."""
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=mailpolicy.SMTP)
     subject = _one_line(rendered.subject)
     tag = f"[{reference}]"
     message["Subject"] = subject if tag in subject else f"{tag} {subject}"

@@ -18,39 +18,17 @@ from datetime import UTC, datetime
 from email.header import decode_header
 from email.message import Message
 from email.parser import BytesParser
-from email.policy import EmailPolicy
 from email.utils import getaddresses, parsedate_to_datetime
-from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from typing import TypeVar
 
 import nh3
 
+from ticketbridge import mailpolicy
+
 T = TypeVar("T")
 
-
-class _MemoPolicy(EmailPolicy):
-    """``policy.default`` (an ``EmailPolicy()``) that parses each distinct header value once.
-
-    The parser and ``_walk`` read every part's Content-Type several times (type, boundary,
-    charset, file name), and ``policy.default`` builds a new header object from scratch on
-    each read: a third of the parse time of a plain multipart mail. Header objects are
-    immutable, so one parsed value can serve every read of it.
-    """
-
-    def header_fetch_parse(self, name: str, value: str) -> str:
-        if hasattr(value, "name"):
-            return value
-        return _parsed_header(self, name, value)
-
-
-@lru_cache(maxsize=1024)
-def _parsed_header(memo: _MemoPolicy, name: str, value: str) -> str:
-    return EmailPolicy.header_fetch_parse(memo, name, value)  # type: ignore[no-any-return]
-
-
-PARSING_POLICY = _MemoPolicy()
 
 _MAX_DEPTH = 40
 _MSGID_RE = re.compile(r"<[^<>\s]*>")
@@ -390,7 +368,7 @@ def _repair_boundary(part: Message, defects: list[str]) -> Message | None:
         return None
     head = f"Content-Type: {part.get_content_type()}; boundary=\"{match.group(1)}\"\r\n\r\n"
     data = head.encode() + payload.encode("utf-8", "surrogateescape")
-    repaired = BytesParser(policy=PARSING_POLICY).parsebytes(data)
+    repaired = BytesParser(policy=mailpolicy.DEFAULT).parsebytes(data)
     if not repaired.is_multipart():
         return None
     defects.append("RepairedBoundaryDefect")
@@ -410,7 +388,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
     defects: list[str] = []
     content_hash = hashlib.sha256(raw).hexdigest()
     msg = _guard(
-        defects, "ParserError", lambda: BytesParser(policy=PARSING_POLICY).parsebytes(raw), None
+        defects, "ParserError", lambda: BytesParser(policy=mailpolicy.DEFAULT).parsebytes(raw), None
     )
     if msg is None:
         return _unparsable(raw, content_hash, defects)
