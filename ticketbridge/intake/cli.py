@@ -51,19 +51,24 @@ def mail_fetch(once: bool) -> None:
 
 @mail_group.command("quarantine")
 def mail_quarantine() -> None:
-    """List quarantined messages (kept with the error that stopped them) as JSON lines."""
-    from sqlalchemy import select
+    """List quarantined messages as JSON lines: where each came from, sender, subject, the error, when stored."""
+    from ticketbridge.intake.quarantine import list_quarantined
 
-    from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
+    for held in list_quarantined(_state().services.db):
+        click.echo(json.dumps(held.as_json(), ensure_ascii=False))
 
-    with _state().services.db.transaction() as session:
-        rows = session.execute(
-            select(InboundEmail.id, InboundEmail.folder, InboundEmail.uid, InboundEmail.header_message_id, InboundEmail.received_at, InboundEmail.note)
-            .where(InboundEmail.status == InboundStatus.QUARANTINED)
-            .order_by(InboundEmail.id)
-        ).all()
-    for row in rows:
-        click.echo(json.dumps({"id": row.id, "folder": row.folder, "uid": row.uid, "message_id": row.header_message_id, "received_at": row.received_at.isoformat(), "error": row.note}))
+
+@mail_group.command("retry")
+@click.argument("inbound_id", metavar="ID", type=int)
+def mail_retry(inbound_id: int) -> None:
+    """Store quarantined message ID again, once the cause of its error is fixed; exit status 1 if it fails again."""
+    from ticketbridge.clock import utcnow
+    from ticketbridge.intake.quarantine import retry_quarantined
+
+    result = retry_quarantined(_state().services, inbound_id, utcnow())
+    click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    if result.still_quarantined:
+        raise click.ClickException(f"message {inbound_id} is still quarantined: {result.note}")
 
 
 @click.group("tickets")
