@@ -12,6 +12,21 @@ enqueue):
 - large: 200 KB mails with a PDF-sized base64 attachment, each opening a request.
 
     .venv/bin/python bench/email_ingest.py --messages 2000 --large 300
+
+Figures on the 2-core development machine (messages per second; runs vary by about 10%):
+
+    run                               before   after
+    new requests, 6 KB (receipt)          67   167-184
+    replies to open tickets, 6 KB        191   396-413
+    new requests, 210 KB attachment       41    52-56
+
+"before" is commit 3b4e9dd. What changed: one query per batch for each lookup (dedupe keys,
+Message-IDs and tickets, customers, the rate cap) and no query or flush per message; the
+receipts of a batch composed after one flush and their delivery jobs queued in one Redis
+pipeline; header parsing memoised (ticketbridge.mailpolicy), which cut parsing a 5 KB mail
+from 1.9 ms to 0.75 ms and composing a receipt from 1.7 ms to 0.9 ms. Where a new request's
+time still goes (py-spy): the ORM flushes and commit about 40% (nine rows per request,
+a fifth of it waiting on PostgreSQL), parsing about a quarter, composing the receipt 8%.
 """
 
 from __future__ import annotations
