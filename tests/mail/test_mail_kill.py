@@ -11,9 +11,8 @@ messages are stored and the fetcher's transaction holds uncommitted inbound rows
 on inbound_emails), then kills. The phase between a batch's commit and its flag or move is
 hit deterministically by configuration alone: a move target Dovecot refuses to create ("~..."
 is an invalid name) makes every move fail right after its batch committed, and the fetcher
-waits to reconnect, which is when it is killed. The one thing a restart does not do today,
-flag or move a batch that a kill left behind after its commit, is pinned by the strict xfail
-at the end.
+waits to reconnect, which is when it is killed; the restart must then flag or move what was
+stored but left behind.
 """
 
 from __future__ import annotations
@@ -295,19 +294,9 @@ def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(make_
 
     copies = {mid: len(run.imap[mid]) for mid in sent_ids}
     assert set(copies.values()) == {1}, "a message was lost or copied on the server"
-    left = run.left_behind()
-    assert left <= run.stored_at_kill, "the restart left a message it stored itself unflagged"
-    if run.interrupted_batch:
-        assert left == set(), "a kill before the commit left a stored message unflagged"
-    elif phase.stored is not None:
-        assert len(left) <= BATCH, "more than the one batch a kill can interrupt was left unflagged"
+    assert run.left_behind() == set(), "a stored message was left unflagged or unmoved after the restart"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Fetcher flags or moves only what it fetched in the same run, so a batch committed just before a kill "
-    "stays unflagged in its folder (cursor past it); needs a reconcile step in Fetcher.fetch_folder",
-)
 def test_a_restart_flags_or_moves_what_a_kill_left_behind(make_mail_services, imap_mailbox, pg_url, fetchers) -> None:
     services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
     run = kill_and_restart(services, imap_mailbox, fetchers, Phase(count=3 * BATCH, first_move_to=UNMOVABLE, move_to="Processed", stored=None))

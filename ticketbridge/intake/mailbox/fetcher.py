@@ -140,6 +140,7 @@ class Fetcher:
             for outcome in outcomes:
                 report.add(outcome.status)
             self._after_store(client, batch)
+        self._reconcile(client, last_uid)
 
     def _cursor(self, folder: str, uidvalidity: int) -> int:
         """The last UID stored from `folder`; 0 for a new folder or a new UIDVALIDITY."""
@@ -152,6 +153,19 @@ class Fetcher:
                 log.warning("%s %s: UIDVALIDITY changed from %s to %s; fetching the folder again (stored messages are skipped)", self.mailbox, folder, cursor.uidvalidity, uidvalidity)
                 cursor.uidvalidity, cursor.last_uid, cursor.updated_at = uidvalidity, 0, utcnow()
             return cursor.last_uid
+
+    def _reconcile(self, client: IMAPClient, last_uid: int) -> None:
+        """Finish what a crash interrupted: messages stored before this run (UID up to the cursor it
+        started from) but never flagged or moved. Stored messages are never fetched again, so
+        without this they would stay unread in the folder for good. It runs after the new mail is
+        stored, so a move target that keeps failing never holds up new requests."""
+        if last_uid == 0:
+            return
+        criteria = ["UID", f"1:{last_uid}"] + ([] if self.settings.imap_move_to else ["UNSEEN"])
+        left = sorted(uid for uid in client.search(criteria) if uid <= last_uid)
+        if left:
+            log.info("mailbox %s: flagging or moving %d message(s) stored before an interruption", self.mailbox, len(left))
+            self._after_store(client, left)
 
     def _after_store(self, client: IMAPClient, uids: Sequence[int]) -> None:
         target = self.settings.imap_move_to
