@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from sqlalchemy.orm import selectinload
+from flask import Blueprint, abort, redirect, render_template, request
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.wrappers import Response
 
+from ticketbridge.clock import utcnow
+from ticketbridge.errors import ValidationError
+from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.web.context import services
 
 blueprint = Blueprint("customer", __name__)
 
 
-@blueprint.get("/t/<token>")
-def ticket_page(token: str) -> str:
+def _ticket_id(token: str) -> int:
     ticket_id = services().links.ticket_id_from_token(token)
     if ticket_id is None:
         abort(404)
+    return ticket_id
+
+
+def _page(session: Session, ticket_id: int, **extra: object) -> str:
+    ticket = session.get(Ticket, ticket_id, options=[selectinload(Ticket.events), selectinload(Ticket.messages), selectinload(Ticket.customer), selectinload(Ticket.license)])
+    if ticket is None:
+        abort(404)
+    workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
+    return render_template("ticket.html", ticket=ticket, workflow=workflow, state=workflow.states[ticket.state], **extra)
+
+
+@blueprint.get("/t/<token>")
+def ticket_page(token: str) -> str:
+    ticket_id = _ticket_id(token)
     with services().db.transaction() as session:
-        ticket = session.get(Ticket, ticket_id, options=[selectinload(Ticket.events), selectinload(Ticket.messages), selectinload(Ticket.customer), selectinload(Ticket.license)])
-        if ticket is None:
-            abort(404)
-        workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
-        return render_template("ticket.html", ticket=ticket, workflow=workflow, state=workflow.states[ticket.state])
+        return _page(session, ticket_id, sent=request.args.get("sent") == "1")
+
+
+@blueprint.post("/t/<token>/messages")
+def post_message(token: str) -> Response | tuple[str, int]:
+    """A message from the ticket page joins the ticket and may move its workflow (R20)."""
+    ticket_id = _ticket_id(token)
+    text = request.form.get("message", "")
+    try:
+        with services().db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id, with_for_update=True)
+            if ticket is None:
+                abort(404)
+            add_customer_message(session, services(), ticket, text, now=utcnow())
+    except ValidationError as exc:
+        with services().db.transaction() as session:
+            return _page(session, ticket_id, errors=exc.errors, draft=text), 422
+    return redirect(f"/t/{token}?sent=1#messages", code=303)

@@ -1,0 +1,47 @@
+"""Messages a customer writes on the ticket page (R20's web side of "reply to the ticket").
+
+They are kept like an emailed reply — an inbound Message with its own Message-ID, so later
+emails thread after it — and fire the workflow's customer-reply trigger the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import make_msgid
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from ticketbridge.errors import Conflict, ValidationError
+from ticketbridge.tickets.models import Direction, Message, Ticket
+from ticketbridge.tickets.timeline import record
+
+if TYPE_CHECKING:
+    from ticketbridge.services import Services
+
+MAX_LENGTH = 20_000
+
+
+def add_customer_message(session: Session, services: Services, ticket: Ticket, text: str, *, now: dt.datetime) -> Message:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"message": ["write your message before sending it"]})
+    if len(text) > MAX_LENGTH:
+        raise ValidationError({"message": [f"at most {MAX_LENGTH} characters; attach longer logs to a General request"]})
+    if ticket.is_closed:
+        raise Conflict(f"ticket {ticket.reference} is closed; reply to its last email or send a General request to follow up")
+    message = Message(
+        ticket=ticket,
+        direction=Direction.INBOUND,
+        message_id=make_msgid(idstring=f"{ticket.reference}.web", domain=services.settings.reply_domain),
+        subject=f"Message on {ticket.reference}",
+        from_address=ticket.customer.email,
+        to_addresses="",
+        text_body=text,
+        created_at=now,
+    )
+    session.add(message)
+    actor = f"customer:{ticket.customer.email}"
+    record(session, ticket, actor=actor, kind="customer_message", summary="Message from the customer on the ticket page", payload={"message_id": message.message_id}, now=now)
+    services.engine.customer_replied(session, ticket, now=now, message_id=message.message_id)
+    return message
