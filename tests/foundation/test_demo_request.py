@@ -139,3 +139,8 @@ def test_support_page_leads_to_the_general_request(client) -> None:
     assert page.status_code == 200
     assert 'href="/requests/general"' in page.text
     assert client.get("/requests/general").status_code == 200
+
+
+def test_the_demo_form_says_what_the_demo_includes(client) -> None:
+    intro = client.get("/requests/demo").text.split('<p class="intro">', 1)[1].split("</p>", 1)[0]
+    assert "3 voice digital agents, 1 administrator, 1 telephone" in " ".join(intro.split())

@@ -60,6 +60,7 @@ class FormSpec:
     """Extra fields of a request type's form; R1's common fields are added by the form builder."""
 
     token_required: bool = True
+    intro: str = ""
     fields: tuple[FormField, ...] = ()
 
 

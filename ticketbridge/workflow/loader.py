@@ -46,7 +46,7 @@ NAME_RULE = "lower case letters, digits and _, starting with a letter"
 DURATION_RULE = "a number and a unit: 90m, 12h, 30d, 2w"
 WORKFLOW_KEYS = ("name", "title", "form", "initial", "states", "transitions")
 WORKFLOW_REQUIRED = ("name", "initial", "states", "transitions")
-FORM_KEYS = ("token", "fields")
+FORM_KEYS = ("token", "intro", "fields")
 TOKEN_CHOICES = ("required", "optional")
 FIELD_KEYS = ("name", "label", "type", "required", "choices", "min", "max", "help", "when")
 FIELD_REQUIRED = ("name", "type")
@@ -265,7 +265,7 @@ class _Reader:
         token_node = get.node("token")
         if token not in TOKEN_CHOICES and token_node is not None:
             self.fail(token_node, f"form token {token!r} is not allowed", f"use one of: {', '.join(TOKEN_CHOICES)}")
-        return FormSpec(token_required=token != "optional", fields=get.read("fields", self.fields, (), "form fields"))
+        return FormSpec(token_required=token != "optional", intro=get.read("intro", self.scalar, ""), fields=get.read("fields", self.fields, (), "form fields"))
 
     def state(self, name_node: yaml.Node, node: yaml.Node) -> State:
         name = self.name(name_node, "state name")

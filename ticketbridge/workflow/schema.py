@@ -143,7 +143,7 @@ def workflow_schema(steps: StepRegistry) -> Schema:
         {"if": {"required": ["trigger"], "properties": {"trigger": {"const": TriggerKind.MANUAL.value}}}, "then": {"required": ["label"]}},
         {"if": {"required": ["trigger"], "properties": {"trigger": {"const": TriggerKind.TIMER.value}}}, "then": {"oneOf": [{"required": ["after"]}, {"required": ["at"]}]}},
     ]
-    form = _object(loader.FORM_KEYS, {"token": {"enum": list(loader.TOKEN_CHOICES)}, "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}}})
+    form = _object(loader.FORM_KEYS, {"token": {"enum": list(loader.TOKEN_CHOICES)}, "intro": TEXT, "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}}})
     root = _object(
         loader.WORKFLOW_KEYS,
         {
