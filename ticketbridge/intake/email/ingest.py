@@ -45,7 +45,7 @@ from ticketbridge.intake.email.threading import ThreadIndex
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.outbox.service import EmailRequest, mark_bounced, queue_emails
 from ticketbridge.tickets.models import Direction, Message, Ticket
-from ticketbridge.tickets.timeline import record
+from ticketbridge.tickets.timeline import collected, record
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -159,14 +159,16 @@ class Ingestor:
         The lookups (tickets, Message-IDs, customers) are read once for the batch, so the loop
         issues no query and nothing autoflushes; one flush then inserts every row and gives
         the new tickets the ids their receipts name, and the receipts are queued together.
+        The timeline events of the batch are inserted last, in one executemany.
         """
         batch = _Batch(ThreadIndex(session, self.services.links, [item.email for item in items]), customers_by_email(session, [item.email.from_address for item in items]))
-        stored = [self._ingest_one(session, item, known, batch, now) for item in items]
-        session.flush()
-        for item, (key, result) in zip(items, stored):
-            if key is not None:
-                self._keep(session, item, key, result, now)
-        queue_emails(session, self.services, batch.receipts, now)
+        with collected(session):
+            stored = [self._ingest_one(session, item, known, batch, now) for item in items]
+            session.flush()
+            for item, (key, result) in zip(items, stored):
+                if key is not None:
+                    self._keep(session, item, key, result, now)
+            queue_emails(session, self.services, batch.receipts, now)
         return [Outcome(item.mail.uid, result.status, result.ticket.id if result.ticket is not None else None, result.describe()) for item, (_, result) in zip(items, stored)]
 
     def _known_keys(self, session: Session, items: Sequence[_Item]) -> dict[str, str]:
