@@ -23,9 +23,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ticketbridge.customers.models import Customer
@@ -159,15 +159,16 @@ class Ingestor:
         The lookups (tickets, Message-IDs, customers) are read once for the batch, so the loop
         issues no query and nothing autoflushes; one flush then inserts every row and gives
         the new tickets the ids their receipts name, and the receipts are queued together.
-        The timeline events of the batch are inserted last, in one executemany.
+        The inbound rows, which nothing reads back, are inserted in one executemany, and so are
+        the timeline events of the batch, last.
         """
         batch = _Batch(ThreadIndex(session, self.services.links, [item.email for item in items]), customers_by_email(session, [item.email.from_address for item in items]))
         with collected(session):
             stored = [self._ingest_one(session, item, known, batch, now) for item in items]
             session.flush()
-            for item, (key, result) in zip(items, stored):
-                if key is not None:
-                    self._keep(session, item, key, result, now)
+            kept = [self._keep(session, item, key, result, now) for item, (key, result) in zip(items, stored) if key is not None]
+            if kept:
+                session.execute(insert(InboundEmail), kept)
             queue_emails(session, self.services, batch.receipts, now)
         return [Outcome(item.mail.uid, result.status, result.ticket.id if result.ticket is not None else None, result.describe()) for item, (_, result) in zip(items, stored)]
 
@@ -189,25 +190,25 @@ class Ingestor:
         known[key] = item.content_hash
         return key, self._store(session, item, own_id, batch, now)
 
-    def _keep(self, session: Session, item: _Item, key: str, stored: _Stored, now: dt.datetime) -> None:
-        """The inbound row, once the batch is flushed: its note names the ticket a mail opened."""
+    def _keep(self, session: Session, item: _Item, key: str, stored: _Stored, now: dt.datetime) -> dict[str, Any]:
+        """The inbound row's values, once the batch is flushed: its note names the ticket a mail opened."""
         if stored.opened and stored.follows is not None and stored.ticket is not None and stored.message is not None:
             record(session, stored.follows, actor=f"customer:{item.email.from_address}", kind="reply_after_close", summary=f"Reply after closing; it opened {stored.ticket.reference}", payload={"ticket": stored.ticket.reference, "message_id": stored.message.message_id}, now=now)
-        row = InboundEmail(
-            mailbox=self.mailbox,
-            folder=item.mail.folder,
-            uid=item.mail.uid,
-            dedupe_key=key,
-            header_message_id=item.email.message_id,
-            content_hash=item.content_hash,
-            status=stored.status,
-            kind=stored.kind,
-            note=stored.describe(),
-            raw=item.mail.raw,
-            received_at=now,
-        )
-        row.ticket, row.message = stored.ticket, stored.message
-        session.add(row)
+        return {
+            "mailbox": self.mailbox,
+            "folder": item.mail.folder,
+            "uid": item.mail.uid,
+            "dedupe_key": key,
+            "header_message_id": item.email.message_id,
+            "content_hash": item.content_hash,
+            "status": stored.status,
+            "kind": stored.kind,
+            "note": stored.describe(),
+            "raw": item.mail.raw,
+            "received_at": now,
+            "ticket_id": stored.ticket.id if stored.ticket is not None else None,
+            "message_row_id": stored.message.id if stored.message is not None else None,
+        }
 
     def _store(self, session: Session, item: _Item, message_id: str | None, batch: _Batch, now: dt.datetime) -> _Stored:
         """`message_id` is the header's, unless absent or reused: then one is made from the content hash."""
