@@ -31,14 +31,10 @@ from sqlalchemy.orm import Session
 from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customers_by_email
 from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.dedupe import (
-    dedupe_key,
-    hash_key,
-    message_id_key,
-    stable_hash,
-)
+from ticketbridge.intake.email.dedupe import dedupe_key, hash_key, message_id_key
 from ticketbridge.intake.email.loops import Automation, classify
-from ticketbridge.intake.email.parse import ParsedEmail, parse_message
+from ticketbridge.intake.email.parse import ParsedEmail
+from ticketbridge.intake.email.prepare import Parsed, parse_all
 from ticketbridge.intake.email.reply import extract_reply
 from ticketbridge.intake.email.requests import open_general_request
 from ticketbridge.intake.email.threading import ThreadIndex
@@ -120,15 +116,19 @@ class Ingestor:
         self.mailbox = mailbox
         self.after_message = after_message
 
-    def ingest(self, session: Session, mails: Sequence[FetchedMail], now: dt.datetime) -> list[Outcome]:
+    def ingest(self, session: Session, mails: Sequence[FetchedMail], now: dt.datetime, parsed: Sequence[Parsed] | None = None) -> list[Outcome]:
         """Store `mails` in the caller's transaction; the caller commits.
+
+        `parsed` is `parse_all` of the mails' bytes when the caller parsed them ahead (the
+        fetcher does, in a helper process); otherwise they are parsed here.
 
         The batch is first tried in one SAVEPOINT; only when some message fails is it rolled
         back and run again with a SAVEPOINT per message, which finds and quarantines the
         culprit. Mail is mostly well-formed, so the common case pays one savepoint, not one
         per message.
         """
-        items = [_prepare(mail) for mail in mails]
+        pairs = parse_all([mail.raw for mail in mails]) if parsed is None else parsed
+        items = [_Item(mail, email, content_hash) for mail, (email, content_hash) in zip(mails, pairs, strict=True)]
         known = self._known_keys(session, items)
         stored_before, hooks = dict(known), list(session.info.get("after_commit", []))
         try:
@@ -314,11 +314,6 @@ class Ingestor:
             )
         known[key] = item.content_hash
         return Outcome(mail.uid, InboundStatus.QUARANTINED, None, note)
-
-
-def _prepare(mail: FetchedMail) -> _Item:
-    """What needs no database and never raises: parsing and hashing."""
-    return _Item(mail, parse_message(mail.raw), stable_hash(mail.raw))
 
 
 def _reply_text(email: ParsedEmail) -> str:

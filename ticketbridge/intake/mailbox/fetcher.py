@@ -3,7 +3,8 @@
 Per folder the database keeps UIDVALIDITY and the last UID stored. New UIDs are fetched in
 batches with BODY.PEEK[] (which leaves \\Seen alone, so a failed run marks nothing read); each
 batch is stored and the cursor advanced in one transaction. Only after that commit is the
-batch flagged \\Seen or moved, as configured. So:
+batch flagged \\Seen or moved, as configured. The next batch is fetched, and parsed in a
+helper process (intake.email.prepare), while the current one is stored. So:
 
 - a crash before the commit stores nothing of the batch, and the restart fetches it again;
 - a crash after the commit but before the flag or move leaves messages unflagged, but the
@@ -32,6 +33,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import Conflict
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
+from ticketbridge.intake.email.prepare import ParseAhead, Parsed
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundStatus, MailboxFolder
 from ticketbridge.services import Services
@@ -129,18 +131,31 @@ class Fetcher:
         uidvalidity = int(selected[b"UIDVALIDITY"])
         last_uid = self._cursor(folder, uidvalidity)
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
-        for batch in _chunks(uids, self.settings.imap_batch_size):
-            fetched = client.fetch(batch, [b"BODY.PEEK[]"])
-            mails = [FetchedMail(folder, uid, fetched[uid][BODY]) for uid in batch if uid in fetched and BODY in fetched[uid]]
-            now = utcnow()
-            with self.services.db.transaction() as session:
-                outcomes = self.ingestor.ingest(session, mails, now)
-                cursor = session.scalars(select(MailboxFolder).where(MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder)).one()
-                cursor.last_uid, cursor.updated_at = batch[-1], now
-            for outcome in outcomes:
-                report.add(outcome.status)
-            self._after_store(client, batch)
+        batches = list(_chunks(uids, self.settings.imap_batch_size))
+        helper = ParseAhead()
+        try:
+            mails: list[FetchedMail] = _fetch(client, folder, batches[0]) if batches else []
+            parsed: list[Parsed] | None = None
+            for number, batch in enumerate(batches):
+                following = _fetch(client, folder, batches[number + 1]) if number + 1 < len(batches) else None
+                ahead = helper.submit([mail.raw for mail in following]) if following else None
+                self._store(client, folder, batch, mails, parsed, report)
+                if following is not None and ahead is not None:
+                    mails, parsed = following, helper.result(ahead, [mail.raw for mail in following])
+        finally:
+            helper.close()
         self._reconcile(client, last_uid)
+
+    def _store(self, client: IMAPClient, folder: str, batch: list[int], mails: list[FetchedMail], parsed: list[Parsed] | None, report: FetchReport) -> None:
+        """Store one batch with the cursor past it in one transaction, then flag or move it."""
+        now = utcnow()
+        with self.services.db.transaction() as session:
+            outcomes = self.ingestor.ingest(session, mails, now, parsed)
+            cursor = session.scalars(select(MailboxFolder).where(MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder)).one()
+            cursor.last_uid, cursor.updated_at = batch[-1], now
+        for outcome in outcomes:
+            report.add(outcome.status)
+        self._after_store(client, batch)
 
     def _cursor(self, folder: str, uidvalidity: int) -> int:
         """The last UID stored from `folder`; 0 for a new folder or a new UIDVALIDITY."""
@@ -201,6 +216,11 @@ class Fetcher:
         log.warning("mailbox %s: %s: %s; reconnecting in %ss", self.mailbox, type(error).__name__, error, delay)
         stop.wait(delay)
         return failures + 1
+
+
+def _fetch(client: IMAPClient, folder: str, batch: list[int]) -> list[FetchedMail]:
+    fetched = client.fetch(batch, [b"BODY.PEEK[]"])
+    return [FetchedMail(folder, uid, fetched[uid][BODY]) for uid in batch if uid in fetched and BODY in fetched[uid]]
 
 
 def _chunks(uids: list[int], size: int) -> Iterator[list[int]]:
