@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -50,6 +51,52 @@ def compose(
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return message
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What `compose` needs, as plain values, so that a helper process can compose it."""
+
+    rendered: RenderedEmail
+    reference: str
+    mail_from: str
+    to_address: str
+    to_name: str
+    reply_to: str
+    message_id: str
+    thread: tuple[str, ...]
+    now: dt.datetime
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A composed email's bytes and the headers its Message row repeats."""
+
+    raw: bytes
+    subject: str
+    in_reply_to: str | None
+    references: str | None
+
+
+def compose_drafts(drafts: Sequence[Draft]) -> list[Composed]:
+    """Compose and serialise each draft: most of the cost of queueing an email."""
+    return [_composed(draft) for draft in drafts]
+
+
+def _composed(draft: Draft) -> Composed:
+    mime = compose(
+        draft.rendered,
+        reference=draft.reference,
+        mail_from=draft.mail_from,
+        to_address=draft.to_address,
+        to_name=draft.to_name,
+        reply_to=draft.reply_to,
+        message_id=draft.message_id,
+        thread=draft.thread,
+        now=draft.now,
+    )
+    in_reply_to, references = mime["In-Reply-To"], mime["References"]
+    return Composed(mime.as_bytes(), str(mime["Subject"]), None if in_reply_to is None else str(in_reply_to), None if references is None else str(references))
 
 
 def new_message_id(reference: str, domain: str) -> str:

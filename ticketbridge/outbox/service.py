@@ -9,7 +9,7 @@ Message-ID, which receiving clients use to drop the duplicate.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.db import Database, after_commit
 from ticketbridge.errors import DeliveryError
-from ticketbridge.outbox.compose import compose, new_message_id
+from ticketbridge.outbox.compose import Composed, Draft, compose_drafts, new_message_id
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.outbox.ratecap import RateCap
 from ticketbridge.tickets.models import Direction, Message, Ticket
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ticketbridge.services import Services
 
 CLAIM_SECONDS = 300
+Composer = Callable[[Sequence[Draft]], list[Composed]]
 RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2), dt.timedelta(hours=6))
 
 
@@ -47,16 +48,26 @@ def queue_email(
     return queue_emails(session, services, [EmailRequest(ticket, template, context or {})], now)[0]
 
 
-def queue_emails(session: Session, services: Services, requests: Sequence[EmailRequest], now: dt.datetime) -> list[OutboxEmail]:
+def queue_emails(
+    session: Session, services: Services, requests: Sequence[EmailRequest], now: dt.datetime, composer: Composer = compose_drafts
+) -> list[OutboxEmail]:
     """Queue several emails with one rate-cap query, one flush and one job enqueue for them all.
 
     The tickets must have their ids (flushed): the reference is in the subject and Reply-To.
+    `composer` turns the drafts into bytes; the fetcher passes one that composes a large
+    batch in helper processes (intake.email.prepare).
     """
     if not requests:
         return []
     settings = services.settings
     cap = RateCap(session, [r.ticket.customer.email for r in requests], settings.mail_rate_cap_per_hour, now)
-    emails = [_outbox_email(services, request, cap.book(request.ticket.customer.email), now) for request in requests]
+    drafts: list[Draft] = []
+    emails: list[OutboxEmail] = []
+    for request in requests:
+        drafts.append(_draft(services, request, now))
+        emails.append(_outbox_email(services, request, drafts[-1], cap.book(request.ticket.customer.email), now))
+    for email, composed in zip(emails, composer(drafts), strict=True):
+        _fill(email, composed)
     session.add_all(emails)
     session.flush()
     for email in emails:
@@ -66,37 +77,42 @@ def queue_emails(session: Session, services: Services, requests: Sequence[EmailR
     return emails
 
 
-def _outbox_email(services: Services, request: EmailRequest, slot: dt.datetime, now: dt.datetime) -> OutboxEmail:
+def _draft(services: Services, request: EmailRequest, now: dt.datetime) -> Draft:
     settings, ticket = services.settings, request.ticket
     reference = ticket.reference
-    rendered = services.renderer.render(request.template, email_context(services, ticket, request.context))
-    thread = [m.message_id for m in ticket.messages]
-    message_id = new_message_id(reference, settings.reply_domain)
-    mime = compose(
-        rendered,
+    return Draft(
+        rendered=services.renderer.render(request.template, email_context(services, ticket, request.context)),
         reference=reference,
         mail_from=settings.mail_from,
         to_address=ticket.customer.email,
         to_name=ticket.customer.name,
         reply_to=services.links.reply_address(reference),
-        message_id=message_id,
-        thread=thread,
+        message_id=new_message_id(reference, settings.reply_domain),
+        thread=tuple(m.message_id for m in ticket.messages),
         now=now,
     )
+
+
+def _outbox_email(services: Services, request: EmailRequest, draft: Draft, slot: dt.datetime, now: dt.datetime) -> OutboxEmail:
+    """The rows, without what composing adds (`_fill`). The Message joins the ticket's thread at
+    once, so a second email to the same ticket in the batch answers this one."""
+    ticket = request.ticket
     message = Message(
         ticket=ticket,
         direction=Direction.OUTBOUND,
-        message_id=message_id,
-        in_reply_to=mime["In-Reply-To"],
-        references=mime["References"],
-        subject=str(mime["Subject"]),
-        from_address=settings.mail_from,
+        message_id=draft.message_id,
+        from_address=services.settings.mail_from,
         to_addresses=ticket.customer.email,
-        text_body=rendered.text,
-        html_body=rendered.html,
+        text_body=draft.rendered.text,
+        html_body=draft.rendered.html,
         created_at=now,
     )
-    return OutboxEmail(message=message, template=request.template, recipient=ticket.customer.email, raw=mime.as_bytes(), next_attempt_at=slot, created_at=now)
+    return OutboxEmail(message=message, template=request.template, recipient=ticket.customer.email, next_attempt_at=slot, created_at=now)
+
+
+def _fill(email: OutboxEmail, composed: Composed) -> None:
+    email.raw = composed.raw
+    email.message.subject, email.message.in_reply_to, email.message.references = composed.subject, composed.in_reply_to, composed.references
 
 
 def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datetime) -> None:

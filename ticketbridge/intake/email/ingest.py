@@ -39,7 +39,13 @@ from ticketbridge.intake.email.reply import extract_reply
 from ticketbridge.intake.email.requests import open_general_request
 from ticketbridge.intake.email.threading import ThreadIndex
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
-from ticketbridge.outbox.service import EmailRequest, mark_bounced, queue_emails
+from ticketbridge.outbox.compose import compose_drafts
+from ticketbridge.outbox.service import (
+    Composer,
+    EmailRequest,
+    mark_bounced,
+    queue_emails,
+)
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import collected, record
 
@@ -109,12 +115,16 @@ class _Batch:
 
 
 class Ingestor:
-    """Stores the messages of one mailbox; `after_message` is a test seam called after each one."""
+    """Stores the messages of one mailbox; `after_message` is a test seam called after each one,
+    `composer` composes the receipts (the fetcher's composes them in helper processes)."""
 
-    def __init__(self, services: Services, mailbox: str, *, after_message: Callable[[FetchedMail], None] | None = None) -> None:
+    def __init__(
+        self, services: Services, mailbox: str, *, after_message: Callable[[FetchedMail], None] | None = None, composer: Composer = compose_drafts
+    ) -> None:
         self.services = services
         self.mailbox = mailbox
         self.after_message = after_message
+        self.composer = composer
 
     def ingest(self, session: Session, mails: Sequence[FetchedMail], now: dt.datetime, parsed: Sequence[Parsed] | None = None) -> list[Outcome]:
         """Store `mails` in the caller's transaction; the caller commits.
@@ -169,7 +179,7 @@ class Ingestor:
             kept = [self._keep(session, item, key, result, now) for item, (key, result) in zip(items, stored) if key is not None]
             if kept:
                 session.execute(insert(InboundEmail), kept)
-            queue_emails(session, self.services, batch.receipts, now)
+            queue_emails(session, self.services, batch.receipts, now, self.composer)
         return [Outcome(item.mail.uid, result.status, result.ticket.id if result.ticket is not None else None, result.describe()) for item, (_, result) in zip(items, stored)]
 
     def _known_keys(self, session: Session, items: Sequence[_Item]) -> dict[str, str]:

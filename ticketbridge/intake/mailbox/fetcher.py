@@ -4,7 +4,8 @@ Per folder the database keeps UIDVALIDITY and the last UID stored. New UIDs are 
 batches with BODY.PEEK[] (which leaves \\Seen alone, so a failed run marks nothing read); each
 batch is stored and the cursor advanced in one transaction. Only after that commit is the
 batch flagged \\Seen or moved, as configured. The next batch is fetched, and parsed in a
-helper process (intake.email.prepare), while the current one is stored. So:
+helper process (intake.email.prepare), while the current one is stored; the helpers also
+compose the batch's receipts. So:
 
 - a crash before the commit stores nothing of the batch, and the restart fetches it again;
 - a crash after the commit but before the flag or move leaves messages unflagged, but the
@@ -33,7 +34,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import Conflict
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
-from ticketbridge.intake.email.prepare import ParseAhead, Parsed
+from ticketbridge.intake.email.prepare import MailHelper, Parsed
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundStatus, MailboxFolder
 from ticketbridge.services import Services
@@ -80,7 +81,8 @@ class Fetcher:
         self.services = services
         self.settings = services.settings
         self.mailbox = mailbox_name(self.settings)
-        self.ingestor = Ingestor(services, self.mailbox, after_message=after_message)
+        self.helper = MailHelper()
+        self.ingestor = Ingestor(services, self.mailbox, after_message=after_message, composer=self.helper.compose)
         self._connect = connector
 
     def run(self, *, once: bool, stop: threading.Event | None = None) -> FetchReport:
@@ -132,7 +134,7 @@ class Fetcher:
         last_uid = self._cursor(folder, uidvalidity)
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         batches = list(_chunks(uids, self.settings.imap_batch_size))
-        helper = ParseAhead()
+        helper = self.helper
         try:
             mails: list[FetchedMail] = _fetch(client, folder, batches[0]) if batches else []
             parsed: list[Parsed] | None = None
