@@ -15,18 +15,27 @@ enqueue):
 
 Figures on the 2-core development machine (messages per second; runs vary by about 10%):
 
-    run                               before   after
-    new requests, 6 KB (receipt)          67   167-184
-    replies to open tickets, 6 KB        191   396-413
-    new requests, 210 KB attachment       41    52-56
+    run                               3b4e9dd   69c7fd0   now
+    new requests, 6 KB (receipt)           67   167-197   301-332
+    replies to open tickets, 6 KB         191   394-413   621-663
+    new requests, 210 KB attachment        41    52-56    76-78
 
-"before" is commit 3b4e9dd. What changed: one query per batch for each lookup (dedupe keys,
-Message-IDs and tickets, customers, the rate cap) and no query or flush per message; the
-receipts of a batch composed after one flush and their delivery jobs queued in one Redis
-pipeline; header parsing memoised (ticketbridge.mailpolicy), which cut parsing a 5 KB mail
-from 1.9 ms to 0.75 ms and composing a receipt from 1.7 ms to 0.9 ms. Where a new request's
-time still goes (py-spy): the ORM flushes and commit about 40% (nine rows per request,
-a fifth of it waiting on PostgreSQL), parsing about a quarter, composing the receipt 8%.
+69c7fd0 batched the ingest: one query per batch for each lookup (dedupe keys, Message-IDs
+and tickets, customers, the rate cap) and no query or flush per message; the receipts of a
+batch composed after one flush and their delivery jobs queued in one Redis pipeline; header
+parsing memoised (ticketbridge.mailpolicy).
+
+"now" took the work the main process need not do off it: the next batch is fetched and
+parsed in a helper process while the current batch's transaction runs, and a batch's
+receipts are composed in two helper processes (ticketbridge.intake.email.prepare); the
+timeline events and the inbound rows, which nothing reads back, are inserted with one
+executemany each instead of as ORM objects (ticketbridge.tickets.timeline.collected).
+
+Where a new request's time still goes (py-spy over all threads, 5 KB): the ORM flushes of
+the customer, ticket, two messages and outbox rows 25% of the samples (psycopg converting the
+large insertmanyvalues statements 12% of them: statements over 4 KB bypass its query cache),
+waiting on PostgreSQL 18%, finding the reply text 11% (extract_reply; the quarantine tests
+poison it by patching it in this process, so it stays here for now), rendering receipts 6%.
 """
 
 from __future__ import annotations
