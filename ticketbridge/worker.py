@@ -1,7 +1,7 @@
 """`ticketbridge worker`: an rq worker with its scheduler, and the database sweeper.
 
-It is rq's SimpleWorker, which runs jobs in its own process and so keeps its database and SMTP
-pools between jobs; the forking worker starts each job in a child with an empty pool. Measured on
+It is rq's SimpleWorker, which runs jobs in its own process and so keeps its database connection
+pool between jobs; the forking worker starts each job in a child with an empty pool. Measured on
 this 2-core machine (bench/pipeline.py): 230 trivial jobs per second against 54. The price is
 that a job that hangs holds its worker until rq's job timeout; run several workers (on several
 machines) for throughput and isolation.
