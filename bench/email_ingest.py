@@ -126,15 +126,6 @@ def mail(n: int, *, size: int, to: str = "license@bench.example", subject: str |
     return message.as_bytes()
 
 
-def append_all(server: DovecotServer, raws: list[bytes]) -> None:
-    client = server.client()
-    try:
-        for raw in raws:
-            client.append("INBOX", raw)
-    finally:
-        client.logout()
-
-
 def timed_fetch(services: Services, label: str, count: int, size: int) -> None:
     started = time.perf_counter()
     report = Fetcher(services).run(once=True)
@@ -166,7 +157,7 @@ def main() -> None:
         }
         services = build_services(load_settings(environ={}, overrides=overrides))
         new = [mail(n, size=5 * 1024) for n in range(args.messages)]
-        append_all(server, new)
+        server.append_many(new)
         timed_fetch(services, "new requests (receipt enqueued)", args.messages, len(new[0]))
 
         receipts = _receipts(services)
@@ -174,11 +165,11 @@ def main() -> None:
             mail(n, size=5 * 1024, to=str(receipt["Reply-To"]), subject=f"Re: {receipt['Subject']}", quote=receipt.get_body(("plain",)).get_content(), in_reply_to=str(receipt["Message-ID"]))
             for n, receipt in enumerate(receipts)
         ]
-        append_all(server, replies)
+        server.append_many(replies)
         timed_fetch(services, "replies to open tickets", len(replies), len(replies[0]))
 
         large = [mail(10**6 + n, size=4 * 1024, attachment=150 * 1024) for n in range(args.large)]
-        append_all(server, large)
+        server.append_many(large)
         timed_fetch(services, "new requests with attachment", args.large, len(large[0]))
         services.close()
     Redis.from_url(REDIS).flushdb()

@@ -132,23 +132,13 @@ def environment(settings: Settings) -> dict[str, str]:
     return env
 
 
-def append_all(server: DovecotServer, raws: list[bytes]) -> None:
-    """Append on one connection: a login per message would make the set-up the slow part."""
-    client = server.client()
-    try:
-        for raw in raws:
-            client.append("INBOX", raw)
-    finally:
-        client.logout()
-
-
 def message_id(raw: bytes) -> str:
     return str(BytesHeaderParser(policy=policy.default).parsebytes(raw)["Message-ID"]).strip()
 
 
 def open_tickets(services: Services, server: DovecotServer) -> dict[str, EmailMessage]:
     """Tickets the replies will answer, opened in-process; their receipts by customer address."""
-    append_all(server, [email(sender=f"Open {n} <open{n}@acme.example>", subject=f"Open ticket {n}", text=f"Open number {n}.") for n in range(OPEN_TICKETS)])
+    server.append_many([email(sender=f"Open {n} <open{n}@acme.example>", subject=f"Open ticket {n}", text=f"Open number {n}.") for n in range(OPEN_TICKETS)])
     assert fetch_once(services).counts[InboundStatus.STORED] == OPEN_TICKETS
     return {parseaddr(str(receipt["To"]))[1]: receipt for receipt in sent_emails(services)}
 
@@ -223,7 +213,7 @@ def handled(view: dict[str, list[tuple[str, bool]]], move_to: str) -> set[str]:
 def kill_and_restart(services: Services, server: DovecotServer, fetchers: FetcherProcesses, phase: Phase) -> KillRun:
     receipts = open_tickets(services, server)
     sent, raws = traffic(phase.count, receipts)
-    append_all(server, raws)
+    server.append_many(raws)
     settings = services.settings
     process, log = fetchers.start(settings.replace(imap_move_to=phase.first_move_to))
     kill_point = _inside_a_batch(services, OPEN_TICKETS + phase.stored) if phase.stored is not None else _move_failed(services, log)
