@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from ticketbridge.app import create_app
+from ticketbridge.errors import DeliveryError
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.outbox.service import RETRY_DELAYS, deliver
 from ticketbridge.tickets.models import TicketEvent
@@ -63,3 +65,27 @@ def test_delivering_twice_sends_once(make_services, db_url, smtp_server) -> None
         outbox_id = session.scalars(select(OutboxEmail.id)).one()
     assert deliver(services, outbox_id, dt.datetime.now(dt.timezone.utc)) is None
     assert len(smtp_server.received) == 1
+
+
+def test_smtp_session_is_kept_between_emails_and_replaced_when_the_server_dropped_it(tmp_path, smtp_server) -> None:
+    import socket
+
+    from ticketbridge.outbox.senders import SmtpSender
+
+    from tests.fixtures.backends import test_settings
+
+    sender = SmtpSender(test_settings(tmp_path, smtp_host=smtp_server.host, smtp_port=smtp_server.port))
+    message = b"Subject: hello\r\n\r\nbody\r\n"
+    for n in range(2):
+        sender.send(sender="license@tickets.test", recipient=f"ops{n}@acme.example", raw=message, name=str(n))
+    assert len(smtp_server.peers) == 2 and smtp_server.peers[0] == smtp_server.peers[1], "one session for both"
+
+    sender._local.smtp.sock.shutdown(socket.SHUT_RDWR)
+    sender.send(sender="license@tickets.test", recipient="ops2@acme.example", raw=message, name="2")
+    assert len(smtp_server.received) == 3
+    assert smtp_server.peers[2] != smtp_server.peers[1], "a new session after the old one died"
+
+    with pytest.raises(DeliveryError, match="550"):
+        sender.send(sender="license@tickets.test", recipient="reject@acme.example", raw=message, name="3")
+    sender.send(sender="license@tickets.test", recipient="ops4@acme.example", raw=message, name="4")
+    assert smtp_server.peers[-1] == smtp_server.peers[2], "a refused recipient does not cost the session"

@@ -6,9 +6,11 @@ retry can help (SMTP 4xx, refused connection) or not (5xx).
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import socket
 import ssl
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -34,30 +36,71 @@ class FolderSender:
 
 
 class SmtpSender:
+    """One SMTP session per thread, kept between emails: a worker delivering a queue of outcome
+    emails pays the connect, TLS and login once, not per email. A session the server has closed
+    meanwhile (idle timeout) is replaced and the email sent again on the new one."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._local = threading.local()
 
     def send(self, *, sender: str, recipient: str, raw: bytes, name: str) -> None:
         try:
-            with self._connect() as smtp:
-                if self.settings.smtp_user:
-                    smtp.login(self.settings.smtp_user, self.settings.smtp_password)
-                smtp.sendmail(sender, [recipient], raw)
+            self._send_on_live_session(sender, recipient, raw)
         except smtplib.SMTPRecipientsRefused as exc:
+            self._reset()
             code, reply = next(iter(exc.recipients.values()))
             raise DeliveryError(f"SMTP refused {recipient}: {code} {_text(reply)}", permanent=code >= 500) from None
         except smtplib.SMTPResponseException as exc:
+            self._reset()
             raise DeliveryError(f"SMTP said {exc.smtp_code} {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500) from None
         except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            self._close()
             raise DeliveryError(f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} unreachable: {exc}", permanent=False) from None
+
+    def _send_on_live_session(self, sender: str, recipient: str, raw: bytes) -> None:
+        reused = getattr(self._local, "smtp", None) is not None
+        try:
+            self._session().sendmail(sender, [recipient], raw)
+        except smtplib.SMTPServerDisconnected:
+            self._close()
+            if not reused:
+                raise
+            self._session().sendmail(sender, [recipient], raw)
+
+    def _session(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if smtp is None:
+            smtp = self._connect()
+            self._local.smtp = smtp
+        return smtp
+
+    def _reset(self) -> None:
+        """After a refused transaction the session stays usable once RSET; if even that fails, drop it."""
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        try:
+            if smtp is not None:
+                smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._close()
+
+    def _close(self) -> None:
+        smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            with contextlib.suppress(OSError):
+                smtp.close()
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.smtp_tls == "ssl":
-            return smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, context=ssl.create_default_context())
-        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
-        if s.smtp_tls == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            if s.smtp_tls == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+        if s.smtp_user:
+            smtp.login(s.smtp_user, s.smtp_password)
         return smtp
 
 
