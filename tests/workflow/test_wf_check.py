@@ -72,6 +72,7 @@ CASES = [
     ("leaving a final state", ("    label: Finish\n", "    label: Finish\n  - {name: reopen, from: done, to: b, trigger: manual, label: Reopen}\n"), "t.yaml:22:26: state 'done' is final (outcome completed), so no transition may leave it — remove its outcome or this transition"),
     ("guard type error", ("guard: form.agents > 4", "guard: form.agents > '4'"), "t.yaml:16:12: \"form.agents > '4'\" is not type-correct: No such overload: the operation is not defined for the given operand types — compare like with like"),
     ("guard not a condition", ("guard: form.agents > 4", "guard: form.agents"), "t.yaml:16:12: 'form.agents' gives 0, not true or false on a sample ticket — a guard or 'when' must give true or false"),
+    ("reopen into a final state", ("initial: a\n", "initial: a\nreopen_on_reply: done\n"), "t.yaml:6:18: reopen_on_reply names 'done', which is not an open state — use one of: a, b, or remove it to open a new linked ticket instead"),
     ("invalid YAML", ("  a:\n", "  a: [\n"), "t.yaml:9:13: not valid YAML: expected ',' or ']', but got ':' — check the indentation and quoting on this line"),
 ]
 

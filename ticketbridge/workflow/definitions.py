@@ -130,6 +130,9 @@ class Workflow:
     states: Mapping[str, State]
     transitions: tuple[Transition, ...]
     form: FormSpec = field(default_factory=FormSpec)
+    reopen_on_reply: str | None = None
+    """The state a customer's reply to a closed ticket reopens it in; None: the reply opens a new,
+    linked general request instead."""
 
     def transitions_from(self, state: str, kind: TriggerKind | None = None) -> list[Transition]:
         return [

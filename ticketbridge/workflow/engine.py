@@ -177,6 +177,30 @@ class Engine:
             self._schedule(session, ticket, now)
         return [t.id for t in tickets]
 
+    def reopen_on_reply(self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None) -> bool:
+        """A customer answered a closed ticket: reopen it where its workflow says, if it says so.
+
+        Returns False when the workflow has no `reopen_on_reply`: the caller then opens a new
+        ticket linked to this one."""
+        workflow = self.workflow_of(session, ticket)
+        if not ticket.is_closed or workflow.reopen_on_reply is None:
+            return False
+        closed_as, state = ticket.outcome, workflow.states[workflow.reopen_on_reply]
+        ticket.outcome, ticket.outcome_reason, ticket.closed_at = None, None, None
+        self._enter(ticket, state, now)
+        record(
+            session,
+            ticket,
+            actor=f"customer:{ticket.customer.email}",
+            kind="reopened",
+            summary=f"Reopened by the customer's reply (was {closed_as}); now {state.name}",
+            payload={"to": state.name, "was": closed_as, "message_id": message_id},
+            now=now,
+        )
+        self._arm_timers(session, ticket, workflow, now)
+        self._schedule(session, ticket, now)
+        return True
+
     def _ready(self, workflow: Workflow, ticket: Ticket, kind: TriggerKind, now: dt.datetime) -> Transition | None:
         ready = [t for t in workflow.transitions_from(ticket.state, kind) if self._guard_holds(t, ticket, now)]
         if len(ready) > 1:

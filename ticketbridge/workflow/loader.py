@@ -44,7 +44,7 @@ DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_RULE = "lower case letters, digits and _, starting with a letter"
 DURATION_RULE = "a number and a unit: 90m, 12h, 30d, 2w"
-WORKFLOW_KEYS = ("name", "title", "form", "initial", "states", "transitions")
+WORKFLOW_KEYS = ("name", "title", "form", "initial", "states", "transitions", "reopen_on_reply")
 WORKFLOW_REQUIRED = ("name", "initial", "states", "transitions")
 FORM_KEYS = ("token", "intro", "fields")
 TOKEN_CHOICES = ("required", "optional")
@@ -354,6 +354,11 @@ class _Reader:
         name = get.read("name", self.name, "")
         title = get.read("title", self.scalar, "")
         form = get.read("form", lambda n, _w: self.form(n), FormSpec())
+        reopen = get.read("reopen_on_reply", self.scalar, "") or None
+        reopen_node = get.node("reopen_on_reply")
+        if reopen is not None and reopen_node is not None and (reopen not in states or states[reopen].is_final):
+            open_states = ", ".join(n for n, st in states.items() if not st.is_final)
+            self.fail(reopen_node, f"reopen_on_reply names {reopen!r}, which is not an open state", f"use one of: {open_states}, or remove it to open a new linked ticket instead")
         if self.problems:
             return None
         return Workflow(
@@ -366,6 +371,7 @@ class _Reader:
             states=states,
             transitions=transitions,
             form=form,
+            reopen_on_reply=reopen,
         )
 
 

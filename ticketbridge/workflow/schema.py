@@ -153,6 +153,7 @@ def workflow_schema(steps: StepRegistry) -> Schema:
             "initial": TEXT,
             "states": {"type": "object", "propertyNames": NAME, "additionalProperties": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/state"}]}},
             "transitions": {"type": "array", "items": {"$ref": "#/$defs/transition"}},
+            "reopen_on_reply": TEXT,
         },
         loader.WORKFLOW_REQUIRED,
     )
