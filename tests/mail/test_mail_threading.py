@@ -1,5 +1,6 @@
 """Threading, rule by rule: reply token, In-Reply-To/References, subject reference with a known
-sender; a forged token is not trusted; a reply to a closed ticket opens a linked one."""
+sender; a forged token is not trusted; a reply to a closed ticket reopens it or opens a linked
+one, as its workflow says."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from ticketbridge.clock import utcnow
+from ticketbridge.intake.service import submit_request
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Direction, Ticket
 
@@ -88,14 +90,24 @@ def test_rule_3_subject_reference_needs_a_sender_known_on_the_ticket(opened, ima
     assert inbound_on(second) == ["unknown sender"]
 
 
-def test_a_reply_to_a_closed_ticket_opens_a_linked_general_request(opened, imap_mailbox) -> None:
+def test_a_reply_to_a_closed_general_request_reopens_it_as_its_workflow_says(opened, imap_mailbox) -> None:
     services, receipt = opened
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, 1)
         services.engine.fire_manual(session, ticket, "close", staff_role="admin", fields={}, now=utcnow(), actor="staff:ana")
-    closed, follow_up = deliver(imap_mailbox, services, reply_to(receipt, sender="Olga Nowak <ops@acme.example>", text="One more thing."))
-    assert closed.is_closed and inbound_on(closed) == ["Hello, a question."]
-    assert inbound_on(follow_up) == ["One more thing."]
+    [reopened] = deliver(imap_mailbox, services, reply_to(receipt, sender="Olga Nowak <ops@acme.example>", text="One more thing."))
+    assert (reopened.state, reopened.outcome) == ("received", None)
+    assert inbound_on(reopened) == ["Hello, a question.", "One more thing."]
+    assert [e.kind for e in reopened.events][-2:] == ["reopened", "email_received"]
+
+
+def test_a_reply_to_a_closed_demo_opens_a_linked_general_request(make_mail_services, imap_mailbox, db_url) -> None:
+    services = make_mail_services(database_url=db_url)
+    submit_request(services, "demo", {"token": "SRV-7f3a9c2e51", "customer_name": "Olga Nowak", "customer_email": "ops@acme.example", "accept_conditions": "on"})
+    [outcome] = sent_emails(services)
+    closed, follow_up = deliver(imap_mailbox, services, reply_to(outcome, sender="Olga Nowak <ops@acme.example>", text="One more thing."))
+    assert closed.is_closed and closed.request_type == "demo" and inbound_on(closed) == []
+    assert (follow_up.request_type, inbound_on(follow_up)) == ("general", ["One more thing."])
     assert follow_up.form_data["follows"] == "LIC-000001"
     assert closed.events[-1].kind == "reply_after_close" and "LIC-000002" in closed.events[-1].summary
     assert any(e.kind == "follows" and "LIC-000001" in e.summary for e in follow_up.events)

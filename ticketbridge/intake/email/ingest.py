@@ -233,7 +233,7 @@ class Ingestor:
         if automation.kind != "human":
             return self._store_automatic(session, item, automation, message_id, batch, now)
         match = batch.index.find(email)
-        if match is not None and not match.ticket.is_closed:
+        if match is not None and (not match.ticket.is_closed or self.services.engine.reopen_on_reply(session, match.ticket, now=now, message_id=message_id)):
             message = self._add_message(session, match.ticket, item, message_id, batch, now)
             record(session, match.ticket, actor=f"customer:{email.from_address}", kind="email_received", summary=f"Email from {email.from_address}: {email.subject}", payload={"message_id": message.message_id, "matched_by": match.rule}, now=now)
             self.services.engine.customer_replied(session, match.ticket, now=now, message_id=message.message_id)
