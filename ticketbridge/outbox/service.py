@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from ticketbridge.db import Database, after_commit
@@ -163,11 +164,11 @@ def deliver(services: Services, outbox_id: int, now: dt.datetime) -> OutboxStatu
 
 def _claim(db: Database, outbox_id: int, now: dt.datetime) -> bool:
     with db.transaction() as session:
-        claimed = session.execute(
+        claimed = cast(CursorResult[Any], session.execute(
             update(OutboxEmail)
             .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now)
             .values(status=OutboxStatus.SENDING, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
-        )
+        ))
         return claimed.rowcount == 1
 
 

@@ -81,7 +81,7 @@ def parse_workflow(text: str, filename: str, *, steps: StepCatalog, templates: T
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise WorkflowLoadError([Problem(Position(filename, line, column), f"not valid YAML: {exc.problem}", "check the indentation and quoting on this line")])
+        raise WorkflowLoadError([Problem(Position(filename, line, column), f"not valid YAML: {exc.problem}", "check the indentation and quoting on this line")]) from None
     if root is None:
         raise WorkflowLoadError([Problem(Position(filename, 1, 1), "the file is empty", f"a workflow needs {', '.join(WORKFLOW_REQUIRED)}")])
     workflow = reader.workflow(root, text)

@@ -291,7 +291,7 @@ def _payload(part: Message, defects: list[str]) -> bytes:
 
 def _filename(part: Message, defects: list[str]) -> str:
     """Attachment file name, RFC 2231 or RFC 2047 encoded, decoded leniently."""
-    name = _guard(defects, "FilenameDefect", part.get_filename, None)
+    name: str | tuple[str | None, str | None, str] | None = _guard(defects, "FilenameDefect", part.get_filename, None)
     if name is None:
         name = _guard(defects, "FilenameDefect", lambda: part.get_param("name"), None)
     if isinstance(name, tuple):
@@ -325,12 +325,13 @@ def _walk(part: Message, body: _Body, defects: list[str], depth: int = 0) -> Non
             defects.append("NestingTooDeepDefect")
             return
         for child in part.get_payload():
-            _walk(child, body, defects, depth + 1)
+            if isinstance(child, Message):
+                _walk(child, body, defects, depth + 1)
         return
     if ctype.startswith("message/") or ctype == "text/rfc822-headers":
         inner = part.get_payload()
         if isinstance(inner, list) and inner:
-            blocks = [_guard(defects, "EmbeddedMessageDefect", m.as_bytes, b"") for m in inner]
+            blocks = [_guard(defects, "EmbeddedMessageDefect", m.as_bytes, b"") for m in inner if isinstance(m, Message)]
             data = b"\n".join(blocks)
         else:
             data = _payload(part, defects)
@@ -363,7 +364,9 @@ def _repair_boundary(part: Message, defects: list[str]) -> Message | None:
     first ``--token`` line of the body is then the sender's real delimiter.
     """
     payload = part.get_payload()
-    match = _DELIMITER_RE.search(payload) if isinstance(payload, str) else None
+    if not isinstance(payload, str):
+        return None
+    match = _DELIMITER_RE.search(payload)
     if match is None:
         return None
     head = f"Content-Type: {part.get_content_type()}; boundary=\"{match.group(1)}\"\r\n\r\n"
@@ -396,7 +399,8 @@ def parse_message(raw: bytes) -> ParsedEmail:
     def get(name: str) -> str:
         return decode_header_value(_raw_header(msg, name), defects)
 
-    senders = _guard(defects, "FromDefect", lambda: _addresses(msg, "from", defects), [])
+    no_addresses: list[tuple[str, str]] = []
+    senders = _guard(defects, "FromDefect", lambda: _addresses(msg, "from", defects), no_addresses)
     from_name, from_address = senders[0] if senders else ("", "")
     body = _guard(defects, "BodyDefect", lambda: _collect(msg, defects), _Body())
     html = body.html
@@ -407,7 +411,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
 
     def addrs(name: str) -> tuple[str, ...]:
         return tuple(a for _, a in _guard(defects, f"{name}Defect",
-                                          lambda: _addresses(msg, name, defects), []))
+                                          lambda: _addresses(msg, name, defects), no_addresses))
 
     return ParsedEmail(
         message_id=_message_id(get("message-id")),
