@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.clock import utcnow
 from ticketbridge.customers.service import customer_for
-from ticketbridge.db import after_commit
 from ticketbridge.intake.forms import validate_form
 from ticketbridge.licenses.models import License
-from ticketbridge.tickets.models import Ticket, WaitingOn
+from ticketbridge.tickets.models import Ticket
+from ticketbridge.tickets.service import open_ticket
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -45,22 +45,12 @@ def _create(services: Services, request_type: str, form: dict[str, Any], submiss
             if existing is not None:
                 return existing
         customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
-        ticket = Ticket(
-            request_type=request_type,
-            customer=customer,
-            license=_license_for(session, form.get("token")),
-            form_data=form,
-            submission_id=submission_id,
-            waiting_on=WaitingOn.SYSTEM,
-            next_run_at=now,
-            created_at=now,
-            updated_at=now,
+        ticket = open_ticket(
+            session, services, request_type=request_type, customer=customer, license=_license_for(session, form.get("token")),
+            form=form, now=now, submission_id=submission_id,
         )
-        session.add(ticket)
-        services.engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
         session.flush()
         ticket_id = ticket.id
-        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket_id))
     return ticket_id
 
 

@@ -1,9 +1,9 @@
 """Open a general request from an email that matched no open ticket.
 
-Like a form submission (intake.service.submit_request) but without the form: the sender is
-the customer, the mail's new text the description. There is no server token and no accepted
-conditions to check (R1 lets a general request go without a token), and no submission id:
-the inbound dedupe key already guarantees one ticket per message.
+Like a form submission (intake.service.submit_request), through the same `open_ticket`, but
+without the form: the sender is the customer, the mail's new text the description. There is
+no server token and no accepted conditions to check (R1 lets a general request go without a
+token), and no submission id: the inbound dedupe key already guarantees one ticket per message.
 """
 
 from __future__ import annotations
@@ -12,9 +12,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from ticketbridge.customers.service import customer_for
-from ticketbridge.db import after_commit
-from ticketbridge.tickets.models import Ticket, WaitingOn
-from ticketbridge.workflow.definitions import TriggerKind
+from ticketbridge.tickets.models import Ticket
+from ticketbridge.tickets.service import open_ticket
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,24 +41,9 @@ def open_general_request(
     Nothing is flushed here, so a batch of mails inserts its tickets together; `customers` is
     the batch's customer lookup (see `customer_for`).
     """
-    workflow = services.workflows.current(REQUEST_TYPE)
     customer = customer_for(session, email=sender, name=sender_name or sender, known=customers)
     form = {"customer_email": customer.email, "customer_name": customer.name, "token": None, "description": description, "subject": subject, "source": "email"}
     if follows is not None:
         form["follows"] = follows.reference
-    automatic = bool(workflow.transitions_from(workflow.initial, TriggerKind.AUTOMATIC))
-    ticket = Ticket(
-        request_type=REQUEST_TYPE,
-        customer=customer,
-        license=follows.license if follows is not None else None,
-        form_data=form,
-        waiting_on=WaitingOn.SYSTEM,
-        next_run_at=now if automatic else None,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(ticket)
-    services.engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
-    if automatic:
-        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket.id))
-    return ticket
+    license = follows.license if follows is not None else None
+    return open_ticket(session, services, request_type=REQUEST_TYPE, customer=customer, license=license, form=form, now=now)
