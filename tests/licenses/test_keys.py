@@ -16,7 +16,7 @@ from ticketbridge.licenses.keys import (
     InvalidLicenseKey,
     KeyRing,
     LicenseKeyPayload,
-    _b64encode,
+    b64url,
     canonical_json,
     issue_license_key,
     verify_license_key,
@@ -85,10 +85,10 @@ def test_r15_resigned_payload_with_a_borrowed_kid_fails(ring: KeyRing) -> None:
     forged_payload = {"kid": genuine.kid, "issued_at": "2028-02-29T12:30:05Z", "token": "TOKEN-1",
                       "client_key": "client-abc", "hash_key": "hash-xyz",
                       "entitlements": {**ENTITLEMENTS, "agents": 500}}
-    signing_input = f"TB1.{_b64encode(canonical_json(forged_payload))}"
+    signing_input = f"TB1.{b64url(canonical_json(forged_payload))}"
     signature = Ed25519PrivateKey.generate().sign(signing_input.encode())
     with pytest.raises(InvalidLicenseKey, match="altered"):
-        verify_license_key(ring, f"{signing_input}.{_b64encode(signature)}")
+        verify_license_key(ring, f"{signing_input}.{b64url(signature)}")
 
 
 def test_r15_unknown_kid_fails(ring: KeyRing) -> None:

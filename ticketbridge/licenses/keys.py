@@ -77,7 +77,7 @@ class KeyRing:
 
     def sign(self, data: bytes) -> str:
         """A detached signature of `data` (unpadded base64url) by the active key, e.g. a sync answer (R16)."""
-        return _b64encode(self.signing_key.sign(data))
+        return b64url(self.signing_key.sign(data))
 
     @classmethod
     def from_pem(cls, private_pem: bytes | str, *, public_pems: Iterable[bytes | str] = ()) -> KeyRing:
@@ -155,9 +155,9 @@ def issue_license_key(
         "hash_key": hash_key,
         "entitlements": {key: int(quantity) for key, quantity in entitlements.items()},
     }
-    signing_input = f"{PREFIX}.{_b64encode(canonical_json(payload))}"
+    signing_input = f"{PREFIX}.{b64url(canonical_json(payload))}"
     signature = keyring.signing_key.sign(signing_input.encode("ascii"))
-    return f"{signing_input}.{_b64encode(signature)}"
+    return f"{signing_input}.{b64url(signature)}"
 
 
 def verify_license_key(
@@ -232,7 +232,8 @@ def canonical_json(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def _b64encode(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, the spelling of every encoded part of a key, signature and sync secret."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
@@ -242,7 +243,7 @@ def _b64decode(text: str) -> bytes:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         data = None
-    if data is None or _b64encode(data) != text:
+    if data is None or b64url(data) != text:
         raise InvalidLicenseKey("The license key is damaged; paste it again from the email.")
     return data
 

@@ -13,7 +13,6 @@ An unknown token and a wrong secret fail identically, so tokens cannot be probed
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
-from ticketbridge.licenses.keys import canonical_json
+from ticketbridge.licenses.keys import b64url, canonical_json
 from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
 
 SECRET_PREFIX = "tbs_"
@@ -58,7 +57,7 @@ def derive_sync_secret(secret_key: str, license: License) -> str:
         raise ValueError(f"license {license.token} has no license key, so no sync secret")
     message = f"license-sync:{license.id}:{int(license.license_key_issued_at.timestamp())}".encode()
     digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
-    return SECRET_PREFIX + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return SECRET_PREFIX + b64url(digest)
 
 
 def secret_hash(secret: str) -> str:
