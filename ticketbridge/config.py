@@ -8,9 +8,11 @@ later inside a request or a job.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import secrets
 import tomllib
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -78,16 +80,10 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
-_PATHS = {"instance_path", "workflows_path", "email_templates_path", "catalogue_path"}
-_INTS = {
-    "smtp_port",
-    "imap_port",
-    "smtp_timeout_seconds",
-    "sweep_interval_seconds",
-    "imap_batch_size",
-    "imap_poll_seconds",
-    "mail_rate_cap_per_hour",
-}
+@functools.cache
+def _field_types() -> dict[str, type]:
+    """Each setting's type, read off the dataclass, so converting a value needs no second list."""
+    return typing.get_type_hints(Settings)
 
 
 def load_settings(
@@ -129,10 +125,11 @@ def _read_defaults(path: Path) -> dict[str, Any]:
 
 
 def _convert(name: str, value: Any) -> Any:
-    if name in _PATHS:
+    kind = _field_types()[name]
+    if kind is Path:
         path = Path(str(value)).expanduser()
         return path if path.is_absolute() else PROJECT_ROOT / path
-    if name in _INTS:
+    if kind is int:
         try:
             number = int(value)
         except (TypeError, ValueError):
