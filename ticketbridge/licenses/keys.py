@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,9 @@ class KeyRing:
         keys[self.active_kid] = self.signing_key.public_key()
         object.__setattr__(self, "public_keys", keys)
 
-    @property
+    @cached_property
     def active_kid(self) -> str:
+        """Computed once per ring: it goes on every sync answer (R16), the API's hot path."""
         return key_id(self.signing_key.public_key())
 
     def sign(self, data: bytes) -> str:
