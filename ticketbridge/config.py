@@ -140,16 +140,17 @@ def _convert(name: str, value: Any) -> Any:
     return str(value).strip()
 
 
+CHOICES = {"smtp_tls": TLS_MODES, "imap_tls": TLS_MODES, "unmatched_mail": UNMATCHED_MAIL}
+
+
 def _validate(settings: Settings) -> None:
-    for name in ("smtp_tls", "imap_tls"):
+    for name, choices in CHOICES.items():
         value = getattr(settings, name)
-        if value not in TLS_MODES:
-            raise ConfigError(f"{_env_name(name)}: {value!r} is not one of {', '.join(TLS_MODES)}")
+        if value not in choices:
+            raise ConfigError(f"{_env_name(name)}: {value!r} is not one of {', '.join(choices)}")
     for name in ("smtp_port", "imap_port"):
         if not 0 < getattr(settings, name) < 65536:
             raise ConfigError(f"{_env_name(name)}: must be a port number from 1 to 65535")
-    if settings.unmatched_mail not in UNMATCHED_MAIL:
-        raise ConfigError(f"{_env_name('unmatched_mail')}: {settings.unmatched_mail!r} is not one of {', '.join(UNMATCHED_MAIL)}")
     if not settings.imap_batch_size:
         raise ConfigError(f"{_env_name('imap_batch_size')}: must be at least 1")
     if settings.imap_host and not settings.imap_folders:
