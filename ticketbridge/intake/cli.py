@@ -9,19 +9,10 @@ import datetime as dt
 import json
 import signal
 import threading
-from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:
-    from ticketbridge.cli import State
-
-
-def _state() -> State:
-    """The main command's lazily built settings and services (imported late: ticketbridge.cli imports us)."""
-    from ticketbridge.cli import State
-
-    return click.get_current_context().ensure_object(State)
+from ticketbridge.cli_context import State, pass_state
 
 
 @click.group("mail")
@@ -31,12 +22,13 @@ def mail_group() -> None:
 
 @mail_group.command("fetch")
 @click.option("--once", is_flag=True, help="Fetch what is there now, then exit (for cron); default: keep waiting (IDLE or polling).")
-def mail_fetch(once: bool) -> None:
+@pass_state
+def mail_fetch(state: State, once: bool) -> None:
     """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the current batch."""
     from ticketbridge.errors import ConfigError
     from ticketbridge.intake.mailbox.fetcher import Fetcher
 
-    services = _state().services
+    services = state.services
     if not services.settings.imap_host:
         raise ConfigError("TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, TICKETBRIDGE_IMAP_PASSWORD) to fetch mail")
     stop = threading.Event()
@@ -50,22 +42,24 @@ def mail_fetch(once: bool) -> None:
 
 
 @mail_group.command("quarantine")
-def mail_quarantine() -> None:
+@pass_state
+def mail_quarantine(state: State) -> None:
     """List quarantined messages as JSON lines: where each came from, sender, subject, the error, when stored."""
     from ticketbridge.intake.quarantine import list_quarantined
 
-    for held in list_quarantined(_state().services.db):
+    for held in list_quarantined(state.services.db):
         click.echo(json.dumps(held.as_json(), ensure_ascii=False))
 
 
 @mail_group.command("retry")
 @click.argument("inbound_id", metavar="ID", type=int)
-def mail_retry(inbound_id: int) -> None:
+@pass_state
+def mail_retry(state: State, inbound_id: int) -> None:
     """Store quarantined message ID again, once the cause of its error is fixed; exit status 1 if it fails again."""
     from ticketbridge.clock import utcnow
     from ticketbridge.intake.quarantine import retry_quarantined
 
-    result = retry_quarantined(_state().services, inbound_id, utcnow())
+    result = retry_quarantined(state.services, inbound_id, utcnow())
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
     if result.still_quarantined:
         raise click.ClickException(f"message {inbound_id} is still quarantined: {result.note}")
@@ -78,10 +72,11 @@ def tickets_group() -> None:
 
 @tickets_group.command("export")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None, help="Only tickets changed or written to since this UTC date (or date and time).")
-def tickets_export(since: dt.datetime | None) -> None:
+@pass_state
+def tickets_export(state: State, since: dt.datetime | None) -> None:
     """Print tickets as JSON lines: reference, request type, state, customer, form data, messages."""
     from ticketbridge.intake.export import export_tickets
 
     since_utc = since.replace(tzinfo=dt.timezone.utc) if since is not None else None
-    for record in export_tickets(_state().services.db, since_utc):
+    for record in export_tickets(state.services.db, since_utc):
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
