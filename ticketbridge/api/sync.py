@@ -12,9 +12,11 @@ from typing import Any
 import marshmallow
 from flask import Blueprint, Response, abort, request
 from marshmallow import fields, validate
+from sqlalchemy.orm import joinedload
 
 from ticketbridge.api.errors import init_blueprint
 from ticketbridge.clock import utcnow
+from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
 from ticketbridge.web.context import services
 
@@ -56,7 +58,8 @@ class UsageReportSchema(marshmallow.Schema):
 def license_document(token: str) -> Response:
     secret = _bearer_secret()
     with services().db.transaction() as session:
-        document = sync_document(authenticate(session, token, secret), services().catalogue, utcnow())
+        license = authenticate(session, token, secret, joinedload(License.applications))
+        document = sync_document(license, services().catalogue, utcnow())
     response = Response(status=304) if request.if_none_match.contains_weak(document.etag.strip('"')) else \
         Response(document.body, mimetype="application/json")
     response.headers["ETag"] = document.etag

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
@@ -64,13 +65,16 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def find_license(session: Session, token: str) -> License | None:
-    return session.scalars(select(License).where(License.token == token)).one_or_none()
+def find_license(session: Session, token: str, *options: ORMOption) -> License | None:
+    return session.scalars(select(License).where(License.token == token).options(*options)).unique().one_or_none()
 
 
-def authenticate(session: Session, token: str, secret: str) -> License:
-    """The license of `token` if `secret` is its sync secret; SyncDenied otherwise, in constant time."""
-    license = find_license(session, token)
+def authenticate(session: Session, token: str, secret: str, *options: ORMOption) -> License:
+    """The license of `token` if `secret` is its sync secret; SyncDenied otherwise, in constant time.
+
+    `options` load what the caller reads next in the same query (the GET: its applications).
+    """
+    license = find_license(session, token, *options)
     expected = (license.sync_secret_hash if license is not None else None) or _NO_SECRET_HASH
     matches = hmac.compare_digest(expected, secret_hash(secret))
     if license is None or license.sync_secret_hash is None or not matches:
