@@ -52,3 +52,20 @@ def test_a_rejected_form_asks_for_the_files_again(services) -> None:
     assert response.status_code == 422
     assert "Description is required" in response.text
     assert "Please choose the files again" in response.text
+
+
+def test_a_multichoice_field_with_one_choice_ticked_is_a_list(make_services, db_url, tmp_path) -> None:
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    (folder / "addons.yaml").write_text(
+        "name: addons\ntitle: Add-ons\nform:\n  fields:\n"
+        "    - {name: addons, type: multichoice, choices: [ai_assistants, quality_analysis]}\n"
+        "initial: received\nstates:\n  received: {waits_on: staff}\n  done: {outcome: completed}\n"
+        "transitions:\n  - {name: close, from: received, to: done, trigger: manual, label: Close}\n"
+    )
+    services = make_services(database_url=db_url, workflows_path=str(folder))
+    client = create_app(services=services).test_client()
+    response = client.post("/requests/addons", data={**GENERAL, "token": "SRV-7f3a9c2e51", "addons": "quality_analysis"})
+    assert response.status_code == 303, response.text
+    with services.db.transaction() as session:
+        assert session.scalars(select(Ticket.form_data)).one()["addons"] == ["quality_analysis"]

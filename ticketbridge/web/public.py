@@ -39,7 +39,8 @@ def request_form(request_type: str) -> str | Response | tuple[str, int]:
     errors: dict[str, list[str]] = {}
     values = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":
-        data: dict[str, Any] = {key: request.form.getlist(key) if len(request.form.getlist(key)) > 1 else value for key, value in values.items()}
+        lists = {f.name for f in workflow.form.fields if f.type == FieldType.MULTICHOICE}
+        data: dict[str, Any] = {key: request.form.getlist(key) if key in lists else value for key, value in values.items()}
         data |= _uploads(workflow.form)
         try:
             ticket_id = submit_request(services(), request_type, data, submission_id=values.get("submission_id") or None)
