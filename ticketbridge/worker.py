@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from redis import Redis
 from rq import SimpleWorker
@@ -50,7 +51,7 @@ def start_sweeper(services: Services, *, redis: Redis | None = None) -> threadin
                         log.info("sweeper enqueued %d ticket(s), %d timer(s), %d email(s)", report.tickets, report.timers, report.emails)
             except Exception:
                 log.exception("sweep failed; trying again in %s s", interval)
-            threading.Event().wait(interval)
+            time.sleep(interval)
 
     thread = threading.Thread(target=loop, name="ticketbridge-sweeper", daemon=True)
     thread.start()
