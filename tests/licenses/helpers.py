@@ -1,15 +1,19 @@
-"""Building licenses in a real database for the service and API tests."""
+"""Building licenses and their tickets in a real database for the service and API tests."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from ticketbridge.customers.models import Customer
 
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.services import Services
+from ticketbridge.tickets.models import Ticket, WaitingOn
 
 PAID = {"agents": 5, "admins": 1, "webphone_sessions": 4, "cdr_survey": 1, "webrtc": 1}
 
@@ -26,3 +30,15 @@ def add_license(session: Session, services: Services, token: str, *, at: dt.date
     apply_changes(session, license, entitlements, effective_at=at, ticket_id=None, actor="test",
                   catalogue=services.catalogue, paid=paid)
     return license
+
+
+def add_ticket(session: Session, license: License, *, request_type: str = "grace",
+               form: Mapping[str, str] | None = None) -> Ticket:
+    """A new ticket of `request_type` on `license`, filed by one shared customer (flushed)."""
+    customer = session.scalars(select(Customer)).first() or Customer(email="ops@acme.example", name="Acme")
+    ticket = Ticket(request_type=request_type, workflow_name=request_type, workflow_version="1", state="new",
+                    waiting_on=WaitingOn.STAFF, customer=customer, license=license,
+                    form_data=dict(form or {}))
+    session.add(ticket)
+    session.flush()
+    return ticket

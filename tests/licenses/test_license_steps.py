@@ -6,25 +6,19 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from ticketbridge.customers.models import Customer
 from ticketbridge.licenses.keys import verify_license_key
 from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import derive_sync_secret
 from ticketbridge.services import Services
 from ticketbridge.steps.registry import StepContext
-from ticketbridge.tickets.models import Ticket, WaitingOn
 
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, add_ticket
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
 
 
 def context_for(session, services: Services, license: License, **form: str) -> StepContext:
-    ticket = Ticket(request_type="key", workflow_name="key", workflow_version="1", state="new",
-                    waiting_on=WaitingOn.STAFF, customer=Customer(email="ops@acme.example", name="Acme"),
-                    license=license, form_data=form)
-    session.add(ticket)
-    session.flush()
+    ticket = add_ticket(session, license, request_type="key", form=form)
     return StepContext(session=session, ticket=ticket, now=NOW, actor="staff:ana", services=services)
 
 

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from ticketbridge.app import create_app
-from ticketbridge.customers.models import Customer
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import replay
@@ -16,20 +15,11 @@ from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import find_license
 from ticketbridge.licenses.tokens import move_to_new_token
 from ticketbridge.services import Services
-from ticketbridge.tickets.models import Ticket, WaitingOn
+from ticketbridge.tickets.models import Ticket
 
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, add_ticket
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
-
-
-def add_ticket(session, license: License) -> Ticket:
-    customer = session.scalars(select(Customer)).first() or Customer(email="ops@acme.example", name="Acme")
-    ticket = Ticket(request_type="grace", workflow_name="grace", workflow_version="1", state="new",
-                    waiting_on=WaitingOn.STAFF, customer=customer, license=license)
-    session.add(ticket)
-    session.flush()
-    return ticket
 
 
 def test_r14c_move_keeps_ledger_tickets_and_sync_secret(services: Services) -> None:
