@@ -98,6 +98,7 @@ class Fetcher:
         try:
             return self._run_locked(once=once, stop=stop, renew=lock.renew)
         finally:
+            self.helper.close()
             lock.release()
 
     def _run_locked(self, *, once: bool, stop: threading.Event, renew: Callable[[], None]) -> FetchReport:
@@ -134,18 +135,13 @@ class Fetcher:
         last_uid = self._cursor(folder, uidvalidity)
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         batches = list(_chunks(uids, self.settings.imap_batch_size))
-        helper = self.helper
-        try:
-            mails: list[FetchedMail] = _fetch(client, folder, batches[0]) if batches else []
-            parsed: list[Parsed] | None = None
-            for number, batch in enumerate(batches):
-                following = _fetch(client, folder, batches[number + 1]) if number + 1 < len(batches) else None
-                ahead = helper.submit([mail.raw for mail in following]) if following else None
-                self._store(client, folder, batch, mails, parsed, report)
-                if following is not None and ahead is not None:
-                    mails, parsed = following, helper.result(ahead, [mail.raw for mail in following])
-        finally:
-            helper.close()
+        mails: list[FetchedMail] = _fetch(client, folder, batches[0]) if batches else []
+        parsed: list[Parsed] | None = None
+        for number, batch in enumerate(batches):
+            following = _fetch(client, folder, batches[number + 1]) if number + 1 < len(batches) else []
+            ahead = self.helper.submit([mail.raw for mail in following]) if following else None
+            self._store(client, folder, batch, mails, parsed, report)
+            mails, parsed = following, (self.helper.result(ahead, [mail.raw for mail in following]) if ahead is not None else None)
         self._reconcile(client, last_uid)
 
     def _store(self, client: IMAPClient, folder: str, batch: list[int], mails: list[FetchedMail], parsed: list[Parsed] | None, report: FetchReport) -> None:
