@@ -51,21 +51,21 @@ def check_entitlements(catalogue: Catalogue, entitlements: Entitlements, *, paid
 
 def check_add(before: Entitlements, after: Entitlements) -> None:
     """R10: an add request states new totals, and none of them may be below the current one."""
-    for key in sorted(before.keys() | after.keys()):
-        old, new = before.get(key, 0), after.get(key, 0)
-        if new < old:
-            raise RuleViolation("R10", f"An add request cannot lower {_words(key)} from {old} to {new}; "
-                                       "give the new total, or send a remove request to lower it.",
-                                field=key)
+    _check_direction(before, after, adding=True)
 
 
 def check_remove(before: Entitlements, after: Entitlements) -> None:
     """R10: a remove request states new totals, and none of them may exceed the current one."""
+    _check_direction(before, after, adding=False)
+
+
+def _check_direction(before: Entitlements, after: Entitlements, *, adding: bool) -> None:
+    request, wrong, other = ("An add", "lower", "a remove") if adding else ("A remove", "raise", "an add")
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key, 0), after.get(key, 0)
-        if new > old:
-            raise RuleViolation("R10", f"A remove request cannot raise {_words(key)} from {old} to {new}; "
-                                       "give the new total, or send an add request to raise it.",
+        if (new < old) if adding else (new > old):
+            raise RuleViolation("R10", f"{request} request cannot {wrong} {_words(key)} from {old} to {new}; "
+                                       f"give the new total, or send {other} request to {wrong} it.",
                                 field=key)
 
 
