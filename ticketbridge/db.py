@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -97,7 +97,7 @@ class Database:
             session.rollback()
             raise
         finally:
-            hooks = session.info.pop("after_commit", [])
+            hooks = [hook for _, hook in session.info.pop("after_commit", [])]
             committed = session.info.pop("committed", False)
             session.close()
         if committed:
@@ -109,8 +109,10 @@ class Database:
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:
-    """Run `hook` once the session's transaction has committed; never if it rolls back."""
-    session.info.setdefault("after_commit", []).append(hook)
+    """Run `hook` once the session's transaction has committed; never if the work that
+    registered it is rolled back, be it the whole transaction or only the savepoint it ran in."""
+    scope = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault("after_commit", []).append((scope, hook))
 
 
 @event.listens_for(Session, "after_commit")
@@ -119,8 +121,21 @@ def _mark_committed(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_hooks(session: Session, _previous_transaction: Any) -> None:
-    session.info.pop("after_commit", None)
+def _drop_hooks(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back savepoint drops the hooks registered inside it and keeps the others."""
+    if not session.is_active:
+        session.info.pop("after_commit", None)
+        return
+    kept = [(scope, hook) for scope, hook in session.info.get("after_commit", []) if not _inside(scope, previous_transaction)]
+    session.info["after_commit"] = kept
+
+
+def _inside(scope: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while scope is not None:
+        if scope is ended:
+            return True
+        scope = scope.parent
+    return False
 
 
 def str_enum(kind: type[enum.StrEnum]) -> Enum:
