@@ -123,12 +123,7 @@ def _dsn_fields(parsed: ParsedEmail) -> tuple[str | None, str | None]:
 
 def _bounce(parsed: ParsedEmail, reason: str) -> Automation:
     status, action = _dsn_fields(parsed)
-    if status:
-        soft = status.startswith("4")
-    else:
-        soft = action == "delayed" or bool(_SOFT_SUBJECT_RE.search(parsed.subject))
-    if action == "delayed":
-        soft = True
+    soft = action == "delayed" or (status.startswith("4") if status else bool(_SOFT_SUBJECT_RE.search(parsed.subject)))
     return Automation("bounce", "soft" if soft else "hard", status,
                       _original_message_id(parsed), reason)
 
