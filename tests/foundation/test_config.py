@@ -68,3 +68,19 @@ def test_invalid_setting_stops_the_cli_with_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["db", "current"], env={"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path), "TICKETBRIDGE_IMAP_TLS": "yes"})
     assert result.exit_code == 1
     assert result.output.strip() == "Error: TICKETBRIDGE_IMAP_TLS: 'yes' is not one of none, starttls, ssl"
+
+
+def test_config_show_masks_every_secret(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from ticketbridge.cli import main
+
+    env = {"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path), "TICKETBRIDGE_SMTP_PASSWORD": "hunter2-smtp", "TICKETBRIDGE_IMAP_PASSWORD": "hunter2-imap"}
+    result = CliRunner().invoke(main, ["config", "show"], env=env)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["smtp_password"] == shown["imap_password"] == shown["secret_key"] == "***"
+    assert "hunter2" not in result.output
+    assert shown["instance_path"] == str(tmp_path)
