@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -161,6 +162,14 @@ def test_r17_usage_report_needs_the_servers_own_secret(client, secrets) -> None:
     huge = client.post(f"{URL}/usage", headers=auth(secrets["SRV-A"]), data=b"{" + b" " * 5000 + b"}",
                        content_type="application/json")
     assert huge.status_code == 413 and "error" in huge.get_json()
+
+
+def test_r17_usage_report_without_content_length_is_held_to_the_same_limit(client, secrets) -> None:
+    body = b'{"concurrent_agents": 1, "webphone_sessions": 1' + b" " * 5000 + b"}"
+    chunked = client.post(f"{URL}/usage", headers=auth(secrets["SRV-A"]), input_stream=io.BytesIO(body),
+                          content_type="application/json",
+                          environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+    assert chunked.status_code == 413 and "4096 bytes" in chunked.get_json()["error"]["message"]
 
 
 def test_r16_unknown_api_path_is_json_404_and_a_wrong_method_json_405(client) -> None:

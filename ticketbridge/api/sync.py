@@ -73,7 +73,9 @@ def license_document(token: str) -> Response:
 @blueprint.post("/licenses/<token>/usage")
 def report_usage(token: str) -> tuple[dict[str, Any], int]:
     secret = _bearer_secret()
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    # A body sent without Content-Length (chunked) is read one byte past the limit and no further.
+    request.max_content_length = MAX_BODY_BYTES + 1
+    if (request.content_length or 0) > MAX_BODY_BYTES or len(request.get_data()) > MAX_BODY_BYTES:
         abort(413, f"The usage report is larger than {MAX_BODY_BYTES} bytes.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
