@@ -94,13 +94,16 @@ def start_gunicorn(url: str, instance: Path, port: int, workers: int, threads: i
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=2)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 return process
         except OSError:
-            time.sleep(0.2)
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.2)
     process.terminate()
     raise SystemExit(f"gunicorn did not answer on {HOST}:{port} within 30s; see {log}")
 
