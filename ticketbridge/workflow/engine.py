@@ -202,7 +202,9 @@ class Engine:
         return True
 
     def _ready(self, workflow: Workflow, ticket: Ticket, kind: TriggerKind, now: dt.datetime) -> Transition | None:
-        ready = [t for t in workflow.transitions_from(ticket.state, kind) if self._guard_holds(t, ticket, now)]
+        candidates = workflow.transitions_from(ticket.state, kind)
+        context = guard_context(ticket, now) if any(t.guard for t in candidates) else {}
+        ready = [t for t in candidates if t.guard is None or t.guard.holds(context)]
         if len(ready) > 1:
             names = ", ".join(t.name for t in ready)
             raise WorkflowError(f"state {ticket.state!r}: transitions {names} can all fire; their guards must exclude each other")
