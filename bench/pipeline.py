@@ -48,8 +48,6 @@ class CountingHandler:
 
 def pipeline(requests: int, workers: int) -> None:
     name = f"tb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     handler = CountingHandler()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -58,6 +56,8 @@ def pipeline(requests: int, workers: int) -> None:
     smtp.start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
+        with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         migrate.upgrade(url)
         Redis.from_url(REDIS).flushdb()
