@@ -140,14 +140,13 @@ class Ingestor:
         pairs = parse_all([mail.raw for mail in mails]) if parsed is None else parsed
         items = [_Item(mail, email, content_hash) for mail, (email, content_hash) in zip(mails, pairs, strict=True)]
         known = self._known_keys(session, items)
-        stored_before, hooks = dict(known), list(session.info.get("after_commit", []))
+        stored_before = dict(known)
         try:
             with session.begin_nested():
                 outcomes = self._ingest_batch(session, items, known, now)
         except Exception:  # noqa: BLE001 - retried one message at a time just below
             known.clear()
             known.update(stored_before)
-            session.info["after_commit"] = hooks
             outcomes = [self._ingest_alone(session, item, known, now) for item in items]
         if self.after_message is not None:
             for mail in mails:
@@ -155,12 +154,10 @@ class Ingestor:
         return outcomes
 
     def _ingest_alone(self, session: Session, item: _Item, known: dict[str, str], now: dt.datetime) -> Outcome:
-        hooks = list(session.info.get("after_commit", []))
         try:
             with session.begin_nested():
                 return self._ingest_batch(session, [item], known, now)[0]
         except Exception as exc:  # noqa: BLE001 - any failure quarantines this message only
-            session.info["after_commit"] = hooks
             return self._quarantine(session, item, known, exc, now)
 
     def _ingest_batch(self, session: Session, items: Sequence[_Item], known: dict[str, str], now: dt.datetime) -> list[Outcome]:
