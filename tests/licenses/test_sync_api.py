@@ -213,7 +213,8 @@ def test_r8_ai_conversations_are_recorded_with_usage_and_billed_in_arrears(clien
     with services.db.transaction() as session:
         find_license(session, "SRV-A").paid_since = utcnow() - dt.timedelta(days=40)
     with services.db.transaction() as session:
-        [invoice] = [i for i in invoices_for_month(session, services.catalogue, utcnow().date()) if i.token == "SRV-A"]
+        month = session.scalars(select(UsageReport.reported_at)).first().date()
+        [invoice] = [i for i in invoices_for_month(session, services.catalogue, month) if i.token == "SRV-A"]
     usage = {line.item: (line.quantity, line.amount) for line in invoice.lines if line.kind == LineKind.USAGE}
     assert usage == {
         "ai_assistants": (42, services.catalogue.usage_price("ai_assistants") * 42),
