@@ -9,22 +9,17 @@ The corpus stays outside the repository (its files are under their authors' lice
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from bench.email_reply_libraries import manifest_rows, reply_input, reply_ok
+from bench.email_reply_libraries import corpus_dir, manifest_rows, reply_input, reply_ok
 from ticketbridge.intake.email.loops import Automation, classify
 from ticketbridge.intake.email.parse import ParsedEmail, parse_message
 from ticketbridge.intake.email.reply import extract_reply
 
-CORPUS = Path(
-    os.environ.get("TICKETBRIDGE_EMAIL_CORPUS")
-    or Path(__file__).resolve().parents[3] / "shared" / "corpus" / "emails"
-)
+CORPUS = corpus_dir()
 
 # Achieved: mime 30/33, reply 34/36, autoreply 12/12, bounce 25/29, thread 13/13.
 # Values that are descriptions rather than data (``subject=raw 8-bit (unknown charset)``)
