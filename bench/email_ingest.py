@@ -42,8 +42,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,7 +63,7 @@ from ticketbridge.clock import utcnow  # noqa: E402
 from ticketbridge.config import load_settings  # noqa: E402
 from ticketbridge.intake.mailbox.fetcher import Fetcher  # noqa: E402
 from ticketbridge.services import Services, build_services  # noqa: E402
-from tests.fixtures.dovecot import DovecotServer, _config, _dovecot_binary, _free_port, _wait_for_greeting  # noqa: E402
+from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -80,18 +78,8 @@ def dovecot() -> Iterator[DovecotServer]:
     binary = _dovecot_binary()
     if binary is None:
         sys.exit("dovecot is not installed: apt-get install -y dovecot-imapd")
-    root = Path(tempfile.mkdtemp(prefix="tb-bench-dovecot-"))
-    root.chmod(0o755)
-    port = _free_port()
-    server = DovecotServer("127.0.0.1", port, "agent", "bench-password", root)
-    process = subprocess.Popen([binary, "-F", "-c", str(_config(root, port, server.user, server.password))], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        _wait_for_greeting(process, port, server)
+    with running_dovecot(binary, "bench-password") as server:
         yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
