@@ -3,6 +3,7 @@ and a validated migration between versions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,9 @@ class RecordingQueue:
 
     def enqueue(self, task: str, ident: int) -> None:
         self.jobs.append((task, ident))
+
+    def enqueue_many(self, task: str, idents: Sequence[int]) -> None:
+        self.jobs.extend((task, ident) for ident in idents)
 
 
 def recording(services: Services, monkeypatch: pytest.MonkeyPatch) -> RecordingQueue:

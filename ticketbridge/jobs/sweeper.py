@@ -30,12 +30,9 @@ def sweep(services: Services, now: dt.datetime) -> SweepReport:
         tickets = list(session.scalars(select(Ticket.id).where(Ticket.next_run_at <= now).order_by(Ticket.next_run_at)))
         timers = list(session.scalars(due_timers(now)))
         emails = due_emails(session, now)
-    for ticket_id in tickets:
-        services.jobs.enqueue("advance_ticket", ticket_id)
-    for timer_id in timers:
-        services.jobs.enqueue("fire_timer", timer_id)
-    for outbox_id in emails:
-        services.jobs.enqueue("deliver_email", outbox_id)
+    services.jobs.enqueue_many("advance_ticket", tickets)
+    services.jobs.enqueue_many("fire_timer", timers)
+    services.jobs.enqueue_many("deliver_email", emails)
     return SweepReport(tickets=len(tickets), timers=len(timers), emails=len(emails))
 
 
