@@ -26,7 +26,9 @@ def ticket(services: Services, ticket_id: int) -> Ticket:
 def events(services: Services, ticket_id: int, kind: str | None = None) -> list[TicketEvent]:
     with services.db.transaction() as session:
         query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
-        return [e for e in session.scalars(query) if kind is None or e.kind == kind]
+        if kind is not None:
+            query = query.where(TicketEvent.kind == kind)
+        return list(session.scalars(query))
 
 
 def timers(services: Services, ticket_id: int) -> list[WorkflowTimer]:
