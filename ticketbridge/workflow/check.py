@@ -23,13 +23,14 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ticketbridge.intake.forms import all_fields
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.context import guard_context
-from ticketbridge.workflow.definitions import FieldType, FormField, Transition, TriggerKind, Workflow
+from ticketbridge.workflow.definitions import FieldType, FormField, FormSpec, Transition, TriggerKind, Workflow
 from ticketbridge.workflow.guards import Guard, GuardEvaluationError
 from ticketbridge.workflow.problems import Problem
 
-COMMON_FORM_FIELDS = ("token", "customer_name", "customer_email", "accept_conditions")
+COMMON_FORM_FIELDS = tuple(f.name for f in all_fields(FormSpec()))
 
 
 def check_workflow(workflow: Workflow) -> list[Problem]:
