@@ -126,3 +126,15 @@ def test_with_redis_a_new_timer_is_also_scheduled_in_rq_for_its_due_time(make_wf
     registry = queue.scheduled_job_registry
     assert registry.get_job_ids() == [f"fire_timer-{timer.id}"]
     assert registry.get_scheduled_time(f"fire_timer-{timer.id}") == dt.datetime(2031, 5, 31, tzinfo=dt.timezone.utc)
+
+
+def test_notes_of_a_states_entry_actions_reach_the_timeline(make_wf_services, workflows_dir) -> None:
+    (workflows_dir / "entry.yaml").write_text(
+        "name: entry\nform:\n  token: required\ninitial: received\nstates:\n  received: {}\n"
+        "  active:\n    outcome: completed\n    actions:\n      - apply_demo_bundle: {days: 30}\n"
+        "transitions:\n  - {name: activate, from: received, to: active}\n"
+    )
+    services = make_wf_services()
+    ticket_id = submit(services, "entry")
+    [transition] = events(services, ticket_id, "transition")
+    assert [n["summary"].split(";")[0] for n in transition.payload["notes"]] == ["Demo bundle applied to SRV-7f3a9c2e51"]

@@ -131,6 +131,7 @@ class Engine:
         self._enter(ticket, target, now)
         if target.is_final:
             ticket.outcome_reason = transition.reason or None
+        self._run_actions(target.actions, context)
         record(
             session,
             ticket,
@@ -142,8 +143,6 @@ class Engine:
         )
         self._cancel_timers(session, ticket, now)
         self._arm_timers(session, ticket, workflow, now)
-        enter_context = StepContext(session=session, ticket=ticket, now=now, actor=actor, services=self.services)
-        self._run_actions(target.actions, enter_context)
         for template in (*transition.emails, *target.emails):
             queue_email(session, self.services, ticket=ticket, template=template, now=now, context={"transition": transition, "state": target})
 
