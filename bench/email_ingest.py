@@ -58,12 +58,12 @@ from redis import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
 from ticketbridge import migrate  # noqa: E402
 from ticketbridge.clock import utcnow  # noqa: E402
 from ticketbridge.config import load_settings  # noqa: E402
 from ticketbridge.intake.mailbox.fetcher import Fetcher  # noqa: E402
 from ticketbridge.services import Services, build_services  # noqa: E402
-from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -96,7 +96,16 @@ def database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def mail(n: int, *, size: int, to: str = "license@bench.example", subject: str | None = None, quote: str = "", in_reply_to: str | None = None, attachment: int = 0) -> bytes:
+def mail(
+    n: int,
+    *,
+    size: int,
+    to: str = "license@bench.example",
+    subject: str | None = None,
+    quote: str = "",
+    in_reply_to: str | None = None,
+    attachment: int = 0,
+) -> bytes:
     message = EmailMessage(policy=policy.SMTP)
     message["From"] = f"Customer {n} <customer{n}@acme{n % 50}.example>"
     message["To"] = to
@@ -105,12 +114,29 @@ def mail(n: int, *, size: int, to: str = "license@bench.example", subject: str |
     message["Message-ID"] = make_msgid(domain=f"acme{n % 50}.example")
     if in_reply_to:
         message["In-Reply-To"] = message["References"] = in_reply_to
-    new = f"Hello, this is message {n}.\n\n" + PARAGRAPH * max(1, (size // 2 - len(quote)) // len(PARAGRAPH))
-    text = new + ("\n\nOn Mon, 3 Mar 2025 at 10:15, License Team wrote:\n" + "\n".join(f"> {line}" for line in quote.splitlines()) if quote else "")
+    new = f"Hello, this is message {n}.\n\n" + PARAGRAPH * max(
+        1, (size // 2 - len(quote)) // len(PARAGRAPH)
+    )
+    text = new + (
+        "\n\nOn Mon, 3 Mar 2025 at 10:15, License Team wrote:\n"
+        + "\n".join(f"> {line}" for line in quote.splitlines())
+        if quote
+        else ""
+    )
     message.set_content(text)
-    message.add_alternative("<html><body>" + "".join(f"<p>{line}</p>" for line in text.splitlines() if line) + "</body></html>", subtype="html")
+    message.add_alternative(
+        "<html><body>"
+        + "".join(f"<p>{line}</p>" for line in text.splitlines() if line)
+        + "</body></html>",
+        subtype="html",
+    )
     if attachment:
-        message.add_attachment(os.urandom(attachment), maintype="application", subtype="pdf", filename=f"server-log-{n}.pdf")
+        message.add_attachment(
+            os.urandom(attachment),
+            maintype="application",
+            subtype="pdf",
+            filename=f"server-log-{n}.pdf",
+        )
     return message.as_bytes()
 
 
@@ -119,12 +145,18 @@ def timed_fetch(services: Services, label: str, count: int, size: int) -> None:
     report = Fetcher(services).run(once=True)
     elapsed = time.perf_counter() - started
     assert report.total == count, report.summary()
-    print(f"{label:<34} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  {count / elapsed:7.0f} messages/s   ({report.summary()})")
+    print(
+        f"{label:<34} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  {count / elapsed:7.0f} messages/s   ({report.summary()})"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=2000, help="5 KB new requests, and as many replies")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--messages", type=int, default=2000, help="5 KB new requests, and as many replies"
+    )
     parser.add_argument("--large", type=int, default=300, help="200 KB messages with an attachment")
     parser.add_argument("--batch", type=int, default=200)
     args = parser.parse_args()
@@ -150,7 +182,14 @@ def main() -> None:
 
         receipts = _receipts(services)
         replies = [
-            mail(n, size=5 * 1024, to=str(receipt["Reply-To"]), subject=f"Re: {receipt['Subject']}", quote=receipt.get_body(("plain",)).get_content(), in_reply_to=str(receipt["Message-ID"]))
+            mail(
+                n,
+                size=5 * 1024,
+                to=str(receipt["Reply-To"]),
+                subject=f"Re: {receipt['Subject']}",
+                quote=receipt.get_body(("plain",)).get_content(),
+                in_reply_to=str(receipt["Message-ID"]),
+            )
             for n, receipt in enumerate(receipts)
         ]
         server.append_many(replies)

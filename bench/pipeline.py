@@ -73,25 +73,44 @@ def pipeline(requests: int, workers: int) -> None:
         services = build_services(load_settings(environ={}, overrides=overrides))
         started = time.perf_counter()
         for n in range(requests):
-            form = {"token": f"SRV-bench-{n:08d}", "customer_name": "Bench", "customer_email": f"c{n}@bench.example", "accept_conditions": "on"}
+            form = {
+                "token": f"SRV-bench-{n:08d}",
+                "customer_name": "Bench",
+                "customer_email": f"c{n}@bench.example",
+                "accept_conditions": "on",
+            }
             submit_request(services, "demo", form)
         submitted = time.perf_counter() - started
-        print(f"submitted {requests} demo requests in {submitted:.2f}s: {requests / submitted:.0f} requests/s (intake, one thread)")
+        print(
+            f"submitted {requests} demo requests in {submitted:.2f}s: {requests / submitted:.0f} requests/s (intake, one thread)"
+        )
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
         env |= {f"TICKETBRIDGE_{k.upper()}": str(v) for k, v in overrides.items()}
         env["TICKETBRIDGE_SWEEP_INTERVAL_SECONDS"] = "3600"
         started = time.perf_counter()
         for _ in range(workers):
-            processes.append(subprocess.Popen([sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"], env=env, cwd=PROJECT_ROOT))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"],
+                    env=env,
+                    cwd=PROJECT_ROOT,
+                )
+            )
         while True:
             with services.db.transaction() as session:
-                sent = session.scalar(select(func.count()).select_from(OutboxEmail).where(OutboxEmail.status == OutboxStatus.SENT))
+                sent = session.scalar(
+                    select(func.count())
+                    .select_from(OutboxEmail)
+                    .where(OutboxEmail.status == OutboxStatus.SENT)
+                )
             if sent >= requests:
                 break
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
-        print(f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in {elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); the SMTP server accepted {handler.count}")
+        print(
+            f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in {elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); the SMTP server accepted {handler.count}"
+        )
         services.close()
     finally:
         for process in processes:
@@ -114,9 +133,13 @@ def worker_classes(jobs: int) -> None:
         for _ in range(jobs):
             queue.enqueue("bench.pipeline.trivial_job", result_ttl=0)
         started = time.perf_counter()
-        worker_class([queue], connection=connection, serializer=JSONSerializer).work(burst=True, logging_level="WARNING")
+        worker_class([queue], connection=connection, serializer=JSONSerializer).work(
+            burst=True, logging_level="WARNING"
+        )
         elapsed = time.perf_counter() - started
-        print(f"rq {worker_class.__name__}: {jobs} trivial jobs in {elapsed:.2f}s: {jobs / elapsed:.0f} jobs/s")
+        print(
+            f"rq {worker_class.__name__}: {jobs} trivial jobs in {elapsed:.2f}s: {jobs / elapsed:.0f} jobs/s"
+        )
     connection.flushdb()
 
 

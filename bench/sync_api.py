@@ -43,7 +43,14 @@ from ticketbridge.services import build_services
 PG = "postgresql://postgres@127.0.0.1:5432"
 HOST = "127.0.0.1"
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
-ENTITLEMENTS = {"agents": 25, "admins": 1, "webphone_sessions": 10, "cdr_survey": 1, "webrtc": 1, "crm": 1}
+ENTITLEMENTS = {
+    "agents": 25,
+    "admins": 1,
+    "webphone_sessions": 10,
+    "cdr_survey": 1,
+    "webrtc": 1,
+    "crm": 1,
+}
 
 
 @dataclass
@@ -62,35 +69,79 @@ def free_port() -> int:
 
 def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
     """L active licenses with keys; returns (token, sync secret) pairs."""
-    settings = load_settings(environ={}, overrides={"database_url": url, "instance_path": str(instance),
-                                                    "secret_key": SECRET_KEY})
+    settings = load_settings(
+        environ={},
+        overrides={"database_url": url, "instance_path": str(instance), "secret_key": SECRET_KEY},
+    )
     services = build_services(settings)
     credentials = []
     now = utcnow()
     with services.db.transaction() as session:
         for number in range(licenses):
-            license = License(token=f"SRV-BENCH-{number:05d}", state=LicenseState.ACTIVE, plan="voice",
-                              billing_frequency="monthly", activated_at=now, paid_since=now)
+            license = License(
+                token=f"SRV-BENCH-{number:05d}",
+                state=LicenseState.ACTIVE,
+                plan="voice",
+                billing_frequency="monthly",
+                activated_at=now,
+                paid_since=now,
+            )
             session.add(license)
             session.flush()
-            apply_changes(session, license, ENTITLEMENTS, effective_at=now, ticket_id=None, actor="bench",
-                          catalogue=services.catalogue, paid=True)
-            issued = issue_key(session, services, license, client_key=f"CK{number}", hash_key=f"HK{number}",
-                               actor="bench", now=now)
+            apply_changes(
+                session,
+                license,
+                ENTITLEMENTS,
+                effective_at=now,
+                ticket_id=None,
+                actor="bench",
+                catalogue=services.catalogue,
+                paid=True,
+            )
+            issued = issue_key(
+                session,
+                services,
+                license,
+                client_key=f"CK{number}",
+                hash_key=f"HK{number}",
+                actor="bench",
+                now=now,
+            )
             credentials.append((license.token, issued.sync_secret))
     services.close()
     return credentials
 
 
-def start_gunicorn(url: str, instance: Path, port: int, workers: int, threads: int, log: Path) -> subprocess.Popen[bytes]:
+def start_gunicorn(
+    url: str, instance: Path, port: int, workers: int, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
-    env.update(TICKETBRIDGE_DATABASE_URL=url, TICKETBRIDGE_INSTANCE_PATH=str(instance),
-               TICKETBRIDGE_SECRET_KEY=SECRET_KEY, TICKETBRIDGE_REDIS_URL="redis://127.0.0.1:6379/13")
+    env.update(
+        TICKETBRIDGE_DATABASE_URL=url,
+        TICKETBRIDGE_INSTANCE_PATH=str(instance),
+        TICKETBRIDGE_SECRET_KEY=SECRET_KEY,
+        TICKETBRIDGE_REDIS_URL="redis://127.0.0.1:6379/13",
+    )
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     process = subprocess.Popen(
-        [gunicorn, "-w", str(workers), "-k", "gthread", "--threads", str(threads), "-b", f"{HOST}:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        [
+            gunicorn,
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(threads),
+            "-b",
+            f"{HOST}:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -112,7 +163,9 @@ def fetch_etags(port: int, credentials: list[tuple[str, str]]) -> dict[str, str]
     connection = http.client.HTTPConnection(HOST, port, timeout=10)
     etags = {}
     for token, secret in credentials:
-        connection.request("GET", f"/api/v1/licenses/{token}", headers={"Authorization": f"Bearer {secret}"})
+        connection.request(
+            "GET", f"/api/v1/licenses/{token}", headers={"Authorization": f"Bearer {secret}"}
+        )
         response = connection.getresponse()
         response.read()
         if response.status != 200:
@@ -121,8 +174,15 @@ def fetch_etags(port: int, credentials: list[tuple[str, str]]) -> dict[str, str]
     return etags
 
 
-def run_phase(port: int, credentials: list[tuple[str, str]], etags: dict[str, str] | None, *, clients: int,
-              seconds: float, max_requests: int) -> tuple[Phase, float]:
+def run_phase(
+    port: int,
+    credentials: list[tuple[str, str]],
+    etags: dict[str, str] | None,
+    *,
+    clients: int,
+    seconds: float,
+    max_requests: int,
+) -> tuple[Phase, float]:
     expected = 304 if etags else 200
     phase = Phase(expected)
     lock = threading.Lock()
@@ -165,8 +225,10 @@ def report(phase: Phase, elapsed: float) -> str:
     latencies = sorted(phase.latencies)
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    return (f"{phase.status}: {phase.count} requests in {elapsed:.1f}s = {phase.count / elapsed:.0f} req/s; "
-            f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; unexpected status: {phase.errors}")
+    return (
+        f"{phase.status}: {phase.count} requests in {elapsed:.1f}s = {phase.count / elapsed:.0f} req/s; "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; unexpected status: {phase.errors}"
+    )
 
 
 def main() -> None:
@@ -190,13 +252,27 @@ def main() -> None:
             migrate.upgrade(url)
             credentials = seed(url, instance, args.licenses)
             port = free_port()
-            process = start_gunicorn(url, instance, port, args.workers, args.threads, Path(folder) / "gunicorn.log")
+            process = start_gunicorn(
+                url, instance, port, args.workers, args.threads, Path(folder) / "gunicorn.log"
+            )
             etags = fetch_etags(port, credentials)
-            print(f"gunicorn -w {args.workers} -k gthread --threads {args.threads}, PostgreSQL, "
-                  f"{args.licenses} licenses, {args.clients} keep-alive client threads, {os.cpu_count()} CPUs")
+            print(
+                f"gunicorn -w {args.workers} -k gthread --threads {args.threads}, PostgreSQL, "
+                f"{args.licenses} licenses, {args.clients} keep-alive client threads, {os.cpu_count()} CPUs"
+            )
             for tags in (None, etags):
-                print(report(*run_phase(port, credentials, tags, clients=args.clients, seconds=args.seconds,
-                                        max_requests=args.max_requests)))
+                print(
+                    report(
+                        *run_phase(
+                            port,
+                            credentials,
+                            tags,
+                            clients=args.clients,
+                            seconds=args.seconds,
+                            max_requests=args.max_requests,
+                        )
+                    )
+                )
     finally:
         if process is not None:
             process.terminate()

@@ -57,7 +57,15 @@ class HeldJobs:
 
 def build(url: str, folder: Path) -> Services:
     (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
-    settings = load_settings(environ={}, overrides={"instance_path": str(folder / "instance"), "database_url": url, "workflows_path": str(folder), "email_templates_path": str(PROJECT_ROOT / "email_templates")})
+    settings = load_settings(
+        environ={},
+        overrides={
+            "instance_path": str(folder / "instance"),
+            "database_url": url,
+            "workflows_path": str(folder),
+            "email_templates_path": str(PROJECT_ROOT / "email_templates"),
+        },
+    )
     services = build_services(settings)
     services.__dict__["jobs"] = HeldJobs()
     return services
@@ -69,8 +77,16 @@ def transition_count(services: Services) -> int:
 
 
 def measure(services: Services, tickets: int, threads: int) -> float:
-    form = {"customer_name": "Bench", "customer_email": "bench@example.com", "accept_conditions": True, "agents": 5}
-    ids = [submit_request(services, "bench", {**form, "token": f"BENCH-{uuid.uuid4().hex[:16]}"}) for _ in range(tickets)]
+    form = {
+        "customer_name": "Bench",
+        "customer_email": "bench@example.com",
+        "accept_conditions": True,
+        "agents": 5,
+    }
+    ids = [
+        submit_request(services, "bench", {**form, "token": f"BENCH-{uuid.uuid4().hex[:16]}"})
+        for _ in range(tickets)
+    ]
     before = transition_count(services)
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
@@ -98,7 +114,9 @@ def main() -> None:
                 measure(services, 20, 1)
                 for threads in args.threads:
                     rate = measure(services, args.tickets, threads)
-                    print(f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, {threads} thread(s): {rate:,.0f} transitions/s ({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)")
+                    print(
+                        f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, {threads} thread(s): {rate:,.0f} transitions/s ({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)"
+                    )
             finally:
                 services.close()
     finally:

@@ -20,7 +20,12 @@ from ticketbridge.workflow.cli import workflows_group
 
 
 @click.group(cls=Command, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+)
 def main(log_level: str) -> None:
     """ticketbridge: license requests in, tickets through YAML workflows, outcomes out by email."""
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -30,7 +35,12 @@ def main(log_level: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=None, type=click.IntRange(1, 64), help="gunicorn worker processes (1 on SQLite).")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes (1 on SQLite).",
+)
 @pass_state
 def serve(state: State, host: str, port: int, workers: int | None) -> None:
     """Run the web service (migrating the database first); on the embedded default, jobs too."""
@@ -43,7 +53,12 @@ def serve(state: State, host: str, port: int, workers: int | None) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
-@click.option("--sweep/--no-sweep", default=True, show_default=True, help="Also re-enqueue due work from the database.")
+@click.option(
+    "--sweep/--no-sweep",
+    default=True,
+    show_default=True,
+    help="Also re-enqueue due work from the database.",
+)
 @pass_state
 def worker(state: State, burst: bool, sweep: bool) -> None:
     """Run an rq worker (with its scheduler) for TICKETBRIDGE_REDIS_URL."""
@@ -59,7 +74,9 @@ def sweep_command(state: State) -> None:
     from ticketbridge.jobs.sweeper import sweep
 
     report = sweep(state.services, utcnow())
-    click.echo(f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} email(s)")
+    click.echo(
+        f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} email(s)"
+    )
 
 
 @main.group()
@@ -84,7 +101,9 @@ def db_current(state: State) -> None:
     """Print the database's schema revision."""
     from ticketbridge import migrate
 
-    click.echo(migrate.current(state.settings.database_url) or "empty (run `ticketbridge db upgrade`)")
+    click.echo(
+        migrate.current(state.settings.database_url) or "empty (run `ticketbridge db upgrade`)"
+    )
 
 
 @main.group()
@@ -96,7 +115,10 @@ def config() -> None:
 @pass_state
 def config_show(state: State) -> None:
     """Print the settings in force as JSON, secrets masked."""
-    shown = {key: ("***" if key in SECRET_SETTINGS and value else str(value)) for key, value in vars(state.settings).items()}
+    shown = {
+        key: ("***" if key in SECRET_SETTINGS and value else str(value))
+        for key, value in vars(state.settings).items()
+    }
     click.echo(json.dumps(shown, indent=2, sort_keys=True))
 
 

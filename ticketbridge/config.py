@@ -13,9 +13,10 @@ import os
 import secrets
 import tomllib
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ticketbridge.errors import ConfigError
@@ -76,7 +77,7 @@ class Settings:
     def mail_folder(self) -> Path:
         return self.instance_path / "mail-outbox"
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
@@ -102,7 +103,9 @@ def load_settings(
     raw.update(overrides or {})
     unknown = sorted(set(raw) - names)
     if unknown:
-        raise ConfigError(f"{unknown[0]}: unknown setting; known settings are {', '.join(sorted(names))}")
+        raise ConfigError(
+            f"{unknown[0]}: unknown setting; known settings are {', '.join(sorted(names))}"
+        )
     values = {name: _convert(name, raw.get(name, "")) for name in names}
     settings = Settings(**values)
     _validate(settings)
@@ -157,12 +160,16 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"{_env_name('imap_folder')}: name at least one folder, e.g. INBOX")
     url = urlsplit(settings.public_url)
     if url.scheme not in ("http", "https") or not url.netloc:
-        raise ConfigError(f"{_env_name('public_url')}: {settings.public_url!r} is not an http(s) URL")
+        raise ConfigError(
+            f"{_env_name('public_url')}: {settings.public_url!r} is not an http(s) URL"
+        )
     if settings.database_url and not settings.database_url.startswith(("sqlite:", "postgresql")):
         raise ConfigError(
             f"{_env_name('database_url')}: accepts sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
         )
-    if settings.redis_url and not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+    if settings.redis_url and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
         raise ConfigError(f"{_env_name('redis_url')}: accepts redis://HOST:PORT/DB")
     if settings.redis_url and not settings.secret_key:
         raise ConfigError(
@@ -179,7 +186,9 @@ def _with_embedded_defaults(settings: Settings) -> Settings:
     if not settings.database_url:
         changes["database_url"] = f"sqlite:///{settings.instance_path / 'ticketbridge.sqlite3'}"
     if settings.database_url.startswith("postgresql://"):
-        changes["database_url"] = "postgresql+psycopg://" + settings.database_url.removeprefix("postgresql://")
+        changes["database_url"] = "postgresql+psycopg://" + settings.database_url.removeprefix(
+            "postgresql://"
+        )
     if not settings.reply_domain:
         changes["reply_domain"] = settings.mail_from.rsplit("@", 1)[1].strip(" >")
     if not settings.secret_key:

@@ -38,12 +38,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use ticketbridge.clock.utcnow()")
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
 
     def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 class Base(DeclarativeBase):
@@ -126,7 +126,11 @@ def _drop_hooks(session: Session, previous_transaction: SessionTransaction) -> N
     if not session.is_active:
         session.info.pop("after_commit", None)
         return
-    kept = [(scope, hook) for scope, hook in session.info.get("after_commit", []) if not _inside(scope, previous_transaction)]
+    kept = [
+        (scope, hook)
+        for scope, hook in session.info.get("after_commit", [])
+        if not _inside(scope, previous_transaction)
+    ]
     session.info["after_commit"] = kept
 
 
@@ -140,4 +144,9 @@ def _inside(scope: SessionTransaction | None, ended: SessionTransaction) -> bool
 
 def str_enum(kind: type[enum.StrEnum]) -> Enum:
     """Store an enum by its value (what humans and SQL reports read), as a plain string column."""
-    return Enum(kind, native_enum=False, length=16, values_callable=lambda members: [m.value for m in members])
+    return Enum(
+        kind,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -1,7 +1,12 @@
 """Every mapped class, imported in one place so Base.metadata is complete (Alembic, tests)."""
 
 from ticketbridge.customers.models import Customer
-from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus, MailboxFolder, MailboxLease
+from ticketbridge.intake.mailbox.models import (
+    InboundEmail,
+    InboundStatus,
+    MailboxFolder,
+    MailboxLease,
+)
 from ticketbridge.licenses.models import (
     AppState,
     EntitlementChange,

@@ -28,13 +28,17 @@ SWEEP_LOCK = "ticketbridge:sweeper-lock"
 
 def run_worker(services: Services, *, burst: bool = False, sweep: bool = True) -> None:
     if services.settings.embedded:
-        raise SystemExit("TICKETBRIDGE_REDIS_URL is not set: on the embedded default, `ticketbridge serve` runs jobs itself")
+        raise SystemExit(
+            "TICKETBRIDGE_REDIS_URL is not set: on the embedded default, `ticketbridge serve` runs jobs itself"
+        )
     tasks.install(services)
     queue = services.jobs
     assert isinstance(queue, RqJobQueue)
     if sweep:
         start_sweeper(services, redis=queue.connection)
-    worker = SimpleWorker([queue.queue], connection=queue.connection, serializer=queue.queue.serializer)
+    worker = SimpleWorker(
+        [queue.queue], connection=queue.connection, serializer=queue.queue.serializer
+    )
     worker.work(burst=burst, with_scheduler=True)
 
 
@@ -48,7 +52,12 @@ def start_sweeper(services: Services, *, redis: Redis | None = None) -> threadin
                 if redis is None or redis.set(SWEEP_LOCK, "1", nx=True, ex=max(interval - 1, 1)):
                     report = sweep(services, utcnow())
                     if report.tickets or report.timers or report.emails:
-                        log.info("sweeper enqueued %d ticket(s), %d timer(s), %d email(s)", report.tickets, report.timers, report.emails)
+                        log.info(
+                            "sweeper enqueued %d ticket(s), %d timer(s), %d email(s)",
+                            report.tickets,
+                            report.timers,
+                            report.emails,
+                        )
             except Exception:
                 log.exception("sweep failed; trying again in %s s", interval)
             time.sleep(interval)

@@ -57,8 +57,10 @@ CHECKS: dict[str, Check] = {
     "message_id": lambda p, a, v: p.message_id == _optional_id(_plain(v)) or "generate" in v,
     "in_reply_to": lambda p, a, v: p.in_reply_to == _optional_id(_plain(v)),
     "references": lambda p, a, v: " ".join(p.references) == (_optional_id(_plain(v)) or ""),
-    "body": lambda p, a, v: p.text.strip() == ("" if v == "(empty)" else _plain(v).strip())
-    or not v.startswith(('"', "(empty)")),
+    "body": lambda p, a, v: (
+        p.text.strip() == ("" if v == "(empty)" else _plain(v).strip())
+        or not v.startswith(('"', "(empty)"))
+    ),
     "attachments": lambda p, a, v: not _plain(v).isdigit() or len(p.attachments) == int(v),
     "filename": lambda p, a, v: _plain(v) in {att.filename for att in p.attachments},
     "attachments[0].filename": lambda p, a, v: p.attachments[0].filename == _plain(v),

@@ -8,8 +8,12 @@ from tests.fixtures.dovecot import DovecotServer
 
 pytestmark = pytest.mark.imap
 
-FIRST = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: one\r\nMessage-ID: <1@x>\r\n\r\nOne\r\n"
-SECOND = b"From: c@example.com\r\nTo: b@example.com\r\nSubject: two\r\nMessage-ID: <2@x>\r\n\r\nTwo\r\n"
+FIRST = (
+    b"From: a@example.com\r\nTo: b@example.com\r\nSubject: one\r\nMessage-ID: <1@x>\r\n\r\nOne\r\n"
+)
+SECOND = (
+    b"From: c@example.com\r\nTo: b@example.com\r\nSubject: two\r\nMessage-ID: <2@x>\r\n\r\nTwo\r\n"
+)
 
 
 def test_append_then_fetch_back_exact_bytes(imap_mailbox: DovecotServer) -> None:

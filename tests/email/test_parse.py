@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -60,12 +60,12 @@ def test_html_only_mail_gets_text_and_sanitised_html() -> None:
 
 def test_attachment_with_non_ascii_filename() -> None:
     raw = msg(
-        'From: a@example.com\nSubject: files\nMIME-Version: 1.0\n'
+        "From: a@example.com\nSubject: files\nMIME-Version: 1.0\n"
         'Content-Type: multipart/mixed; boundary="b1"',
         "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached\r\n"
         "--b1\r\nContent-Type: text/plain\r\n"
         "Content-Disposition: attachment; filename*=utf-8''ci%C3%ABle.txt\r\n\r\nhallo\r\n"
-        "--b1\r\nContent-Type: application/octet-stream; name=\"=?utf-8?Q?r=C3=A9sum=C3=A9.pdf?=\"\r\n"
+        '--b1\r\nContent-Type: application/octet-stream; name="=?utf-8?Q?r=C3=A9sum=C3=A9.pdf?="\r\n'
         "Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b1--\r\n",
     )
     parsed = parse_message(raw)
@@ -93,8 +93,7 @@ def test_unknown_and_legacy_charsets_are_decoded_not_raised() -> None:
     raw = (
         b"From: a@example.com\r\n"
         b"Subject: =?unicode-1-1-utf-7?Q?+ANw-bermittlung?= =?x-klingon?Q?abc?=\r\n"
-        b"Content-Type: text/plain; charset=ks_c_5601-1987\r\n\r\n"
-        + "스티해".encode("cp949")
+        b"Content-Type: text/plain; charset=ks_c_5601-1987\r\n\r\n" + "스티해".encode("cp949")
     )
     parsed = parse_message(raw)
     assert parsed.subject.startswith("Übermittlung")
@@ -125,8 +124,16 @@ def test_undeclared_boundary_is_recovered() -> None:
     assert parse_message(raw).text == "plain text"
 
 
-@pytest.mark.parametrize("raw", [b"", b"\x00\xff" * 50, b"\r\n\r\n", os.urandom(2048),
-                                 b"Content-Type: multipart/mixed\r\n\r\n--\r\n--\r\n"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"\x00\xff" * 50,
+        b"\r\n\r\n",
+        os.urandom(2048),
+        b"Content-Type: multipart/mixed\r\n\r\n--\r\n--\r\n",
+    ],
+)
 def test_never_raises(raw: bytes) -> None:
     parsed = parse_message(raw)
     assert parsed.content_hash == hashlib.sha256(raw).hexdigest()
@@ -139,9 +146,11 @@ def test_decode_header_value_is_total() -> None:
 
 
 def test_auto_reply_is_detected() -> None:
-    parsed = parse_message(msg(
-        "From: b@example.com\nSubject: Automatic reply: your ticket\nAuto-Submitted: auto-replied"
-    ))
+    parsed = parse_message(
+        msg(
+            "From: b@example.com\nSubject: Automatic reply: your ticket\nAuto-Submitted: auto-replied"
+        )
+    )
     automation = classify(parsed)
     assert automation.kind == "autoreply"
     assert "Auto-Submitted" in automation.reason
@@ -167,7 +176,11 @@ def test_dsn_bounce_carries_our_message_id() -> None:
         "--r--\r\n",
     )
     automation = classify(parse_message(raw))
-    assert (automation.kind, automation.bounce_kind, automation.status) == ("bounce", "hard", "5.1.1")
+    assert (automation.kind, automation.bounce_kind, automation.status) == (
+        "bounce",
+        "hard",
+        "5.1.1",
+    )
     assert automation.original_message_id == "<ticket-42.outcome@ticketbridge.test>"
 
 
@@ -187,22 +200,31 @@ def test_feedback_report_is_a_complaint_not_a_bounce() -> None:
 
 def test_date_without_zone_is_utc() -> None:
     parsed = parse_message(msg("From: a@example.com\nDate: Mon, 3 Jun 2024 10:00:00 -0000"))
-    assert parsed.date is not None and parsed.date.tzinfo == timezone.utc
+    assert parsed.date is not None and parsed.date.tzinfo == UTC
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Thanks, done.\n\nOn Mon, Jun 3, 2024 at 10:00 AM Team <t@x.com> wrote:\n> old\n",
-         "Thanks, done."),
+        (
+            "Thanks, done.\n\nOn Mon, Jun 3, 2024 at 10:00 AM Team <t@x.com> wrote:\n> old\n",
+            "Thanks, done.",
+        ),
         ("Danke!\n\nAm 03.06.2024 um 10:00 schrieb Team <t@x.com>:\n> alt\n", "Danke!"),
-        ("Yes please.\n\n-----Original Message-----\nFrom: Team\nSent: Monday\n\nold text\n",
-         "Yes please."),
-        ("Approved.\n\nFrom: Team <t@x.com>\nSent: Monday, June 3, 2024\nTo: me\n\nold\n",
-         "Approved."),
+        (
+            "Yes please.\n\n-----Original Message-----\nFrom: Team\nSent: Monday\n\nold text\n",
+            "Yes please.",
+        ),
+        (
+            "Approved.\n\nFrom: Team <t@x.com>\nSent: Monday, June 3, 2024\nTo: me\n\nold\n",
+            "Approved.",
+        ),
         ("Token is ABC.\n\nBest regards,\nJane Doe\n", "Token is ABC."),
-        ("Hi,\nOn Tue, 2024-06-04 at 10:00 +0200, Team wrote:\n> question one?\n\n"
-         "Here is my answer to question one.\n", "Hi,\nHere is my answer to question one."),
+        (
+            "Hi,\nOn Tue, 2024-06-04 at 10:00 +0200, Team wrote:\n> question one?\n\n"
+            "Here is my answer to question one.\n",
+            "Hi,\nHere is my answer to question one.",
+        ),
     ],
 )
 def test_extract_reply(text: str, expected: str) -> None:
@@ -210,6 +232,8 @@ def test_extract_reply(text: str, expected: str) -> None:
 
 
 def test_extract_reply_from_html_only() -> None:
-    html = ("<div>Fine, thanks.</div><div class='gmail_quote'>On Mon, Jun 3, 2024 at 10:00 "
-            "Team &lt;t@x.com&gt; wrote:<blockquote>old</blockquote></div>")
+    html = (
+        "<div>Fine, thanks.</div><div class='gmail_quote'>On Mon, Jun 3, 2024 at 10:00 "
+        "Team &lt;t@x.com&gt; wrote:<blockquote>old</blockquote></div>"
+    )
     assert extract_reply("", html) == "Fine, thanks."

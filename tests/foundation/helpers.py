@@ -30,7 +30,10 @@ def local_path(url: str, public_url: str = "http://tickets.test") -> str:
 
 
 def kept_emails(folder: Path) -> list[EmailMessage]:
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(folder.glob("*.eml"))]  # type: ignore[misc]
+    return [
+        message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in sorted(folder.glob("*.eml"))
+    ]  # type: ignore[misc]
 
 
 def text_part(message: EmailMessage) -> str:

@@ -16,7 +16,10 @@ def test_defaults_give_the_embedded_default(tmp_path: Path) -> None:
     assert settings.database_url == f"sqlite:///{tmp_path / 'ticketbridge.sqlite3'}"
     assert settings.reply_domain == "ticketbridge.localhost"
     assert len(settings.secret_key) > 40
-    assert load_settings(environ={"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path)}).secret_key == settings.secret_key
+    assert (
+        load_settings(environ={"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path)}).secret_key
+        == settings.secret_key
+    )
 
 
 def test_environment_overrides_defaults(tmp_path: Path) -> None:
@@ -38,15 +41,41 @@ def test_environment_overrides_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("TICKETBRIDGE_SMTP_PORT", "twenty-five", "TICKETBRIDGE_SMTP_PORT: 'twenty-five' is not a whole number"),
-        ("TICKETBRIDGE_SMTP_PORT", "70000", "TICKETBRIDGE_SMTP_PORT: must be a port number from 1 to 65535"),
-        ("TICKETBRIDGE_SMTP_TLS", "maybe", "TICKETBRIDGE_SMTP_TLS: 'maybe' is not one of none, starttls, ssl"),
-        ("TICKETBRIDGE_PUBLIC_URL", "tickets.example.com", "TICKETBRIDGE_PUBLIC_URL: 'tickets.example.com' is not an http(s) URL"),
-        ("TICKETBRIDGE_DATABASE_URL", "mysql://x", "TICKETBRIDGE_DATABASE_URL: accepts sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"),
-        ("TICKETBRIDGE_REDIS_URL", "redis://127.0.0.1", "TICKETBRIDGE_SECRET_KEY: required when TICKETBRIDGE_REDIS_URL is set"),
+        (
+            "TICKETBRIDGE_SMTP_PORT",
+            "twenty-five",
+            "TICKETBRIDGE_SMTP_PORT: 'twenty-five' is not a whole number",
+        ),
+        (
+            "TICKETBRIDGE_SMTP_PORT",
+            "70000",
+            "TICKETBRIDGE_SMTP_PORT: must be a port number from 1 to 65535",
+        ),
+        (
+            "TICKETBRIDGE_SMTP_TLS",
+            "maybe",
+            "TICKETBRIDGE_SMTP_TLS: 'maybe' is not one of none, starttls, ssl",
+        ),
+        (
+            "TICKETBRIDGE_PUBLIC_URL",
+            "tickets.example.com",
+            "TICKETBRIDGE_PUBLIC_URL: 'tickets.example.com' is not an http(s) URL",
+        ),
+        (
+            "TICKETBRIDGE_DATABASE_URL",
+            "mysql://x",
+            "TICKETBRIDGE_DATABASE_URL: accepts sqlite:///PATH or postgresql+psycopg://USER@HOST/DB",
+        ),
+        (
+            "TICKETBRIDGE_REDIS_URL",
+            "redis://127.0.0.1",
+            "TICKETBRIDGE_SECRET_KEY: required when TICKETBRIDGE_REDIS_URL is set",
+        ),
     ],
 )
-def test_invalid_setting_names_itself_and_what_it_accepts(tmp_path: Path, variable: str, value: str, message: str) -> None:
+def test_invalid_setting_names_itself_and_what_it_accepts(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path), variable: value})
     assert caught.value.message.startswith(message)
@@ -56,7 +85,9 @@ def test_invalid_setting_names_itself_and_what_it_accepts(tmp_path: Path, variab
 def test_secrets_are_refused_in_the_config_file(tmp_path: Path) -> None:
     defaults = tmp_path / "defaults.toml"
     defaults.write_text('smtp_password = "hunter2"\n')
-    with pytest.raises(ConfigError, match="smtp_password: secrets are read from the environment only"):
+    with pytest.raises(
+        ConfigError, match="smtp_password: secrets are read from the environment only"
+    ):
         load_settings(environ={}, defaults_file=defaults)
 
 
@@ -65,9 +96,16 @@ def test_invalid_setting_stops_the_cli_with_one_line(tmp_path: Path) -> None:
 
     from ticketbridge.cli import main
 
-    result = CliRunner().invoke(main, ["db", "current"], env={"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path), "TICKETBRIDGE_IMAP_TLS": "yes"})
+    result = CliRunner().invoke(
+        main,
+        ["db", "current"],
+        env={"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path), "TICKETBRIDGE_IMAP_TLS": "yes"},
+    )
     assert result.exit_code == 1
-    assert result.output.strip() == "Error: TICKETBRIDGE_IMAP_TLS: 'yes' is not one of none, starttls, ssl"
+    assert (
+        result.output.strip()
+        == "Error: TICKETBRIDGE_IMAP_TLS: 'yes' is not one of none, starttls, ssl"
+    )
 
 
 def test_config_show_masks_every_secret(tmp_path: Path) -> None:
@@ -77,7 +115,11 @@ def test_config_show_masks_every_secret(tmp_path: Path) -> None:
 
     from ticketbridge.cli import main
 
-    env = {"TICKETBRIDGE_INSTANCE_PATH": str(tmp_path), "TICKETBRIDGE_SMTP_PASSWORD": "hunter2-smtp", "TICKETBRIDGE_IMAP_PASSWORD": "hunter2-imap"}
+    env = {
+        "TICKETBRIDGE_INSTANCE_PATH": str(tmp_path),
+        "TICKETBRIDGE_SMTP_PASSWORD": "hunter2-smtp",
+        "TICKETBRIDGE_IMAP_PASSWORD": "hunter2-imap",
+    }
     result = CliRunner().invoke(main, ["config", "show"], env=env)
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)

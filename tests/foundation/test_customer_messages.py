@@ -4,19 +4,31 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.foundation.helpers import local_path, post_demo, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent
 
-from tests.foundation.helpers import local_path, post_demo, visible_text
-
-GENERAL = {"customer_name": "Acme", "customer_email": "ops@acme.example", "accept_conditions": "on", "description": "Which plan fits us?"}
+GENERAL = {
+    "customer_name": "Acme",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+    "description": "Which plan fits us?",
+}
 
 
 def ask_customer(services, ticket_id: int) -> None:
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
-        services.engine.fire_manual(session, ticket, "ask_customer", staff_role="agent", fields={}, now=utcnow(), actor="staff:ann@team.example")
+        services.engine.fire_manual(
+            session,
+            ticket,
+            "ask_customer",
+            staff_role="agent",
+            fields={},
+            now=utcnow(),
+            actor="staff:ann@team.example",
+        )
 
 
 def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflow(services) -> None:
@@ -27,7 +39,9 @@ def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflo
     ask_customer(services, ticket_id)
     assert "Add a message to this ticket" in client.get(page_path).text
 
-    response = client.post(f"{page_path}/messages", data={"message": "  We run 12 agents on <b>one</b> server.  "})
+    response = client.post(
+        f"{page_path}/messages", data={"message": "  We run 12 agents on <b>one</b> server.  "}
+    )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).text
     assert "Your message was added to the ticket" in page
@@ -35,11 +49,22 @@ def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflo
 
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
-        [message] = session.scalars(select(Message).where(Message.direction == Direction.INBOUND)).all()
-        transition = session.scalars(select(TicketEvent).where(TicketEvent.kind == "transition").order_by(TicketEvent.id.desc())).first()
+        [message] = session.scalars(
+            select(Message).where(Message.direction == Direction.INBOUND)
+        ).all()
+        transition = session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.kind == "transition")
+            .order_by(TicketEvent.id.desc())
+        ).first()
         assert ticket.state == "received"
-        assert message.text_body == "We run 12 agents on <b>one</b> server." and message.from_address == "ops@acme.example"
-        assert transition.payload["trigger"] == "customer_reply" and transition.payload["fields"] == {"message_id": message.message_id}
+        assert (
+            message.text_body == "We run 12 agents on <b>one</b> server."
+            and message.from_address == "ops@acme.example"
+        )
+        assert transition.payload["trigger"] == "customer_reply" and transition.payload[
+            "fields"
+        ] == {"message_id": message.message_id}
 
 
 def test_an_empty_message_is_refused_at_the_field(services) -> None:

@@ -7,13 +7,20 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from tests.foundation.helpers import (
+    DEMO_FORM,
+    LINK,
+    kept_emails,
+    local_path,
+    post_demo,
+    text_part,
+    visible_text,
+)
 from ticketbridge.app import create_app
 from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket, TicketEvent
-
-from tests.foundation.helpers import DEMO_FORM, LINK, kept_emails, local_path, post_demo, text_part, visible_text
 
 
 @pytest.fixture
@@ -28,7 +35,9 @@ def test_demo_form_asks_for_r1_fields(client) -> None:
         assert f'name="{name}"' in page.text
 
 
-def test_r3_demo_request_creates_ticket_applies_bundle_and_emails_the_outcome(client, services: Services) -> None:
+def test_r3_demo_request_creates_ticket_applies_bundle_and_emails_the_outcome(
+    client, services: Services
+) -> None:
     response = post_demo(client)
     assert response.status_code == 303
 
@@ -36,10 +45,16 @@ def test_r3_demo_request_creates_ticket_applies_bundle_and_emails_the_outcome(cl
         ticket = session.scalars(select(Ticket)).one()
         license = session.scalars(select(License)).one()
         kinds = [e.kind for e in session.scalars(select(TicketEvent).order_by(TicketEvent.id))]
-        assert (ticket.state, ticket.outcome, ticket.reference) == ("demo_active", "completed", "LIC-000001")
+        assert (ticket.state, ticket.outcome, ticket.reference) == (
+            "demo_active",
+            "completed",
+            "LIC-000001",
+        )
         assert license.state == LicenseState.TRIAL
         assert license.entitlements["agents"] == 3 and license.entitlements["admins"] == 1
-        assert license.entitlements["telephones"] == 1 and license.entitlements["mobile_agents"] == 1
+        assert (
+            license.entitlements["telephones"] == 1 and license.entitlements["mobile_agents"] == 1
+        )
         assert license.entitlements["webrtc"] == 1 and license.entitlements["windows_phonebar"] == 1
         assert license.entitlements["ai_agent_assistants"] == 1
         assert license.expires_at - license.activated_at == dt.timedelta(days=30)
@@ -82,16 +97,26 @@ def test_tampered_or_wrong_link_is_404(client, services: Services) -> None:
         ({"customer_name": "  "}, "customer_name", "Customer name / reference is required"),
         ({"customer_email": "ops@"}, "customer_email", "not a valid email address"),
         ({"customer_email": "ops.acme.example"}, "customer_email", "not a valid email address"),
-        ({"accept_conditions": None}, "accept_conditions", "the conditions and the License Agreement must be accepted"),
+        (
+            {"accept_conditions": None},
+            "accept_conditions",
+            "the conditions and the License Agreement must be accepted",
+        ),
         ({"token": "short"}, "token", "not a license token"),
     ],
 )
-def test_r1_bad_input_rerenders_the_form_with_the_message_at_the_field(client, services: Services, changes, field, message) -> None:
+def test_r1_bad_input_rerenders_the_form_with_the_message_at_the_field(
+    client, services: Services, changes, field, message
+) -> None:
     response = post_demo(client, **changes)
     assert response.status_code == 422
     field_html = response.text.split(f'id="field-{field}"', 1)[1].split('<div class="field', 1)[0]
     assert message in field_html.replace("&#39;", "'")
-    kept = {k: v for k, v in {**DEMO_FORM, **changes}.items() if k != "accept_conditions" and v and v.strip()}
+    kept = {
+        k: v
+        for k, v in {**DEMO_FORM, **changes}.items()
+        if k != "accept_conditions" and v and v.strip()
+    }
     for value in kept.values():
         assert f'value="{value}"' in response.text
     with services.db.transaction() as session:
@@ -99,7 +124,9 @@ def test_r1_bad_input_rerenders_the_form_with_the_message_at_the_field(client, s
         assert session.scalar(select(func.count()).select_from(License)) == 0
 
 
-def test_r2_second_demo_for_an_active_token_is_refused_with_the_reason(client, services: Services) -> None:
+def test_r2_second_demo_for_an_active_token_is_refused_with_the_reason(
+    client, services: Services
+) -> None:
     post_demo(client)
     second = post_demo(client, customer_email="someone.else@acme.example")
     page = visible_text(client.get(local_path(second.headers["Location"])).text)
@@ -111,7 +138,10 @@ def test_r2_second_demo_for_an_active_token_is_refused_with_the_reason(client, s
         assert len(license.changes) == len(services.catalogue.demo_bundle())
     refusal = kept_emails(services.settings.mail_folder)[-1]
     assert refusal["To"].addresses[0].addr_spec == "someone.else@acme.example"
-    assert "Reason: A new activation is only possible while the server token is not active yet" in text_part(refusal)
+    assert (
+        "Reason: A new activation is only possible while the server token is not active yet"
+        in text_part(refusal)
+    )
 
 
 def test_the_same_submission_twice_creates_one_ticket(client, services: Services) -> None:

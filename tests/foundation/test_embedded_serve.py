@@ -20,10 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from ticketbridge.config import PROJECT_ROOT
-
 from tests.fixtures.backends import free_port, service_missing, wait_until
 from tests.foundation.helpers import DEMO_FORM, LINK, kept_emails, text_part, visible_text
+from ticketbridge.config import PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,11 @@ def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
     env |= {"TICKETBRIDGE_INSTANCE_PATH": str(instance), "TICKETBRIDGE_PUBLIC_URL": url}
     log = instance.parent / "serve.log"
     process = subprocess.Popen(
-        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)], env=env, cwd=PROJECT_ROOT, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
     def up() -> bool:
@@ -57,15 +60,22 @@ def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
     process.wait(timeout=20)
 
 
-def test_serve_with_nothing_configured_runs_the_demo_request(embedded_service: RunningService) -> None:
+def test_serve_with_nothing_configured_runs_the_demo_request(
+    embedded_service: RunningService,
+) -> None:
     form_page = urllib.request.urlopen(f"{embedded_service.url}/requests/demo").read().decode()
     submission_id = re.search(r'name="submission_id" value="(\w+)"', form_page).group(1)
-    body = urllib.parse.urlencode({**DEMO_FORM, "token": "SRV-embedded-0001", "submission_id": submission_id}).encode()
+    body = urllib.parse.urlencode(
+        {**DEMO_FORM, "token": "SRV-embedded-0001", "submission_id": submission_id}
+    ).encode()
     ticket_page = urllib.request.urlopen(f"{embedded_service.url}/requests/demo", data=body)
     assert ticket_page.url.startswith(f"{embedded_service.url}/t/")
     assert "Closed: completed" in visible_text(ticket_page.read().decode())
 
-    emails = wait_until(lambda: kept_emails(embedded_service.instance / "mail-outbox"), what="the outcome email in the mail folder")
+    emails = wait_until(
+        lambda: kept_emails(embedded_service.instance / "mail-outbox"),
+        what="the outcome email in the mail folder",
+    )
     link = LINK.search(text_part(emails[-1])).group(1)
     assert link == ticket_page.url
     assert (embedded_service.instance / "ticketbridge.sqlite3").exists()
@@ -88,14 +98,25 @@ def browser() -> Iterator[object]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ):
         options.add_argument(flag)
     chrome = webdriver.Chrome(service=Service(driver), options=options)
     yield chrome
     chrome.quit()
 
 
-def test_browser_fills_the_form_sees_field_errors_then_the_ticket(embedded_service: RunningService, browser) -> None:
+def test_browser_fills_the_form_sees_field_errors_then_the_ticket(
+    embedded_service: RunningService, browser
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
@@ -107,7 +128,11 @@ def test_browser_fills_the_form_sees_field_errors_then_the_ticket(embedded_servi
     browser.find_element(By.NAME, "customer_email").send_keys("not-an-address")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
-    email_field = wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#field-customer_email.has-error")))
+    email_field = wait.until(
+        expected_conditions.presence_of_element_located(
+            (By.CSS_SELECTOR, "#field-customer_email.has-error")
+        )
+    )
     assert "not a valid email address" in email_field.text
     assert "must be accepted" in browser.find_element(By.ID, "field-accept_conditions").text
     assert browser.find_element(By.NAME, "token").get_attribute("value") == "SRV-browser-0001"

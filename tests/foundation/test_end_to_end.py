@@ -5,18 +5,23 @@ from __future__ import annotations
 import redis
 from sqlalchemy import select
 
+from tests.fixtures.backends import wait_until
+from tests.foundation.helpers import LINK, local_path, post_demo, text_part, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.tickets.models import Ticket
 
-from tests.fixtures.backends import wait_until
-from tests.foundation.helpers import LINK, local_path, post_demo, text_part, visible_text
-
 
 def production_services(make_services, pg_url, redis_url, smtp_server):
-    return make_services(database_url=pg_url, redis_url=redis_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port, sweep_interval_seconds=1)
+    return make_services(
+        database_url=pg_url,
+        redis_url=redis_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        sweep_interval_seconds=1,
+    )
 
 
 def wait_for_outbox_sent(services) -> None:
@@ -27,7 +32,9 @@ def wait_for_outbox_sent(services) -> None:
     wait_until(sent, what="the outbox row marked sent")
 
 
-def test_demo_request_through_postgresql_rq_worker_and_smtp(make_services, pg_url, redis_url, smtp_server, start_worker) -> None:
+def test_demo_request_through_postgresql_rq_worker_and_smtp(
+    make_services, pg_url, redis_url, smtp_server, start_worker
+) -> None:
     services = production_services(make_services, pg_url, redis_url, smtp_server)
     worker = start_worker(services.settings)
     client = create_app(services=services).test_client()
@@ -54,7 +61,9 @@ def test_demo_request_through_postgresql_rq_worker_and_smtp(make_services, pg_ur
     assert worker.process.poll() is None, worker.output()
 
 
-def test_a_redis_flush_loses_nothing_the_sweeper_requeues_from_the_database(make_services, pg_url, redis_url, smtp_server, start_worker) -> None:
+def test_a_redis_flush_loses_nothing_the_sweeper_requeues_from_the_database(
+    make_services, pg_url, redis_url, smtp_server, start_worker
+) -> None:
     services = production_services(make_services, pg_url, redis_url, smtp_server)
     client = create_app(services=services).test_client()
     post_demo(client)

@@ -18,7 +18,9 @@ def test_db_upgrade_is_idempotent_and_matches_the_models(db_url, tmp_path) -> No
         assert result.output.startswith("database at ")
     engine = make_engine(db_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert differences == []
 

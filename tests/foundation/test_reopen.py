@@ -4,27 +4,50 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.foundation.helpers import DEMO_FORM
 from ticketbridge.clock import utcnow
 from ticketbridge.intake.service import submit_request
 from ticketbridge.tickets.models import Ticket, TicketEvent, WaitingOn
 
-from tests.foundation.helpers import DEMO_FORM
-
 
 def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(services) -> None:
-    ticket_id = submit_request(services, "general", {**DEMO_FORM, "token": "", "description": "Please check our invoice."})
+    ticket_id = submit_request(
+        services, "general", {**DEMO_FORM, "token": "", "description": "Please check our invoice."}
+    )
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
-        services.engine.fire_manual(session, ticket, "close", staff_role="agent", fields={}, now=utcnow(), actor="staff:ann@team.example")
+        services.engine.fire_manual(
+            session,
+            ticket,
+            "close",
+            staff_role="agent",
+            fields={},
+            now=utcnow(),
+            actor="staff:ann@team.example",
+        )
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         assert ticket.outcome == "completed"
-        assert services.engine.reopen_on_reply(session, ticket, now=utcnow(), message_id="<r@acme.example>") is True
+        assert (
+            services.engine.reopen_on_reply(
+                session, ticket, now=utcnow(), message_id="<r@acme.example>"
+            )
+            is True
+        )
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         [event] = session.scalars(select(TicketEvent).where(TicketEvent.kind == "reopened")).all()
-        assert (ticket.state, ticket.outcome, ticket.closed_at, ticket.waiting_on) == ("received", None, None, WaitingOn.STAFF)
-        assert event.payload == {"to": "received", "was": "completed", "message_id": "<r@acme.example>"}
+        assert (ticket.state, ticket.outcome, ticket.closed_at, ticket.waiting_on) == (
+            "received",
+            None,
+            None,
+            WaitingOn.STAFF,
+        )
+        assert event.payload == {
+            "to": "received",
+            "was": "completed",
+            "message_id": "<r@acme.example>",
+        }
 
 
 def test_a_closed_demo_is_not_reopened(services) -> None:

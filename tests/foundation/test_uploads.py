@@ -7,13 +7,17 @@ import io
 
 from sqlalchemy import select
 
+from tests.foundation.helpers import local_path, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.intake.email.attachments import attachment_path
 from ticketbridge.tickets.models import Ticket
 
-from tests.foundation.helpers import local_path, visible_text
-
-GENERAL = {"customer_name": "Acme", "customer_email": "ops@acme.example", "accept_conditions": "on", "description": "Our log file, please check the license."}
+GENERAL = {
+    "customer_name": "Acme",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+    "description": "Our log file, please check the license.",
+}
 
 
 def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
@@ -24,7 +28,13 @@ def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
     log = b"2026-11-20 license check failed\n" * 100
     response = client.post(
         "/requests/general",
-        data={**GENERAL, "attachments": [(io.BytesIO(log), "server.log"), (io.BytesIO("é".encode()), "notes-é.txt")]},
+        data={
+            **GENERAL,
+            "attachments": [
+                (io.BytesIO(log), "server.log"),
+                (io.BytesIO("é".encode()), "notes-é.txt"),
+            ],
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 303
@@ -54,7 +64,9 @@ def test_a_rejected_form_asks_for_the_files_again(services) -> None:
     assert "Please choose the files again" in response.text
 
 
-def test_a_multichoice_field_with_one_choice_ticked_is_a_list(make_services, db_url, tmp_path) -> None:
+def test_a_multichoice_field_with_one_choice_ticked_is_a_list(
+    make_services, db_url, tmp_path
+) -> None:
     folder = tmp_path / "workflows"
     folder.mkdir()
     (folder / "addons.yaml").write_text(
@@ -65,7 +77,10 @@ def test_a_multichoice_field_with_one_choice_ticked_is_a_list(make_services, db_
     )
     services = make_services(database_url=db_url, workflows_path=str(folder))
     client = create_app(services=services).test_client()
-    response = client.post("/requests/addons", data={**GENERAL, "token": "SRV-7f3a9c2e51", "addons": "quality_analysis"})
+    response = client.post(
+        "/requests/addons",
+        data={**GENERAL, "token": "SRV-7f3a9c2e51", "addons": "quality_analysis"},
+    )
     assert response.status_code == 303, response.text
     with services.db.transaction() as session:
         assert session.scalars(select(Ticket.form_data)).one()["addons"] == ["quality_analysis"]

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketbridge.customers.models import Customer
-
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.services import Services
@@ -18,27 +17,62 @@ from ticketbridge.tickets.models import Ticket, WaitingOn
 PAID = {"agents": 5, "admins": 1, "webphone_sessions": 4, "cdr_survey": 1, "webrtc": 1}
 
 
-def add_license(session: Session, services: Services, token: str, *, at: dt.datetime,
-                entitlements: Mapping[str, int] = PAID, state: LicenseState = LicenseState.ACTIVE,
-                frequency: str = "monthly") -> License:
+def add_license(
+    session: Session,
+    services: Services,
+    token: str,
+    *,
+    at: dt.datetime,
+    entitlements: Mapping[str, int] = PAID,
+    state: LicenseState = LicenseState.ACTIVE,
+    frequency: str = "monthly",
+) -> License:
     """A license whose entitlements were written through the ledger on `at` (paid from then if active)."""
     paid = state is LicenseState.ACTIVE
-    license = License(token=token, state=state, plan="voice" if paid else None, billing_frequency=frequency,
-                      activated_at=at, paid_since=at if paid else None)
+    license = License(
+        token=token,
+        state=state,
+        plan="voice" if paid else None,
+        billing_frequency=frequency,
+        activated_at=at,
+        paid_since=at if paid else None,
+    )
     session.add(license)
     session.flush()
-    apply_changes(session, license, entitlements, effective_at=at, ticket_id=None, actor="test",
-                  catalogue=services.catalogue, paid=paid)
+    apply_changes(
+        session,
+        license,
+        entitlements,
+        effective_at=at,
+        ticket_id=None,
+        actor="test",
+        catalogue=services.catalogue,
+        paid=paid,
+    )
     return license
 
 
-def add_ticket(session: Session, license: License, *, request_type: str = "grace",
-               form: Mapping[str, str] | None = None) -> Ticket:
+def add_ticket(
+    session: Session,
+    license: License,
+    *,
+    request_type: str = "grace",
+    form: Mapping[str, str] | None = None,
+) -> Ticket:
     """A new ticket of `request_type` on `license`, filed by one shared customer (flushed)."""
-    customer = session.scalars(select(Customer)).first() or Customer(email="ops@acme.example", name="Acme")
-    ticket = Ticket(request_type=request_type, workflow_name=request_type, workflow_version="1", state="new",
-                    waiting_on=WaitingOn.STAFF, customer=customer, license=license,
-                    form_data=dict(form or {}))
+    customer = session.scalars(select(Customer)).first() or Customer(
+        email="ops@acme.example", name="Acme"
+    )
+    ticket = Ticket(
+        request_type=request_type,
+        workflow_name=request_type,
+        workflow_version="1",
+        state="new",
+        waiting_on=WaitingOn.STAFF,
+        customer=customer,
+        license=license,
+        form_data=dict(form or {}),
+    )
     session.add(ticket)
     session.flush()
     return ticket

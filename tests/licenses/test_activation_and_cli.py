@@ -9,26 +9,35 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.fixtures.backends import test_settings as settings_for_test
+from tests.licenses.helpers import add_license
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import RuleViolation, ValidationError
 from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.keys import issue_license_key, verify_license_key
-from ticketbridge.licenses.signing import keyring_for
 from ticketbridge.licenses.models import LicenseState
+from ticketbridge.licenses.signing import keyring_for
 from ticketbridge.licenses.sync import derive_sync_secret, find_license, secret_hash
 from ticketbridge.services import Services
 
-from tests.fixtures.backends import test_settings as settings_for_test
-from tests.licenses.helpers import add_license
-
-NOW = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
 
 
-def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(services: Services) -> None:
+def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(
+    services: Services,
+) -> None:
     with services.db.transaction() as session:
         license = add_license(session, services, "SRV-K", at=NOW)
-        issued = issue_key(session, services, license, client_key=" CK-123 ", hash_key="HK-456", actor="ana", now=NOW)
+        issued = issue_key(
+            session,
+            services,
+            license,
+            client_key=" CK-123 ",
+            hash_key="HK-456",
+            actor="ana",
+            now=NOW,
+        )
     with services.db.transaction() as session:
         license = find_license(session, "SRV-K")
         assert license.license_key == issued.license_key and license.license_key_issued_by == "ana"
@@ -41,13 +50,25 @@ def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(service
     assert issued.sync_secret not in repr(issued)
 
 
-@pytest.mark.parametrize(("client_key", "hash_key", "field"), [("", "HK", "client_key"), ("CK", "has space", "hash_key"),
-                                                              ("C" * 513, "HK", "client_key")])
-def test_r15_server_keys_are_checked(services: Services, client_key: str, hash_key: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("client_key", "hash_key", "field"),
+    [("", "HK", "client_key"), ("CK", "has space", "hash_key"), ("C" * 513, "HK", "client_key")],
+)
+def test_r15_server_keys_are_checked(
+    services: Services, client_key: str, hash_key: str, field: str
+) -> None:
     with services.db.transaction() as session:
         license = add_license(session, services, "SRV-K", at=NOW)
         with pytest.raises(ValidationError) as error:
-            issue_key(session, services, license, client_key=client_key, hash_key=hash_key, actor="ana", now=NOW)
+            issue_key(
+                session,
+                services,
+                license,
+                client_key=client_key,
+                hash_key=hash_key,
+                actor="ana",
+                now=NOW,
+            )
     assert error.value.field == field
 
 
@@ -56,7 +77,9 @@ def test_r15_no_key_for_a_deactivated_license(services: Services) -> None:
         license = add_license(session, services, "SRV-K", at=NOW)
         license.state = LicenseState.DEACTIVATED
         with pytest.raises(RuleViolation, match="deactivated"):
-            issue_key(session, services, license, client_key="CK", hash_key="HK", actor="ana", now=NOW)
+            issue_key(
+                session, services, license, client_key="CK", hash_key="HK", actor="ana", now=NOW
+            )
 
 
 def _run(instance: Path, *args: str):
@@ -66,8 +89,14 @@ def _run(instance: Path, *args: str):
 
 def test_r15_cli_verify_prints_the_payload_and_refuses_a_tampered_key(tmp_path: Path) -> None:
     settings = settings_for_test(tmp_path)
-    key = issue_license_key(keyring_for(settings), token="SRV-V", client_key="CK", hash_key="HK",
-                            entitlements={"agents": 5}, issued_at=NOW)
+    key = issue_license_key(
+        keyring_for(settings),
+        token="SRV-V",
+        client_key="CK",
+        hash_key="HK",
+        entitlements={"agents": 5},
+        issued_at=NOW,
+    )
     instance = settings.instance_path
     result = _run(instance, "license", "verify", key)
     assert result.exit_code == 0, result.output
@@ -80,8 +109,9 @@ def test_r15_cli_verify_prints_the_payload_and_refuses_a_tampered_key(tmp_path: 
 def test_r15_cli_rotation_keeps_old_keys_valid_and_signs_with_the_new_one(tmp_path: Path) -> None:
     settings = settings_for_test(tmp_path)
     old_ring = keyring_for(settings)
-    old_key = issue_license_key(old_ring, token="SRV-R", client_key="CK", hash_key="HK",
-                                entitlements={}, issued_at=utcnow())
+    old_key = issue_license_key(
+        old_ring, token="SRV-R", client_key="CK", hash_key="HK", entitlements={}, issued_at=utcnow()
+    )
     rotated = _run(settings.instance_path, "license", "rotate-signing-key")
     assert rotated.exit_code == 0 and old_ring.active_kid not in rotated.output
     assert _run(settings.instance_path, "license", "verify", old_key).exit_code == 0
@@ -97,8 +127,9 @@ def test_r15_configured_signing_key_is_a_secret_and_used(tmp_path: Path) -> None
     from ticketbridge.licenses.keys import key_id
 
     private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     settings = settings_for_test(tmp_path, license_signing_key=pem)
     assert "license_signing_key" in SECRET_SETTINGS
     assert keyring_for(settings).active_kid == key_id(private.public_key())

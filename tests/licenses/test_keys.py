@@ -22,20 +22,26 @@ from ticketbridge.licenses.keys import (
     verify_license_key,
 )
 
-ISSUED = dt.datetime(2028, 2, 29, 12, 30, 5, tzinfo=dt.timezone.utc)
+ISSUED = dt.datetime(2028, 2, 29, 12, 30, 5, tzinfo=dt.UTC)
 ENTITLEMENTS = {"agents": 5, "admins": 1, "webrtc": 1, "botify": 1}
 
 
 def issue(ring: KeyRing, **overrides: object) -> str:
-    fields: dict[str, object] = dict(token="TOKEN-1", client_key="client-abc", hash_key="hash-xyz",
-                                     entitlements=ENTITLEMENTS, issued_at=ISSUED)
+    fields: dict[str, object] = dict(
+        token="TOKEN-1",
+        client_key="client-abc",
+        hash_key="hash-xyz",
+        entitlements=ENTITLEMENTS,
+        issued_at=ISSUED,
+    )
     fields.update(overrides)
     return issue_license_key(ring, **fields)  # type: ignore[arg-type]
 
 
 def pem(key: Ed25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 @pytest.fixture
@@ -47,13 +53,19 @@ def test_r15_license_key_round_trip(ring: KeyRing) -> None:
     key = issue(ring)
     assert key.startswith("TB1.") and key.count(".") == 2
     assert verify_license_key(ring, key) == LicenseKeyPayload(
-        kid=ring.active_kid, issued_at=ISSUED, token="TOKEN-1", client_key="client-abc",
-        hash_key="hash-xyz", entitlements=ENTITLEMENTS)
+        kid=ring.active_kid,
+        issued_at=ISSUED,
+        token="TOKEN-1",
+        client_key="client-abc",
+        hash_key="hash-xyz",
+        entitlements=ENTITLEMENTS,
+    )
     assert verify_license_key(ring.public_keys, key).token == "TOKEN-1"  # public keys alone suffice
 
 
 def test_r15_payload_is_canonical_json(ring: KeyRing) -> None:
     import base64
+
     payload = issue(ring).split(".")[1]
     text = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode()
     assert " " not in text and text.startswith('{"client_key":')
@@ -64,16 +76,26 @@ def test_r15_changing_any_character_of_a_key_fails_verification(ring: KeyRing) -
     key = issue(ring)
     for position, char in enumerate(key):
         for replacement in ("A", "_") if char not in "A_" else ("B", "-"):
-            altered = key[:position] + replacement + key[position + 1:]
+            altered = key[:position] + replacement + key[position + 1 :]
             with pytest.raises(InvalidLicenseKey):
                 verify_license_key(ring, altered)
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda k: k[:-1], lambda k: k + "A", lambda k: k + ".", lambda k: " " + k, lambda k: k + "\n",
-    lambda k: k.replace("TB1.", "TB2."), lambda k: k.split(".", 1)[1], lambda k: "", lambda k: "TB1..",
-    lambda k: k.replace(".", "é", 1),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda k: k[:-1],
+        lambda k: k + "A",
+        lambda k: k + ".",
+        lambda k: " " + k,
+        lambda k: k + "\n",
+        lambda k: k.replace("TB1.", "TB2."),
+        lambda k: k.split(".", 1)[1],
+        lambda k: "",
+        lambda k: "TB1..",
+        lambda k: k.replace(".", "é", 1),
+    ],
+)
 def test_r15_malformed_keys_are_refused(ring: KeyRing, mangle) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidLicenseKey) as caught:
         verify_license_key(ring, mangle(issue(ring)))
@@ -82,9 +104,14 @@ def test_r15_malformed_keys_are_refused(ring: KeyRing, mangle) -> None:  # type:
 
 def test_r15_resigned_payload_with_a_borrowed_kid_fails(ring: KeyRing) -> None:
     genuine = verify_license_key(ring, issue(ring))
-    forged_payload = {"kid": genuine.kid, "issued_at": "2028-02-29T12:30:05Z", "token": "TOKEN-1",
-                      "client_key": "client-abc", "hash_key": "hash-xyz",
-                      "entitlements": {**ENTITLEMENTS, "agents": 500}}
+    forged_payload = {
+        "kid": genuine.kid,
+        "issued_at": "2028-02-29T12:30:05Z",
+        "token": "TOKEN-1",
+        "client_key": "client-abc",
+        "hash_key": "hash-xyz",
+        "entitlements": {**ENTITLEMENTS, "agents": 500},
+    }
     signing_input = f"TB1.{b64url(canonical_json(forged_payload))}"
     signature = Ed25519PrivateKey.generate().sign(signing_input.encode())
     with pytest.raises(InvalidLicenseKey, match="altered"):
@@ -117,8 +144,9 @@ def test_r15_rotation_keeps_old_keys_verifying(tmp_path: Path) -> None:
 def test_r15_from_pem_with_retired_public_keys() -> None:
     old, new = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
     old_key = issue(KeyRing.from_pem(pem(old)))
-    old_public = old.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    old_public = old.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     ring = KeyRing.from_pem(pem(new).decode(), public_pems=[old_public.decode()])
     assert verify_license_key(ring, old_key).token == "TOKEN-1"
     with pytest.raises(InvalidLicenseKey):

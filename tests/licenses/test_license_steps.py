@@ -6,27 +6,34 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from tests.licenses.helpers import add_license, add_ticket
 from ticketbridge.licenses.keys import verify_license_key
 from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import derive_sync_secret
 from ticketbridge.services import Services
 from ticketbridge.steps.registry import StepContext
 
-from tests.licenses.helpers import add_license, add_ticket
-
-NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 
 
 def context_for(session, services: Services, license: License, **form: str) -> StepContext:
     ticket = add_ticket(session, license, request_type="key", form=form)
-    return StepContext(session=session, ticket=ticket, now=NOW, actor="staff:ana", services=services)
+    return StepContext(
+        session=session, ticket=ticket, now=NOW, actor="staff:ana", services=services
+    )
 
 
 def test_r15_steps_activate_then_issue_the_key_from_the_form(services: Services) -> None:
     steps = services.steps
     with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-S", at=NOW, state=LicenseState.TRIAL,
-                              entitlements=services.catalogue.demo_bundle())
+        license = add_license(
+            session,
+            services,
+            "SRV-S",
+            at=NOW,
+            state=LicenseState.TRIAL,
+            entitlements=services.catalogue.demo_bundle(),
+        )
         context = context_for(session, services, license, client_key="CK-9", hash_key="HK-9")
         steps.run("set_license_state", context, {"state": "active"})
         steps.run("issue_license_key", context, {})

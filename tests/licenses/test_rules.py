@@ -8,8 +8,15 @@ from ticketbridge.errors import RuleViolation
 from ticketbridge.licenses.catalogue import Catalogue
 from ticketbridge.licenses.rules import check_add, check_entitlements, check_remove
 
-PAID = {"agents": 5, "admins": 1, "users": 2, "telephones": 5, "mobile_agents": 1, "webrtc": 1,
-        "windows_phonebar": 1}
+PAID = {
+    "agents": 5,
+    "admins": 1,
+    "users": 2,
+    "telephones": 5,
+    "mobile_agents": 1,
+    "webrtc": 1,
+    "windows_phonebar": 1,
+}
 
 
 def violation(catalogue: Catalogue, entitlements: dict[str, int], *, paid: bool) -> RuleViolation:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from tests.licenses.helpers import add_license, add_ticket
 from ticketbridge.app import create_app
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.licenses.activation import issue_key
@@ -17,29 +18,40 @@ from ticketbridge.licenses.tokens import move_to_new_token
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket
 
-from tests.licenses.helpers import add_license, add_ticket
-
-NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 
 
 def test_r14c_move_keeps_ledger_tickets_and_sync_secret(services: Services) -> None:
     with services.db.transaction() as session:
         license = add_license(session, services, "SRV-OLD", at=NOW)
-        secret = issue_key(session, services, license, client_key="CK", hash_key="HK", actor="ana", now=NOW).sync_secret
+        secret = issue_key(
+            session, services, license, client_key="CK", hash_key="HK", actor="ana", now=NOW
+        ).sync_secret
         old_ticket = add_ticket(session, license)
-        placeholder = License(token="SRV-NEW")  # the intake's record of the grace request's new token
+        placeholder = License(
+            token="SRV-NEW"
+        )  # the intake's record of the grace request's new token
         session.add(placeholder)
         session.flush()
         grace_ticket = add_ticket(session, placeholder)
-        move = move_to_new_token(session, license, " SRV-NEW ", ticket_id=grace_ticket.id, actor="ana", now=NOW)
+        move = move_to_new_token(
+            session, license, " SRV-NEW ", ticket_id=grace_ticket.id, actor="ana", now=NOW
+        )
         ids = license.id, old_ticket.id, grace_ticket.id
     with services.db.transaction() as session:
         moved = find_license(session, "SRV-NEW")
         assert moved.id == ids[0] and find_license(session, "SRV-OLD") is None
         assert replay(moved.changes) == moved.entitlements and moved.entitlements["agents"] == 5
-        assert {t.id for t in session.scalars(select(Ticket).where(Ticket.license_id == moved.id))} == set(ids[1:])
+        assert {
+            t.id for t in session.scalars(select(Ticket).where(Ticket.license_id == moved.id))
+        } == set(ids[1:])
         [row] = session.scalars(select(TokenMove)).all()
-        assert (row.old_token, row.new_token, row.ticket_id, row.actor) == ("SRV-OLD", "SRV-NEW", ids[2], "ana")
+        assert (row.old_token, row.new_token, row.ticket_id, row.actor) == (
+            "SRV-OLD",
+            "SRV-NEW",
+            ids[2],
+            "ana",
+        )
         assert session.scalars(select(License)).all() == [moved]
     assert move.new_token == "SRV-NEW"
     client = create_app(services=services).test_client()
@@ -51,8 +63,14 @@ def test_r14c_move_keeps_ledger_tickets_and_sync_secret(services: Services) -> N
 def test_r14c_cannot_move_onto_a_token_with_a_license_of_its_own(services: Services) -> None:
     with services.db.transaction() as session:
         license = add_license(session, services, "SRV-OLD", at=NOW)
-        add_license(session, services, "SRV-TAKEN", at=NOW, state=LicenseState.TRIAL,
-                    entitlements=services.catalogue.demo_bundle())
+        add_license(
+            session,
+            services,
+            "SRV-TAKEN",
+            at=NOW,
+            state=LicenseState.TRIAL,
+            entitlements=services.catalogue.demo_bundle(),
+        )
         with pytest.raises(Conflict, match="already has a license"):
             move_to_new_token(session, license, "SRV-TAKEN", ticket_id=None, actor="ana", now=NOW)
         with pytest.raises(ValidationError):

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from ticketbridge.config import PROJECT_ROOT
-from ticketbridge.services import Services
-
 from tests.fixtures.dovecot import DovecotServer
 from tests.mail.mailbuild import imap_settings
+from ticketbridge.config import PROJECT_ROOT
+from ticketbridge.services import Services
 
 HERE = Path(__file__).resolve().parent
 MailServices = Callable[..., Services]
@@ -31,7 +30,9 @@ def mail_config(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_mail_services(make_services: Callable[..., Services], mail_config: dict[str, str], imap_mailbox: DovecotServer) -> MailServices:
+def make_mail_services(
+    make_services: Callable[..., Services], mail_config: dict[str, str], imap_mailbox: DovecotServer
+) -> MailServices:
     """Services reading the empty test mailbox; keyword arguments override settings."""
 
     def make(**overrides: Any) -> Services:

@@ -9,13 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tests.fixtures.dovecot import DovecotServer
+from tests.foundation.helpers import kept_emails
 from ticketbridge.clock import utcnow
 from ticketbridge.intake.mailbox.fetcher import Fetcher, FetchReport
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket
-
-from tests.fixtures.dovecot import DovecotServer
-from tests.foundation.helpers import kept_emails
 
 
 def imap_settings(server: DovecotServer, **changes: Any) -> dict[str, Any]:
@@ -62,7 +61,15 @@ def email(
     return message.as_bytes()
 
 
-def reply_to(outbound: EmailMessage, *, sender: str, text: str | None, html: str | None = None, cc: str | None = None, to: str | None = None) -> bytes:
+def reply_to(
+    outbound: EmailMessage,
+    *,
+    sender: str,
+    text: str | None,
+    html: str | None = None,
+    cc: str | None = None,
+    to: str | None = None,
+) -> bytes:
     """What a mail client sends when the customer answers `outbound`: Reply-To, Re: subject, threading."""
     return email(
         sender=sender,
@@ -71,7 +78,10 @@ def reply_to(outbound: EmailMessage, *, sender: str, text: str | None, html: str
         subject=f"Re: {outbound['Subject']}",
         text=text,
         html=html,
-        headers={"In-Reply-To": str(outbound["Message-ID"]), "References": str(outbound["Message-ID"])},
+        headers={
+            "In-Reply-To": str(outbound["Message-ID"]),
+            "References": str(outbound["Message-ID"]),
+        },
     )
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tests.foundation.helpers import text_part
+from tests.mail.mailbuild import fetch_once, reply_to, tickets
 from ticketbridge.app import create_app
 from ticketbridge.intake.mailbox.models import InboundEmail
 from ticketbridge.tickets.models import Direction
 
-from tests.foundation.helpers import text_part
-from tests.mail.mailbuild import fetch_once, reply_to, tickets
-
-QUESTION_FORM = {"customer_name": "Acme Contact Center", "customer_email": "ops@acme.example", "accept_conditions": "on"}
+QUESTION_FORM = {
+    "customer_name": "Acme Contact Center",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+}
 NEW_TEXT = "Bitte den Produktionsserver lizenzieren – danke! Grüße aus Köln, Zoë"
 
 
@@ -26,8 +29,12 @@ def html_reply(outbound_text: str) -> str:
     )
 
 
-def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(make_mail_services, imap_mailbox, pg_url, smtp_server) -> None:
-    services = make_mail_services(database_url=pg_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port)
+def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(
+    make_mail_services, imap_mailbox, pg_url, smtp_server
+) -> None:
+    services = make_mail_services(
+        database_url=pg_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
+    )
     client = create_app(services=services).test_client()
     assert client.post("/requests/question", data=QUESTION_FORM).status_code == 303
     [outcome] = smtp_server.wait_for(1)
@@ -53,7 +60,9 @@ def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(m
     assert inbound[0].from_address == "juergen@acme.example"
     assert "Which server should we license" in (inbound[0].html_body or "")
     transition = [e for e in ticket.events if e.kind == "transition"][-1]
-    assert transition.payload["to"] == "answered" and transition.actor == "customer:ops@acme.example"
+    assert (
+        transition.payload["to"] == "answered" and transition.actor == "customer:ops@acme.example"
+    )
     with services.db.transaction() as session:
         raw = session.scalars(select(InboundEmail.raw)).one()
     assert raw == colleague_reply

@@ -8,6 +8,8 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
+from tests.fixtures.backends import wait_until
+from tests.mail.mailbuild import email, fetch_once, tickets
 from ticketbridge.errors import Conflict
 from ticketbridge.intake.email.ingest import FetchedMail
 from ticketbridge.intake.mailbox.fetcher import Fetcher, mailbox_name
@@ -15,9 +17,6 @@ from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus, MailboxFolder
 from ticketbridge.outbox.models import OutboxEmail
 from ticketbridge.tickets.models import Message
-
-from tests.fixtures.backends import wait_until
-from tests.mail.mailbuild import email, fetch_once, tickets
 
 
 class Crash(Exception):
@@ -36,7 +35,14 @@ def crash_after(count: int):
 
 
 def customer_mails(count: int) -> list[bytes]:
-    return [email(sender=f"Customer {n} <c{n}@acme.example>", subject=f"Request {n}", text=f"Request number {n}.") for n in range(count)]
+    return [
+        email(
+            sender=f"Customer {n} <c{n}@acme.example>",
+            subject=f"Request {n}",
+            text=f"Request number {n}.",
+        )
+        for n in range(count)
+    ]
 
 
 def seen_uids(imap_mailbox) -> set[int]:
@@ -57,7 +63,9 @@ def counts(services) -> tuple[int, int, int]:
         )
 
 
-def test_a_crash_mid_batch_loses_nothing_and_stores_nothing_twice(make_mail_services, imap_mailbox, db_url) -> None:
+def test_a_crash_mid_batch_loses_nothing_and_stores_nothing_twice(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
     services = make_mail_services(database_url=db_url, imap_batch_size=4)
     uids = [imap_mailbox.append(raw) for raw in customer_mails(10)]
 
@@ -69,7 +77,9 @@ def test_a_crash_mid_batch_loses_nothing_and_stores_nothing_twice(make_mail_serv
     report = fetch_once(services)
     assert report.counts[InboundStatus.STORED] == 6
     found = tickets(services)
-    assert sorted(t.form_data["subject"] for t in found) == sorted(f"Request {n}" for n in range(10))
+    assert sorted(t.form_data["subject"] for t in found) == sorted(
+        f"Request {n}" for n in range(10)
+    )
     assert counts(services) == (10, 20, 10)
     assert seen_uids(imap_mailbox) == set(uids)
 
@@ -80,7 +90,9 @@ def test_a_crash_mid_batch_loses_nothing_and_stores_nothing_twice(make_mail_serv
     assert counts(services) == (10, 20, 10)
 
 
-def test_the_same_mail_in_two_folders_or_twice_in_one_is_stored_once(make_mail_services, imap_mailbox, db_url) -> None:
+def test_the_same_mail_in_two_folders_or_twice_in_one_is_stored_once(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
     services = make_mail_services(database_url=db_url, imap_folder="INBOX, Archive")
     raw = email(text="only once")
     imap_mailbox.append(raw)
@@ -88,21 +100,30 @@ def test_the_same_mail_in_two_folders_or_twice_in_one_is_stored_once(make_mail_s
     imap_mailbox.append(raw, folder="Archive")
     without_id = email(text="no Message-ID here", message_id=None)
     imap_mailbox.append(without_id)
-    imap_mailbox.append(without_id.replace(b"From:", b"Received: from relay.example by mx.example\r\nFrom:", 1))
+    imap_mailbox.append(
+        without_id.replace(b"From:", b"Received: from relay.example by mx.example\r\nFrom:", 1)
+    )
     report = fetch_once(services)
     assert (report.counts[InboundStatus.STORED], report.counts[InboundStatus.DUPLICATE]) == (2, 3)
     assert len(tickets(services)) == 2
 
 
-def test_a_reused_message_id_with_other_content_is_a_new_message(make_mail_services, imap_mailbox, db_url) -> None:
+def test_a_reused_message_id_with_other_content_is_a_new_message(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
     services = make_mail_services(database_url=db_url)
     imap_mailbox.append(email(text="first", message_id="<same@acme.example>"))
     imap_mailbox.append(email(text="second, other content", message_id="<same@acme.example>"))
     assert fetch_once(services).counts[InboundStatus.STORED] == 2
-    assert sorted(t.messages[0].text_body for t in tickets(services)) == ["first", "second, other content"]
+    assert sorted(t.messages[0].text_body for t in tickets(services)) == [
+        "first",
+        "second, other content",
+    ]
 
 
-def test_stored_messages_are_moved_when_configured(make_mail_services, imap_mailbox, db_url) -> None:
+def test_stored_messages_are_moved_when_configured(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
     services = make_mail_services(database_url=db_url, imap_move_to="Processed")
     for raw in customer_mails(3):
         imap_mailbox.append(raw)
@@ -127,7 +148,9 @@ def test_one_fetcher_per_mailbox(make_mail_services, db_url) -> None:
     assert fetch_once(services).total == 0
 
 
-def test_the_running_fetcher_picks_up_new_mail_with_idle(make_mail_services, imap_mailbox, pg_url) -> None:
+def test_the_running_fetcher_picks_up_new_mail_with_idle(
+    make_mail_services, imap_mailbox, pg_url
+) -> None:
     services = make_mail_services(database_url=pg_url, imap_poll_seconds=30)
     stop = threading.Event()
     runner = threading.Thread(target=Fetcher(services).run, kwargs={"once": False, "stop": stop})

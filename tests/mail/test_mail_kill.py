@@ -33,16 +33,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from tests.fixtures.backends import wait_until
+from tests.fixtures.dovecot import DovecotServer
+from tests.mail.mailbuild import email, fetch_once, reply_to, sent_emails, tickets
 from ticketbridge.config import PROJECT_ROOT, Settings
 from ticketbridge.intake.email.ingest import RECEIPT_TEMPLATE
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.outbox.models import OutboxEmail
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Direction, Message
-
-from tests.fixtures.backends import wait_until
-from tests.fixtures.dovecot import DovecotServer
-from tests.mail.mailbuild import email, fetch_once, reply_to, sent_emails, tickets
 
 BATCH = 20
 OPEN_TICKETS = 10
@@ -101,7 +100,11 @@ class FetcherProcesses:
         log = self.folder / f"fetcher-{len(self.started)}.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "ticketbridge", "mail", "fetch", *args], env=environment(settings), cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "ticketbridge", "mail", "fetch", *args],
+                env=environment(settings),
+                cwd=PROJECT_ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
         self.started.append(process)
         return process, log
@@ -128,7 +131,9 @@ def fetchers(tmp_path: Path) -> Iterator[FetcherProcesses]:
 def environment(settings: Settings) -> dict[str, str]:
     """The developer's environment minus any TICKETBRIDGE_* variable, plus `settings`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
-    env.update({f"TICKETBRIDGE_{name.upper()}": str(getattr(settings, name)) for name in SETTINGS_PASSED})
+    env.update(
+        {f"TICKETBRIDGE_{name.upper()}": str(getattr(settings, name)) for name in SETTINGS_PASSED}
+    )
     return env
 
 
@@ -138,7 +143,16 @@ def message_id(raw: bytes) -> str:
 
 def open_tickets(services: Services, server: DovecotServer) -> dict[str, EmailMessage]:
     """Tickets the replies will answer, opened in-process; their receipts by customer address."""
-    server.append_many([email(sender=f"Open {n} <open{n}@acme.example>", subject=f"Open ticket {n}", text=f"Open number {n}.") for n in range(OPEN_TICKETS)])
+    server.append_many(
+        [
+            email(
+                sender=f"Open {n} <open{n}@acme.example>",
+                subject=f"Open ticket {n}",
+                text=f"Open number {n}.",
+            )
+            for n in range(OPEN_TICKETS)
+        ]
+    )
     assert fetch_once(services).counts[InboundStatus.STORED] == OPEN_TICKETS
     return {parseaddr(str(receipt["To"]))[1]: receipt for receipt in sent_emails(services)}
 
@@ -153,7 +167,11 @@ def traffic(count: int, receipts: dict[str, EmailMessage]) -> tuple[list[Sent], 
             raw = reply_to(receipts[customer], sender=customer, text=f"Reply number {n}.")
         else:
             customer = f"c{n}@acme.example"
-            raw = email(sender=f"Customer {n} <{customer}>", subject=f"Request {n}", text=f"Request number {n}.")
+            raw = email(
+                sender=f"Customer {n} <{customer}>",
+                subject=f"Request {n}",
+                text=f"Request number {n}.",
+            )
         sent.append(Sent(message_id(raw), customer, n % 3 == 2))
         raws.append(raw)
     return sent, raws
@@ -172,7 +190,14 @@ def stored_count(services: Services) -> int:
 def advisory_locks(services: Services) -> int:
     """Advisory locks held in this database: the killed fetcher's goes when PostgreSQL notices the dead connection."""
     with services.db.transaction() as session:
-        return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")) or 0
+        return (
+            session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            )
+            or 0
+        )
 
 
 def batch_open(services: Services) -> bool:
@@ -198,7 +223,11 @@ def imap_view(server: DovecotServer) -> dict[str, list[tuple[str, bool]]]:
             folder = name.decode() if isinstance(name, bytes) else name
             client.select_folder(folder, readonly=True)
             uids = client.search("ALL")
-            for data in client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]).values() if uids else ():
+            for data in (
+                client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]).values()
+                if uids
+                else ()
+            ):
                 view[message_id(data[HEADER])].append((folder, SEEN in data[b"FLAGS"]))
     finally:
         client.logout()
@@ -207,26 +236,46 @@ def imap_view(server: DovecotServer) -> dict[str, list[tuple[str, bool]]]:
 
 def handled(view: dict[str, list[tuple[str, bool]]], move_to: str) -> set[str]:
     """What the server shows as done: moved to `move_to`, or (no move configured) \\Seen."""
-    return {mid for mid, copies in view.items() if any((folder == move_to) if move_to else seen for folder, seen in copies)}
+    return {
+        mid
+        for mid, copies in view.items()
+        if any((folder == move_to) if move_to else seen for folder, seen in copies)
+    }
 
 
-def kill_and_restart(services: Services, server: DovecotServer, fetchers: FetcherProcesses, phase: Phase) -> KillRun:
+def kill_and_restart(
+    services: Services, server: DovecotServer, fetchers: FetcherProcesses, phase: Phase
+) -> KillRun:
     receipts = open_tickets(services, server)
     sent, raws = traffic(phase.count, receipts)
     server.append_many(raws)
     settings = services.settings
     process, log = fetchers.start(settings.replace(imap_move_to=phase.first_move_to))
-    kill_point = _inside_a_batch(services, OPEN_TICKETS + phase.stored) if phase.stored is not None else _move_failed(services, log)
-    seen = wait_until(lambda: kill_point() or process.poll() is not None, timeout=180, what="the moment to kill the fetcher")
+    kill_point = (
+        _inside_a_batch(services, OPEN_TICKETS + phase.stored)
+        if phase.stored is not None
+        else _move_failed(services, log)
+    )
+    seen = wait_until(
+        lambda: kill_point() or process.poll() is not None,
+        timeout=180,
+        what="the moment to kill the fetcher",
+    )
     assert process.poll() is None, log.read_text(errors="replace")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     stored_at_kill = stored_ids(services)
     interrupted_batch = phase.stored is not None and stored_count(services) == seen
     handled_at_kill = handled(imap_view(server), phase.first_move_to)
-    wait_until(lambda: advisory_locks(services) == 0, timeout=60, what="PostgreSQL to drop the killed fetcher's lock")
+    wait_until(
+        lambda: advisory_locks(services) == 0,
+        timeout=60,
+        what="PostgreSQL to drop the killed fetcher's lock",
+    )
     fetchers.run_once(settings.replace(imap_move_to=phase.move_to))
-    return KillRun(sent, stored_at_kill, handled_at_kill, imap_view(server), phase.move_to, interrupted_batch)
+    return KillRun(
+        sent, stored_at_kill, handled_at_kill, imap_view(server), phase.move_to, interrupted_batch
+    )
 
 
 def _inside_a_batch(services: Services, at_least: int) -> Callable[[], int]:
@@ -245,18 +294,26 @@ def _inside_a_batch(services: Services, at_least: int) -> Callable[[], int]:
 
 def _move_failed(services: Services, log: Path) -> Callable[[], int]:
     """The rows stored once the fetcher reports the failed move; 0 before."""
-    return lambda: stored_count(services) if "reconnecting in" in log.read_text(errors="replace") else 0
+    return lambda: (
+        stored_count(services) if "reconnecting in" in log.read_text(errors="replace") else 0
+    )
 
 
 PHASES = {
     "inside-a-batch-flagging": Phase(count=300, first_move_to="", move_to="", stored=BATCH),
-    "inside-a-batch-half-way-moving": Phase(count=300, first_move_to="Processed", move_to="Processed", stored=150),
-    "after-commit-before-move": Phase(count=100, first_move_to=UNMOVABLE, move_to="Processed", stored=None),
+    "inside-a-batch-half-way-moving": Phase(
+        count=300, first_move_to="Processed", move_to="Processed", stored=150
+    ),
+    "after-commit-before-move": Phase(
+        count=100, first_move_to=UNMOVABLE, move_to="Processed", stored=None
+    ),
 }
 
 
 @pytest.mark.parametrize("phase", PHASES.values(), ids=PHASES.keys())
-def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(make_mail_services, imap_mailbox, pg_url, fetchers, phase: Phase) -> None:
+def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(
+    make_mail_services, imap_mailbox, pg_url, fetchers, phase: Phase
+) -> None:
     services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
     run = kill_and_restart(services, imap_mailbox, fetchers, phase)
     sent_ids = {s.message_id for s in run.sent}
@@ -266,9 +323,15 @@ def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(make_
     assert run.handled_at_kill <= run.stored_at_kill, "flagged or moved before it was stored"
 
     with services.db.transaction() as session:
-        rows = Counter(session.execute(select(InboundEmail.header_message_id, InboundEmail.status)).tuples())
+        rows = Counter(
+            session.execute(select(InboundEmail.header_message_id, InboundEmail.status)).tuples()
+        )
         receipts = Counter(
-            session.scalars(select(Message.ticket_id).join(OutboxEmail, OutboxEmail.message_id == Message.id).where(OutboxEmail.template == RECEIPT_TEMPLATE))
+            session.scalars(
+                select(Message.ticket_id)
+                .join(OutboxEmail, OutboxEmail.message_id == Message.id)
+                .where(OutboxEmail.template == RECEIPT_TEMPLATE)
+            )
         )
     assert sum(rows.values()) == OPEN_TICKETS + phase.count
     assert all(rows[(mid, InboundStatus.STORED)] == 1 for mid in sent_ids)
@@ -276,18 +339,38 @@ def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(make_
     found = tickets(services)
     requests = [s for s in run.sent if not s.is_reply]
     assert len(found) == OPEN_TICKETS + len(requests)
-    landed = {m.message_id: t.customer.email for t in found for m in t.messages if m.direction == Direction.INBOUND}
-    inbound = Counter(m.message_id for t in found for m in t.messages if m.direction == Direction.INBOUND)
+    landed = {
+        m.message_id: t.customer.email
+        for t in found
+        for m in t.messages
+        if m.direction == Direction.INBOUND
+    }
+    inbound = Counter(
+        m.message_id for t in found for m in t.messages if m.direction == Direction.INBOUND
+    )
     assert all(inbound[s.message_id] == 1 and landed[s.message_id] == s.customer for s in run.sent)
-    assert all(len([m for m in t.messages if m.direction == Direction.INBOUND]) == 1 for t in found if not t.customer.email.startswith("open"))
+    assert all(
+        len([m for m in t.messages if m.direction == Direction.INBOUND]) == 1
+        for t in found
+        if not t.customer.email.startswith("open")
+    )
     assert all(receipts[t.id] == 1 for t in found)
 
     copies = {mid: len(run.imap[mid]) for mid in sent_ids}
     assert set(copies.values()) == {1}, "a message was lost or copied on the server"
-    assert run.left_behind() == set(), "a stored message was left unflagged or unmoved after the restart"
+    assert run.left_behind() == set(), (
+        "a stored message was left unflagged or unmoved after the restart"
+    )
 
 
-def test_a_restart_flags_or_moves_what_a_kill_left_behind(make_mail_services, imap_mailbox, pg_url, fetchers) -> None:
+def test_a_restart_flags_or_moves_what_a_kill_left_behind(
+    make_mail_services, imap_mailbox, pg_url, fetchers
+) -> None:
     services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
-    run = kill_and_restart(services, imap_mailbox, fetchers, Phase(count=3 * BATCH, first_move_to=UNMOVABLE, move_to="Processed", stored=None))
+    run = kill_and_restart(
+        services,
+        imap_mailbox,
+        fetchers,
+        Phase(count=3 * BATCH, first_move_to=UNMOVABLE, move_to="Processed", stored=None),
+    )
     assert run.left_behind() == set()

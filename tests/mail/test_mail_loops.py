@@ -7,10 +7,9 @@ from email.message import EmailMessage
 
 from sqlalchemy import select
 
+from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-
-from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
 
 AUTO_HEADERS = (
     {"Auto-Submitted": "auto-replied"},
@@ -48,7 +47,9 @@ def bounce(original: EmailMessage, status: str = "5.1.1") -> bytes:
     ).encode()
 
 
-def test_an_auto_reply_storm_produces_no_outbound_mail(make_mail_services, imap_mailbox, db_url) -> None:
+def test_an_auto_reply_storm_produces_no_outbound_mail(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
     services = make_mail_services(database_url=db_url)
     imap_mailbox.append(email(text="Please extend our demo."))
     fetch_once(services)
@@ -66,11 +67,17 @@ def test_an_auto_reply_storm_produces_no_outbound_mail(make_mail_services, imap_
     assert not [e for e in ticket.events if e.kind == "transition"]
     with services.db.transaction() as session:
         assert session.scalar(select(OutboxEmail.id).where(OutboxEmail.id > 1)) is None
-        statuses = list(session.scalars(select(InboundEmail.status).where(InboundEmail.kind == "autoreply")))
-    assert statuses.count(InboundStatus.IGNORED) == 20 and statuses.count(InboundStatus.STORED) == 20
+        statuses = list(
+            session.scalars(select(InboundEmail.status).where(InboundEmail.kind == "autoreply"))
+        )
+    assert (
+        statuses.count(InboundStatus.IGNORED) == 20 and statuses.count(InboundStatus.STORED) == 20
+    )
 
 
-def test_a_hard_bounce_marks_our_email_failed_and_a_delay_only_goes_on_the_timeline(make_mail_services, imap_mailbox, db_url) -> None:
+def test_a_hard_bounce_marks_our_email_failed_and_a_delay_only_goes_on_the_timeline(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
     services = make_mail_services(database_url=db_url)
     imap_mailbox.append(email(text="Hello"))
     fetch_once(services)
@@ -88,7 +95,11 @@ def test_a_hard_bounce_marks_our_email_failed_and_a_delay_only_goes_on_the_timel
         assert (email_row.status, email_row.last_error) == (OutboxStatus.FAILED, "bounced (5.1.1)")
     [ticket] = tickets(services)
     kinds = [e.kind for e in ticket.events]
-    assert kinds.count("email_delayed") == 1 and kinds.count("email_bounced") == 1 and kinds.count("bounce_received") == 2
+    assert (
+        kinds.count("email_delayed") == 1
+        and kinds.count("email_bounced") == 1
+        and kinds.count("bounce_received") == 2
+    )
     assert len(sent_emails(services)) == 1
 
 

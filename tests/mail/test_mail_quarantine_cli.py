@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
+from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
 from ticketbridge.cli import State, main
 from ticketbridge.intake.email import ingest
 from ticketbridge.intake.mailbox.fetcher import mailbox_name
@@ -18,14 +19,13 @@ from ticketbridge.outbox.models import OutboxEmail
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Message
 
-from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
-
 POISON_SUBJECT = "Lizenz für Köln"
 REAL_EXTRACT = ingest.extract_reply
 
 
 def failing_with(message: str) -> Callable[..., str]:
     """extract_reply standing for a parser bug that a mail containing POISON triggers."""
+
     def extract(text: str, html: str | None = None) -> str:
         if "POISON" in text:
             raise ValueError(message)
@@ -47,12 +47,19 @@ def quarantined(services: Services) -> list[dict]:
 
 
 @pytest.fixture
-def poisoned(make_mail_services, imap_mailbox, db_url, monkeypatch) -> tuple[Services, bytes, int | None]:
+def poisoned(
+    make_mail_services, imap_mailbox, db_url, monkeypatch
+) -> tuple[Services, bytes, int | None]:
     """A good mail and a poison one behind it, fetched: one ticket, one quarantined message."""
     monkeypatch.setattr(ingest, "extract_reply", failing_with("parser bug #1"))
     services = make_mail_services(database_url=db_url)
     imap_mailbox.append(email(sender="a@acme.example", text="fine"))
-    poison = email(sender="Zoë Brandt <zoe@acme.example>", subject=POISON_SUBJECT, text="POISON inside", message_id="<poison@acme.example>")
+    poison = email(
+        sender="Zoë Brandt <zoe@acme.example>",
+        subject=POISON_SUBJECT,
+        text="POISON inside",
+        message_id="<poison@acme.example>",
+    )
     uid = imap_mailbox.append(poison)
     report = fetch_once(services)
     assert (report.counts[InboundStatus.STORED], report.counts[InboundStatus.QUARANTINED]) == (1, 1)
@@ -62,14 +69,34 @@ def poisoned(make_mail_services, imap_mailbox, db_url, monkeypatch) -> tuple[Ser
 def test_quarantine_lists_each_held_message_as_a_json_line(poisoned, imap_mailbox) -> None:
     services, _, uid = poisoned
     [held] = quarantined(services)
-    assert set(held) == {"id", "mailbox", "folder", "uid", "message_id", "from", "subject", "error", "received_at"}
-    assert (held["mailbox"], held["folder"], held["uid"]) == (mailbox_name(services.settings), "INBOX", uid)
-    assert (held["from"], held["subject"], held["message_id"]) == ("Zoë Brandt <zoe@acme.example>", POISON_SUBJECT, "<poison@acme.example>")
+    assert set(held) == {
+        "id",
+        "mailbox",
+        "folder",
+        "uid",
+        "message_id",
+        "from",
+        "subject",
+        "error",
+        "received_at",
+    }
+    assert (held["mailbox"], held["folder"], held["uid"]) == (
+        mailbox_name(services.settings),
+        "INBOX",
+        uid,
+    )
+    assert (held["from"], held["subject"], held["message_id"]) == (
+        "Zoë Brandt <zoe@acme.example>",
+        POISON_SUBJECT,
+        "<poison@acme.example>",
+    )
     assert held["error"] == "ValueError: parser bug #1"
     assert held["received_at"].endswith("+00:00")
 
 
-def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_error(poisoned, monkeypatch) -> None:
+def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_error(
+    poisoned, monkeypatch
+) -> None:
     services, _, _ = poisoned
     [held] = quarantined(services)
     monkeypatch.setattr(ingest, "extract_reply", failing_with("parser bug #2"))
@@ -78,7 +105,12 @@ def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_er
 
     assert result.exit_code == 1
     first_line, _ = result.output.split("\n", 1)
-    assert json.loads(first_line) == {"id": held["id"], "status": "quarantined", "ticket": None, "note": "ValueError: parser bug #2"}
+    assert json.loads(first_line) == {
+        "id": held["id"],
+        "status": "quarantined",
+        "ticket": None,
+        "note": "ValueError: parser bug #2",
+    }
     assert "still quarantined: ValueError: parser bug #2" in result.output
     [again] = quarantined(services)
     assert again == {**held, "error": "ValueError: parser bug #2"}
@@ -86,7 +118,9 @@ def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_er
     assert len(tickets(services)) == 1
 
 
-def test_retry_once_the_cause_is_fixed_stores_the_message_like_any_other(poisoned, monkeypatch, imap_mailbox) -> None:
+def test_retry_once_the_cause_is_fixed_stores_the_message_like_any_other(
+    poisoned, monkeypatch, imap_mailbox
+) -> None:
     services, poison, _ = poisoned
     [held] = quarantined(services)
     monkeypatch.setattr(ingest, "extract_reply", REAL_EXTRACT)
@@ -95,16 +129,36 @@ def test_retry_once_the_cause_is_fixed_stores_the_message_like_any_other(poisone
 
     assert result.exit_code == 0, result.output
     [first, opened] = tickets(services)
-    assert json.loads(result.output) == {"id": held["id"], "status": "stored", "ticket": opened.reference, "note": f"opened {opened.reference}"}
+    assert json.loads(result.output) == {
+        "id": held["id"],
+        "status": "stored",
+        "ticket": opened.reference,
+        "note": f"opened {opened.reference}",
+    }
     assert quarantined(services) == []
     with services.db.transaction() as session:
         row = session.get(InboundEmail, held["id"])
-        assert (row.status, row.raw, row.dedupe_key) == (InboundStatus.STORED, poison, "mid:<poison@acme.example>")
-        message = session.scalars(select(Message).where(Message.message_id == "<poison@acme.example>")).one()
+        assert (row.status, row.raw, row.dedupe_key) == (
+            InboundStatus.STORED,
+            poison,
+            "mid:<poison@acme.example>",
+        )
+        message = session.scalars(
+            select(Message).where(Message.message_id == "<poison@acme.example>")
+        ).one()
         assert (row.ticket_id, row.message_row_id) == (message.ticket_id, message.id)
-        receipts = session.scalar(select(func.count()).select_from(OutboxEmail).join(Message, OutboxEmail.message_id == Message.id).where(Message.ticket_id == row.ticket_id))
+        receipts = session.scalar(
+            select(func.count())
+            .select_from(OutboxEmail)
+            .join(Message, OutboxEmail.message_id == Message.id)
+            .where(Message.ticket_id == row.ticket_id)
+        )
     assert receipts == 1
-    assert (first.customer.email, opened.customer.email, opened.messages[0].text_body) == ("a@acme.example", "zoe@acme.example", "POISON inside")
+    assert (first.customer.email, opened.customer.email, opened.messages[0].text_body) == (
+        "a@acme.example",
+        "zoe@acme.example",
+        "POISON inside",
+    )
     assert len(sent_emails(services)) == 2
     assert inbound_rows(services) == 2
 

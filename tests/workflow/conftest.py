@@ -27,13 +27,19 @@ def workflows_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_wf_services(tmp_path: Path, workflows_dir: Path, sqlite_template: Path, make_services: WfServices) -> WfServices:
+def make_wf_services(
+    tmp_path: Path, workflows_dir: Path, sqlite_template: Path, make_services: WfServices
+) -> WfServices:
     """Build services (again, after a workflow changed) on one database: SQLite unless given."""
     sqlite_file = tmp_path / "workflow.sqlite3"
     sqlite_file.write_bytes(sqlite_template.read_bytes())
 
     def make(**overrides: Any) -> Services:
-        settings = {"workflows_path": str(workflows_dir), "database_url": f"sqlite:///{sqlite_file}", **overrides}
+        settings = {
+            "workflows_path": str(workflows_dir),
+            "database_url": f"sqlite:///{sqlite_file}",
+            **overrides,
+        }
         return make_services(sender=FolderSender(tmp_path / "mail"), **settings)
 
     return make

@@ -11,10 +11,16 @@ from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.models import WorkflowTimer
 
-CUSTOMER = {"customer_name": "Acme Contact Center", "customer_email": "ops@acme.example", "accept_conditions": "on"}
+CUSTOMER = {
+    "customer_name": "Acme Contact Center",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+}
 
 
-def submit(services: Services, request_type: str, token: str = "SRV-7f3a9c2e51", **form: Any) -> int:
+def submit(
+    services: Services, request_type: str, token: str = "SRV-7f3a9c2e51", **form: Any
+) -> int:
     return submit_request(services, request_type, {**CUSTOMER, "token": token, **form})
 
 
@@ -25,7 +31,9 @@ def ticket(services: Services, ticket_id: int) -> Ticket:
 
 def events(services: Services, ticket_id: int, kind: str | None = None) -> list[TicketEvent]:
     with services.db.transaction() as session:
-        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        query = (
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
         if kind is not None:
             query = query.where(TicketEvent.kind == kind)
         return list(session.scalars(query))
@@ -33,4 +41,10 @@ def events(services: Services, ticket_id: int, kind: str | None = None) -> list[
 
 def timers(services: Services, ticket_id: int) -> list[WorkflowTimer]:
     with services.db.transaction() as session:
-        return list(session.scalars(select(WorkflowTimer).where(WorkflowTimer.ticket_id == ticket_id).order_by(WorkflowTimer.id)))
+        return list(
+            session.scalars(
+                select(WorkflowTimer)
+                .where(WorkflowTimer.ticket_id == ticket_id)
+                .order_by(WorkflowTimer.id)
+            )
+        )

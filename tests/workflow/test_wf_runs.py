@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from tests.workflow.conftest import WfServices
+from tests.workflow.helpers import events, submit, ticket, timers
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import WorkflowError
@@ -17,8 +19,6 @@ from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.jobs.tasks import STEP_RETRY_DELAYS, run_advance
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket, WaitingOn
-from tests.workflow.conftest import WfServices
-from tests.workflow.helpers import events, submit, ticket, timers
 
 
 class RecordingQueue:
@@ -46,7 +46,9 @@ def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: S
     assert (failed.state, failed.failures, failed.waiting_on) == ("received", 1, WaitingOn.SYSTEM)
     assert "guard 'form.agents >= 0': No such overload" in (failed.last_error or "")
     with wf.db.transaction() as session:
-        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(form_data={"customer_name": "Acme"}))
+        session.execute(
+            update(Ticket).where(Ticket.id == ticket_id).values(form_data={"customer_name": "Acme"})
+        )
     for attempt in range(2, len(STEP_RETRY_DELAYS) + 2):
         due = ticket(wf, ticket_id).next_run_at
         assert due is not None
@@ -57,11 +59,15 @@ def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: S
     assert stuck.last_error == "guard 'form.agents >= 0': no value for 'agents'"
     failures = events(wf, ticket_id, "step_failed")
     assert len(failures) == len(STEP_RETRY_DELAYS) + 1
-    assert "Retry 1 of 3" in failures[0].summary and failures[-1].summary.endswith("Waiting for staff.")
+    assert "Retry 1 of 3" in failures[0].summary and failures[-1].summary.endswith(
+        "Waiting for staff."
+    )
     assert events(wf, ticket_id, "transition") == []
 
 
-def test_the_same_job_run_twice_applies_the_transition_once(wf: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_same_job_run_twice_applies_the_transition_once(
+    wf: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
     queue = recording(wf, monkeypatch)
     ticket_id = submit(wf, "simple", agents="5")
     assert queue.jobs == [("advance_ticket", ticket_id)]
@@ -82,7 +88,9 @@ def publish(workflows_dir: Path, name: str, old: str, new: str) -> None:
 RENAME_IN_REVIEW = ("in_review", "reviewing")
 
 
-def test_a_ticket_stays_on_the_version_it_started_on(make_wf_services: WfServices, workflows_dir: Path) -> None:
+def test_a_ticket_stays_on_the_version_it_started_on(
+    make_wf_services: WfServices, workflows_dir: Path
+) -> None:
     first = make_wf_services()
     old_ticket = submit(first, "review", reason="a")
     old_version = ticket(first, old_ticket).workflow_version
@@ -91,22 +99,45 @@ def test_a_ticket_stays_on_the_version_it_started_on(make_wf_services: WfService
     new_version = second.workflows.current("review").version
     assert new_version != old_version
     new_ticket = submit(second, "review", reason="a")
-    assert (ticket(second, new_ticket).workflow_version, ticket(second, new_ticket).state) == (new_version, "reviewing")
+    assert (ticket(second, new_ticket).workflow_version, ticket(second, new_ticket).state) == (
+        new_version,
+        "reviewing",
+    )
     with second.db.transaction() as session:
-        second.engine.fire_manual(session, session.get_one(Ticket, old_ticket), "ask_customer", staff_role="agent", fields={"question": "?"}, now=utcnow(), actor="staff:ann")
+        second.engine.fire_manual(
+            session,
+            session.get_one(Ticket, old_ticket),
+            "ask_customer",
+            staff_role="agent",
+            fields={"question": "?"},
+            now=utcnow(),
+            actor="staff:ann",
+        )
     pinned = ticket(second, old_ticket)
     assert (pinned.workflow_version, pinned.state) == (old_version, "waiting_customer")
     with second.db.transaction() as session:
-        assert second.engine.customer_replied(session, session.get_one(Ticket, old_ticket), now=utcnow())
+        assert second.engine.customer_replied(
+            session, session.get_one(Ticket, old_ticket), now=utcnow()
+        )
     assert ticket(second, old_ticket).state == "in_review"
 
 
-def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(make_wf_services: WfServices, workflows_dir: Path) -> None:
+def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
+    make_wf_services: WfServices, workflows_dir: Path
+) -> None:
     first = make_wf_services()
     reviewing = submit(first, "review", reason="a")
     waiting = submit(first, "review", token="SRV-second-token", reason="a")
     with first.db.transaction() as session:
-        first.engine.fire_manual(session, session.get_one(Ticket, waiting), "ask_customer", staff_role="agent", fields={"question": "?"}, now=utcnow(), actor="staff:ann")
+        first.engine.fire_manual(
+            session,
+            session.get_one(Ticket, waiting),
+            "ask_customer",
+            staff_role="agent",
+            fields={"question": "?"},
+            now=utcnow(),
+            actor="staff:ann",
+        )
     old_version = ticket(first, reviewing).workflow_version
     publish(workflows_dir, "review", *RENAME_IN_REVIEW)
     second = make_wf_services()
@@ -114,33 +145,113 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(m
     migrate = second.engine.migrate_tickets
     with pytest.raises(WorkflowError) as unmapped:
         with second.db.transaction() as session:
-            migrate(session, "review", old_version, new_version, {"in_review": "reviewing"}, actor="admin:bob", now=utcnow())
-    assert "state 'waiting_customer' is in use by 1 ticket(s) and is not mapped; add --map waiting_customer=<state of the new version>" in unmapped.value.message
-    with pytest.raises(WorkflowError, match=r"in_review=in_review: 'in_review' is not a state of version"):
+            migrate(
+                session,
+                "review",
+                old_version,
+                new_version,
+                {"in_review": "reviewing"},
+                actor="admin:bob",
+                now=utcnow(),
+            )
+    assert (
+        "state 'waiting_customer' is in use by 1 ticket(s) and is not mapped; add --map waiting_customer=<state of the new version>"
+        in unmapped.value.message
+    )
+    with pytest.raises(
+        WorkflowError, match=r"in_review=in_review: 'in_review' is not a state of version"
+    ):
         with second.db.transaction() as session:
-            migrate(session, "review", old_version, new_version, {"in_review": "in_review", "waiting_customer": "waiting_customer"}, actor="admin:bob", now=utcnow())
+            migrate(
+                session,
+                "review",
+                old_version,
+                new_version,
+                {"in_review": "in_review", "waiting_customer": "waiting_customer"},
+                actor="admin:bob",
+                now=utcnow(),
+            )
     assert ticket(second, reviewing).workflow_version == old_version
-    runner = CliRunner(env={"TICKETBRIDGE_DATABASE_URL": second.settings.database_url, "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir), "TICKETBRIDGE_INSTANCE_PATH": str(second.settings.instance_path)})
-    result = runner.invoke(main, ["workflows", "migrate", "review", "--from", old_version, "--map", "in_review=reviewing", "--map", "waiting_customer=waiting_customer", "--actor", "admin:bob"])
+    runner = CliRunner(
+        env={
+            "TICKETBRIDGE_DATABASE_URL": second.settings.database_url,
+            "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir),
+            "TICKETBRIDGE_INSTANCE_PATH": str(second.settings.instance_path),
+        }
+    )
+    result = runner.invoke(
+        main,
+        [
+            "workflows",
+            "migrate",
+            "review",
+            "--from",
+            old_version,
+            "--map",
+            "in_review=reviewing",
+            "--map",
+            "waiting_customer=waiting_customer",
+            "--actor",
+            "admin:bob",
+        ],
+    )
     assert result.exit_code == 0, result.output
-    assert result.output == f"moved 2 ticket(s) of review from version {old_version} to {new_version}\n"
+    assert (
+        result.output
+        == f"moved 2 ticket(s) of review from version {old_version} to {new_version}\n"
+    )
     moved = ticket(second, reviewing)
-    assert (moved.workflow_version, moved.state, moved.waiting_on) == (new_version, "reviewing", WaitingOn.STAFF)
+    assert (moved.workflow_version, moved.state, moved.waiting_on) == (
+        new_version,
+        "reviewing",
+        WaitingOn.STAFF,
+    )
     [event] = events(second, reviewing, "workflow_migrated")
-    assert (event.actor, event.payload) == ("admin:bob", {"from_version": old_version, "to_version": new_version, "from": "in_review", "to": "reviewing"})
+    assert (event.actor, event.payload) == (
+        "admin:bob",
+        {
+            "from_version": old_version,
+            "to_version": new_version,
+            "from": "in_review",
+            "to": "reviewing",
+        },
+    )
     assert ticket(second, waiting).state == "waiting_customer"
     assert [t.transition for t in timers(second, waiting) if t.pending] == ["no_answer"]
     with second.db.transaction() as session:
-        second.engine.fire_manual(session, session.get_one(Ticket, reviewing), "reject", staff_role="agent", fields={"reason": "incomplete"}, now=utcnow(), actor="staff:ann")
+        second.engine.fire_manual(
+            session,
+            session.get_one(Ticket, reviewing),
+            "reject",
+            staff_role="agent",
+            fields={"reason": "incomplete"},
+            now=utcnow(),
+            actor="staff:ann",
+        )
     assert ticket(second, reviewing).state == "rejected"
 
 
-def test_the_migrate_command_rejects_a_bad_map(make_wf_services: WfServices, workflows_dir: Path) -> None:
+def test_the_migrate_command_rejects_a_bad_map(
+    make_wf_services: WfServices, workflows_dir: Path
+) -> None:
     services = make_wf_services()
     submit(services, "review", reason="a")
-    runner = CliRunner(env={"TICKETBRIDGE_DATABASE_URL": services.settings.database_url, "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir), "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path)})
+    runner = CliRunner(
+        env={
+            "TICKETBRIDGE_DATABASE_URL": services.settings.database_url,
+            "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir),
+            "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
+        }
+    )
     version = services.workflows.current("review").version
-    result = runner.invoke(main, ["workflows", "migrate", "review", "--from", version, "--map", "in_review"])
+    result = runner.invoke(
+        main, ["workflows", "migrate", "review", "--from", version, "--map", "in_review"]
+    )
     assert result.exit_code == 2 and "'in_review' is not OLD=NEW" in result.output
-    result = runner.invoke(main, ["workflows", "migrate", "review", "--from", version, "--map", "received=in_review"])
-    assert result.exit_code == 1 and "state 'in_review' is in use by 1 ticket(s) and is not mapped" in result.output
+    result = runner.invoke(
+        main, ["workflows", "migrate", "review", "--from", version, "--map", "received=in_review"]
+    )
+    assert (
+        result.exit_code == 1
+        and "state 'in_review' is in use by 1 ticket(s) and is not mapped" in result.output
+    )

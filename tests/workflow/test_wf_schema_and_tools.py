@@ -11,18 +11,25 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.workflow.conftest import WORKFLOW_FILES
 from ticketbridge.cli import main
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.steps import registry
 from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
-from tests.workflow.conftest import WORKFLOW_FILES
 
 SHIPPED = PROJECT_ROOT / "workflows" / SCHEMA_FILE_NAME
-CUSTOMER = {"token": "SRV-7f3a9c2e51", "customer_name": "Acme", "customer_email": "ops@acme.example", "accept_conditions": True}
+CUSTOMER = {
+    "token": "SRV-7f3a9c2e51",
+    "customer_name": "Acme",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": True,
+}
 
 
 def test_the_shipped_schema_is_the_generated_one() -> None:
-    assert SHIPPED.read_text(encoding="utf-8") == schema_text(registry.load()), "run `ticketbridge workflows schema --write`"
+    assert SHIPPED.read_text(encoding="utf-8") == schema_text(registry.load()), (
+        "run `ticketbridge workflows schema --write`"
+    )
 
 
 def test_the_schema_command_prints_it() -> None:
@@ -30,14 +37,23 @@ def test_the_schema_command_prints_it() -> None:
     assert (result.exit_code, result.output) == (0, SHIPPED.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("path", [*sorted((PROJECT_ROOT / "workflows").glob("*.yaml")), *sorted(WORKFLOW_FILES.glob("*.yaml"))], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((PROJECT_ROOT / "workflows").glob("*.yaml")), *sorted(WORKFLOW_FILES.glob("*.yaml"))],
+    ids=lambda p: p.name,
+)
 def test_the_schema_accepts_every_valid_workflow(path: Path) -> None:
-    jsonschema.validate(yaml.safe_load(path.read_text(encoding="utf-8")), json.loads(SHIPPED.read_text(encoding="utf-8")))
+    jsonschema.validate(
+        yaml.safe_load(path.read_text(encoding="utf-8")),
+        json.loads(SHIPPED.read_text(encoding="utf-8")),
+    )
 
 
 def test_the_schema_rejects_an_unknown_key_and_bad_step_parameters() -> None:
     schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
-    workflow = yaml.safe_load((PROJECT_ROOT / "workflows" / "demo.yaml").read_text(encoding="utf-8"))
+    workflow = yaml.safe_load(
+        (PROJECT_ROOT / "workflows" / "demo.yaml").read_text(encoding="utf-8")
+    )
     workflow["transitions"][0]["actions"] = [{"apply_demo_bundle": {"days": 0}}]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(workflow, schema)
@@ -47,7 +63,10 @@ def test_the_schema_rejects_an_unknown_key_and_bad_step_parameters() -> None:
 
 
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"TICKETBRIDGE_WORKFLOWS_PATH": str(WORKFLOW_FILES), "TICKETBRIDGE_INSTANCE_PATH": str(tmp_path / "instance")}
+    return {
+        "TICKETBRIDGE_WORKFLOWS_PATH": str(WORKFLOW_FILES),
+        "TICKETBRIDGE_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
 
 
 def test_graph_is_mermaid_with_the_trigger_on_each_arrow(tmp_path: Path) -> None:
@@ -65,8 +84,23 @@ def test_graph_is_mermaid_with_the_trigger_on_each_arrow(tmp_path: Path) -> None
 def test_simulate_walks_every_trigger_in_a_throwaway_database(tmp_path: Path) -> None:
     data = tmp_path / "form.json"
     data.write_text(json.dumps({**CUSTOMER, "reason": "a"}), encoding="utf-8")
-    events = ["manual:ask_customer:{\"question\": \"Which server?\"}", "reply", "manual:ask_customer:{\"question\": \"Still there?\"}", "timer:no_answer"]
-    result = CliRunner(env=env(tmp_path)).invoke(main, ["workflows", "simulate", "review", "--data", str(data), *[a for e in events for a in ("--event", e)]])
+    events = [
+        'manual:ask_customer:{"question": "Which server?"}',
+        "reply",
+        'manual:ask_customer:{"question": "Still there?"}',
+        "timer:no_answer",
+    ]
+    result = CliRunner(env=env(tmp_path)).invoke(
+        main,
+        [
+            "workflows",
+            "simulate",
+            "review",
+            "--data",
+            str(data),
+            *[a for e in events for a in ("--event", e)],
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     for expected in (
@@ -87,7 +121,11 @@ def test_simulate_reports_a_refused_event_and_bad_event_syntax(tmp_path: Path) -
     data = tmp_path / "form.json"
     data.write_text(json.dumps({**CUSTOMER, "reason": "a"}), encoding="utf-8")
     runner = CliRunner(env=env(tmp_path))
-    refused = runner.invoke(main, ["workflows", "simulate", "review", "--data", str(data), "--event", "manual:approve"])
+    refused = runner.invoke(
+        main, ["workflows", "simulate", "review", "--data", str(data), "--event", "manual:approve"]
+    )
     assert "refused: comment: Comment is required" in refused.output
-    bad = runner.invoke(main, ["workflows", "simulate", "review", "--data", str(data), "--event", "later"])
+    bad = runner.invoke(
+        main, ["workflows", "simulate", "review", "--data", str(data), "--event", "later"]
+    )
     assert bad.exit_code == 1 and "write reply, timer:NAME, manual:NAME" in bad.output

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
+from tests.workflow.helpers import events, submit, ticket, timers
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import Conflict, NotFound, ValidationError
 from ticketbridge.jobs.sweeper import sweep
@@ -15,22 +16,39 @@ from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.workflow.engine import NotAllowed
 from ticketbridge.workflow.models import WorkflowTimer
-from tests.workflow.helpers import events, submit, ticket, timers
 
 
-def manual(services: Services, ticket_id: int, name: str, role: str = "agent", **fields: object) -> None:
+def manual(
+    services: Services, ticket_id: int, name: str, role: str = "agent", **fields: object
+) -> None:
     with services.db.transaction() as session:
-        services.engine.fire_manual(session, session.get_one(Ticket, ticket_id), name, staff_role=role, fields=fields, now=utcnow(), actor="staff:ann@team.example")
+        services.engine.fire_manual(
+            session,
+            session.get_one(Ticket, ticket_id),
+            name,
+            staff_role=role,
+            fields=fields,
+            now=utcnow(),
+            actor="staff:ann@team.example",
+        )
 
 
 def replied(services: Services, ticket_id: int) -> bool:
     with services.db.transaction() as session:
-        return services.engine.customer_replied(session, session.get_one(Ticket, ticket_id), now=utcnow(), message_id="<r1@acme.example>")
+        return services.engine.customer_replied(
+            session,
+            session.get_one(Ticket, ticket_id),
+            now=utcnow(),
+            message_id="<r1@acme.example>",
+        )
 
 
 def test_automatic_transition_runs_after_submission(wf: Services) -> None:
     ticket_id = submit(wf, "review", reason="a")
-    assert (ticket(wf, ticket_id).state, ticket(wf, ticket_id).waiting_on) == ("in_review", WaitingOn.STAFF)
+    assert (ticket(wf, ticket_id).state, ticket(wf, ticket_id).waiting_on) == (
+        "in_review",
+        WaitingOn.STAFF,
+    )
     [transition] = events(wf, ticket_id, "transition")
     assert transition.payload["trigger"] == "automatic" and transition.actor == "system"
 
@@ -41,14 +59,21 @@ def test_manual_transition_checks_state_role_and_fields(wf: Services) -> None:
         manual(wf, ticket_id, "approve", comment="fine")
     with pytest.raises(ValidationError) as missing:
         manual(wf, ticket_id, "ask_customer", days="40")
-    assert missing.value.errors == {"question": ["Question is required"], "days": ["Days must be between 1 and 30"]}
+    assert missing.value.errors == {
+        "question": ["Question is required"],
+        "days": ["Days must be between 1 and 30"],
+    }
     with pytest.raises(NotFound, match="no staff action 'start_review'"):
         manual(wf, ticket_id, "start_review")
     manual(wf, ticket_id, "ask_customer", question="Which server?", days="3", ignored="x")
     current = ticket(wf, ticket_id)
     assert (current.state, current.waiting_on) == ("waiting_customer", WaitingOn.CUSTOMER)
     last = events(wf, ticket_id, "transition")[-1]
-    assert (last.actor, last.payload["fields"], last.payload["trigger"]) == ("staff:ann@team.example", {"question": "Which server?", "days": 3}, "manual")
+    assert (last.actor, last.payload["fields"], last.payload["trigger"]) == (
+        "staff:ann@team.example",
+        {"question": "Which server?", "days": 3},
+        "manual",
+    )
     with pytest.raises(Conflict, match="applies in state 'in_review'"):
         manual(wf, ticket_id, "reject", reason="incomplete")
 
@@ -57,8 +82,14 @@ def test_admin_may_take_agent_actions_and_final_emails_are_queued(wf: Services) 
     ticket_id = submit(wf, "review", reason="a")
     manual(wf, ticket_id, "reject", role="admin", reason="ineligible")
     current = ticket(wf, ticket_id)
-    assert (current.state, current.outcome, current.outcome_reason) == ("rejected", "rejected", "The request was reviewed and declined.")
-    assert [e.payload["template"] for e in events(wf, ticket_id, "email_queued")] == ["request_refused"]
+    assert (current.state, current.outcome, current.outcome_reason) == (
+        "rejected",
+        "rejected",
+        "The request was reviewed and declined.",
+    )
+    assert [e.payload["template"] for e in events(wf, ticket_id, "email_queued")] == [
+        "request_refused"
+    ]
 
 
 def test_customer_reply_moves_only_from_a_state_that_expects_one(wf: Services) -> None:
@@ -68,32 +99,48 @@ def test_customer_reply_moves_only_from_a_state_that_expects_one(wf: Services) -
     assert replied(wf, ticket_id) is True
     assert ticket(wf, ticket_id).state == "in_review"
     last = events(wf, ticket_id, "transition")[-1]
-    assert (last.payload["trigger"], last.payload["fields"], last.actor) == ("customer_reply", {"message_id": "<r1@acme.example>"}, "customer:ops@acme.example")
+    assert (last.payload["trigger"], last.payload["fields"], last.actor) == (
+        "customer_reply",
+        {"message_id": "<r1@acme.example>"},
+        "customer:ops@acme.example",
+    )
 
 
-def test_timer_after_a_duration_is_armed_on_entry_cancelled_on_exit_and_fired_by_the_sweeper(wf: Services) -> None:
+def test_timer_after_a_duration_is_armed_on_entry_cancelled_on_exit_and_fired_by_the_sweeper(
+    wf: Services,
+) -> None:
     ticket_id = submit(wf, "review", reason="a")
     before = utcnow()
     manual(wf, ticket_id, "ask_customer", question="Which server?")
     armed = {t.transition: t for t in timers(wf, ticket_id)}
     assert armed["grace_over"].cancelled_at is not None
     no_answer = armed["no_answer"]
-    assert no_answer.pending and dt.timedelta(days=7) <= no_answer.due_at - before < dt.timedelta(days=7, minutes=1)
+    assert no_answer.pending and dt.timedelta(days=7) <= no_answer.due_at - before < dt.timedelta(
+        days=7, minutes=1
+    )
     assert sweep(wf, utcnow()).timers == 0
     with wf.db.transaction() as session:
-        session.execute(update(WorkflowTimer).where(WorkflowTimer.id == no_answer.id).values(due_at=utcnow() - dt.timedelta(seconds=1)))
+        session.execute(
+            update(WorkflowTimer)
+            .where(WorkflowTimer.id == no_answer.id)
+            .values(due_at=utcnow() - dt.timedelta(seconds=1))
+        )
     assert sweep(wf, utcnow()).timers == 1
     current = ticket(wf, ticket_id)
     assert (current.state, current.outcome) == ("expired", "cancelled")
     last = events(wf, ticket_id, "transition")[-1]
-    assert (last.actor, last.payload["trigger"], last.payload["transition"]) == ("timer", "timer", "no_answer")
+    assert (last.actor, last.payload["trigger"], last.payload["transition"]) == (
+        "timer",
+        "timer",
+        "no_answer",
+    )
     assert sweep(wf, utcnow()).timers == 0
 
 
 def test_timer_at_an_instant_computed_from_the_form_and_its_guard(wf: Services) -> None:
     held = submit(wf, "review", reason="b", grace_until="2031-05-31")
     skipped = submit(wf, "review", token="SRV-other-token", reason="a", grace_until="2031-05-31")
-    due = dt.datetime(2031, 5, 31, tzinfo=dt.timezone.utc)
+    due = dt.datetime(2031, 5, 31, tzinfo=dt.UTC)
     for ticket_id in (held, skipped):
         [timer] = timers(wf, ticket_id)
         assert (timer.transition, timer.due_at) == ("grace_over", due)
@@ -113,7 +160,9 @@ def test_re_entering_a_state_revives_its_instant_timer_instead_of_doubling_it(wf
     assert len(grace) == 1 and grace[0].pending
 
 
-def test_with_redis_a_new_timer_is_also_scheduled_in_rq_for_its_due_time(make_wf_services, redis_url: str) -> None:
+def test_with_redis_a_new_timer_is_also_scheduled_in_rq_for_its_due_time(
+    make_wf_services, redis_url: str
+) -> None:
     from rq import Queue
 
     from ticketbridge.jobs.tasks import run_advance
@@ -125,10 +174,14 @@ def test_with_redis_a_new_timer_is_also_scheduled_in_rq_for_its_due_time(make_wf
     queue: Queue = services.jobs.queue
     registry = queue.scheduled_job_registry
     assert registry.get_job_ids() == [f"fire_timer-{timer.id}"]
-    assert registry.get_scheduled_time(f"fire_timer-{timer.id}") == dt.datetime(2031, 5, 31, tzinfo=dt.timezone.utc)
+    assert registry.get_scheduled_time(f"fire_timer-{timer.id}") == dt.datetime(
+        2031, 5, 31, tzinfo=dt.UTC
+    )
 
 
-def test_notes_of_a_states_entry_actions_reach_the_timeline(make_wf_services, workflows_dir) -> None:
+def test_notes_of_a_states_entry_actions_reach_the_timeline(
+    make_wf_services, workflows_dir
+) -> None:
     (workflows_dir / "entry.yaml").write_text(
         "name: entry\nform:\n  token: required\ninitial: received\nstates:\n  received: {}\n"
         "  active:\n    outcome: completed\n    actions:\n      - apply_demo_bundle: {days: 30}\n"
@@ -137,4 +190,6 @@ def test_notes_of_a_states_entry_actions_reach_the_timeline(make_wf_services, wo
     services = make_wf_services()
     ticket_id = submit(services, "entry")
     [transition] = events(services, ticket_id, "transition")
-    assert [n["summary"].split(";")[0] for n in transition.payload["notes"]] == ["Demo bundle applied to SRV-7f3a9c2e51"]
+    assert [n["summary"].split(";")[0] for n in transition.payload["notes"]] == [
+        "Demo bundle applied to SRV-7f3a9c2e51"
+    ]

@@ -34,10 +34,14 @@ class Count(fields.Integer):
 
     def __init__(self) -> None:
         super().__init__(
-            strict=True, required=True, validate=validate.Range(min=0, max=MAX_COUNT),
-            error_messages={"invalid": f"must be a whole number from 0 to {MAX_COUNT}",
-                            "required": "is required: the number in use now",
-                            "null": f"must be a whole number from 0 to {MAX_COUNT}, not null"},
+            strict=True,
+            required=True,
+            validate=validate.Range(min=0, max=MAX_COUNT),
+            error_messages={
+                "invalid": f"must be a whole number from 0 to {MAX_COUNT}",
+                "required": "is required: the number in use now",
+                "null": f"must be a whole number from 0 to {MAX_COUNT}, not null",
+            },
         )
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
@@ -60,8 +64,11 @@ def license_document(token: str) -> Response:
     with services().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
         document = sync_document(license, services().catalogue, utcnow())
-    response = Response(status=304) if request.if_none_match.contains_weak(document.etag.strip('"')) else \
-        Response(document.body, mimetype="application/json")
+    response = (
+        Response(status=304)
+        if request.if_none_match.contains_weak(document.etag.strip('"'))
+        else Response(document.body, mimetype="application/json")
+    )
     response.headers["ETag"] = document.etag
     response.headers["Cache-Control"] = "no-cache, private"
     if response.status_code == 200:
@@ -79,17 +86,22 @@ def report_usage(token: str) -> tuple[dict[str, Any], int]:
         abort(413, f"The usage report is larger than {MAX_BODY_BYTES} bytes.")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise marshmallow.ValidationError({"body": ["send a JSON object: "
-                                                    '{"concurrent_agents": N, "webphone_sessions": N}']})
+        raise marshmallow.ValidationError(
+            {"body": ['send a JSON object: {"concurrent_agents": N, "webphone_sessions": N}']}
+        )
     with services().db.transaction() as session:
         license = authenticate(session, token, secret)
         usage = UsageReportSchema().load(body)
-        report = record_usage(session, license, now=utcnow(), catalogue=services().catalogue, **usage)
+        report = record_usage(
+            session, license, now=utcnow(), catalogue=services().catalogue, **usage
+        )
         return {"recorded_at": report.reported_at.isoformat(), **usage}, 201
 
 
 def _bearer_secret() -> str:
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        raise SyncDenied("Send the sync secret from the license email as: Authorization: Bearer <secret>.")
+        raise SyncDenied(
+            "Send the sync secret from the license email as: Authorization: Bearer <secret>."
+        )
     return secret.strip()

@@ -15,10 +15,15 @@ def customers_by_email(session: Session, emails: Iterable[str]) -> dict[str, Cus
     wanted = sorted({email.strip().lower() for email in emails if email})
     if not wanted:
         return {}
-    return {customer.email: customer for customer in session.scalars(select(Customer).where(Customer.email.in_(wanted)))}
+    return {
+        customer.email: customer
+        for customer in session.scalars(select(Customer).where(Customer.email.in_(wanted)))
+    }
 
 
-def customer_for(session: Session, *, email: str, name: str, known: dict[str, Customer] | None = None) -> Customer:
+def customer_for(
+    session: Session, *, email: str, name: str, known: dict[str, Customer] | None = None
+) -> Customer:
     """Email addresses identify customers; the latest name given is kept.
 
     `known` is a batch's lookup (from `customers_by_email`): an address missing from it is a

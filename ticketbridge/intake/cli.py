@@ -21,7 +21,11 @@ def mail_group() -> None:
 
 
 @mail_group.command("fetch")
-@click.option("--once", is_flag=True, help="Fetch what is there now, then exit (for cron); default: keep waiting (IDLE or polling).")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Fetch what is there now, then exit (for cron); default: keep waiting (IDLE or polling).",
+)
 @pass_state
 def mail_fetch(state: State, once: bool) -> None:
     """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the current batch."""
@@ -30,7 +34,9 @@ def mail_fetch(state: State, once: bool) -> None:
 
     services = state.services
     if not services.settings.imap_host:
-        raise ConfigError("TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, TICKETBRIDGE_IMAP_PASSWORD) to fetch mail")
+        raise ConfigError(
+            "TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, TICKETBRIDGE_IMAP_PASSWORD) to fetch mail"
+        )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -71,12 +77,17 @@ def tickets_group() -> None:
 
 
 @tickets_group.command("export")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None, help="Only tickets changed or written to since this UTC date (or date and time).")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Only tickets changed or written to since this UTC date (or date and time).",
+)
 @pass_state
 def tickets_export(state: State, since: dt.datetime | None) -> None:
     """Print tickets as JSON lines: reference, request type, state, customer, form data, messages."""
     from ticketbridge.intake.export import export_tickets
 
-    since_utc = since.replace(tzinfo=dt.timezone.utc) if since is not None else None
+    since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
     for record in export_tickets(state.services.db, since_utc):
         click.echo(json.dumps(record, ensure_ascii=False, default=str))

@@ -22,10 +22,16 @@ PAGE = 500
 
 def export_tickets(db: Database, since: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
     """Tickets changed (or written to) at or after `since`, oldest first; all without it."""
-    query = select(Ticket).options(selectinload(Ticket.customer), selectinload(Ticket.messages)).order_by(Ticket.id)
+    query = (
+        select(Ticket)
+        .options(selectinload(Ticket.customer), selectinload(Ticket.messages))
+        .order_by(Ticket.id)
+    )
     if since is not None:
         touched = select(Message.ticket_id).where(Message.created_at >= since)
-        query = query.where(or_(Ticket.updated_at >= since, Ticket.created_at >= since, Ticket.id.in_(touched)))
+        query = query.where(
+            or_(Ticket.updated_at >= since, Ticket.created_at >= since, Ticket.id.in_(touched))
+        )
     last_id = 0
     while True:
         with db.transaction() as session:
@@ -56,7 +62,10 @@ def ticket_record(ticket: Ticket) -> dict[str, Any]:
                 "from": message.from_address,
                 "subject": message.subject,
                 "text": message.text_body,
-                "attachments": [attachment.get("name", "") if isinstance(attachment, dict) else str(attachment) for attachment in message.attachments],
+                "attachments": [
+                    attachment.get("name", "") if isinstance(attachment, dict) else str(attachment)
+                    for attachment in message.attachments
+                ],
             }
             for message in ticket.messages
         ],

@@ -74,13 +74,22 @@ class RetryResult:
         return self.status == InboundStatus.QUARANTINED
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status.value, "ticket": self.ticket, "note": self.note}
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "ticket": self.ticket,
+            "note": self.note,
+        }
 
 
 def list_quarantined(db: Database) -> list[QuarantinedMail]:
     """Every quarantined message, oldest first."""
     with db.transaction() as session:
-        rows = session.scalars(select(InboundEmail).where(InboundEmail.status == InboundStatus.QUARANTINED).order_by(InboundEmail.id)).all()
+        rows = session.scalars(
+            select(InboundEmail)
+            .where(InboundEmail.status == InboundStatus.QUARANTINED)
+            .order_by(InboundEmail.id)
+        ).all()
         return [_shown(row) for row in rows]
 
 
@@ -97,13 +106,22 @@ def retry_quarantined(services: Services, inbound_id: int, now: dt.datetime) -> 
         row.dedupe_key = _parked_key(row)
         session.flush()
         newest = session.scalar(select(func.max(InboundEmail.id))) or 0
-        [outcome] = Ingestor(services, row.mailbox).ingest(session, [FetchedMail(row.folder, row.uid, row.raw)], now)
+        [outcome] = Ingestor(services, row.mailbox).ingest(
+            session, [FetchedMail(row.folder, row.uid, row.raw)], now
+        )
         written = session.scalars(
-            select(InboundEmail).where(InboundEmail.id > newest, InboundEmail.mailbox == row.mailbox, InboundEmail.folder == row.folder, InboundEmail.uid == row.uid)
+            select(InboundEmail).where(
+                InboundEmail.id > newest,
+                InboundEmail.mailbox == row.mailbox,
+                InboundEmail.folder == row.folder,
+                InboundEmail.uid == row.uid,
+            )
         ).one_or_none()
         _fold(session, row, written, key, outcome)
         ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
-        return RetryResult(row.id, row.status, ticket.reference if ticket is not None else None, row.note)
+        return RetryResult(
+            row.id, row.status, ticket.reference if ticket is not None else None, row.note
+        )
 
 
 def _quarantined(session: Session, inbound_id: int) -> InboundEmail:
@@ -111,7 +129,9 @@ def _quarantined(session: Session, inbound_id: int) -> InboundEmail:
     if row is None:
         raise NotFound(f"no inbound message {inbound_id}")
     if row.status != InboundStatus.QUARANTINED:
-        raise Conflict(f"inbound message {inbound_id} is not quarantined (it is {row.status.value})")
+        raise Conflict(
+            f"inbound message {inbound_id} is not quarantined (it is {row.status.value})"
+        )
     return row
 
 
@@ -120,23 +140,56 @@ def _parked_key(row: InboundEmail) -> str:
     return f"retried:{row.id}"
 
 
-def _fold(session: Session, row: InboundEmail, written: InboundEmail | None, key: str, outcome: Outcome) -> None:
+def _fold(
+    session: Session, row: InboundEmail, written: InboundEmail | None, key: str, outcome: Outcome
+) -> None:
     """Move what the ingestion wrote onto the quarantined row, and drop the row it wrote."""
     if written is None:
         row.status, row.note = outcome.status, outcome.note
         return
     if outcome.status == InboundStatus.QUARANTINED:
-        status, kind, ticket_id, message_row_id, new_key = InboundStatus.QUARANTINED, row.kind, None, None, key
+        status, kind, ticket_id, message_row_id, new_key = (
+            InboundStatus.QUARANTINED,
+            row.kind,
+            None,
+            None,
+            key,
+        )
     else:
-        status, kind, ticket_id, message_row_id, new_key = written.status, written.kind, written.ticket_id, written.message_row_id, written.dedupe_key
+        status, kind, ticket_id, message_row_id, new_key = (
+            written.status,
+            written.kind,
+            written.ticket_id,
+            written.message_row_id,
+            written.dedupe_key,
+        )
     note = written.note
     session.delete(written)
     session.flush()
-    row.status, row.kind, row.ticket_id, row.message_row_id, row.dedupe_key, row.note = status, kind, ticket_id, message_row_id, new_key, note
+    row.status, row.kind, row.ticket_id, row.message_row_id, row.dedupe_key, row.note = (
+        status,
+        kind,
+        ticket_id,
+        message_row_id,
+        new_key,
+        note,
+    )
 
 
 def _shown(row: InboundEmail) -> QuarantinedMail:
     """Decode sender and subject with the intake's own parser, which never raises on bad mail."""
     parsed = parse_message(row.raw)
-    sender = f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
-    return QuarantinedMail(row.id, row.mailbox, row.folder, row.uid, row.header_message_id, sender, parsed.subject, row.note, row.received_at)
+    sender = (
+        f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
+    )
+    return QuarantinedMail(
+        row.id,
+        row.mailbox,
+        row.folder,
+        row.uid,
+        row.header_message_id,
+        sender,
+        parsed.subject,
+        row.note,
+        row.received_at,
+    )

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from ticketbridge.services import Services
 
 
-def submit_request(services: Services, request_type: str, data: Mapping[str, Any], *, submission_id: str | None = None) -> int:
+def submit_request(
+    services: Services,
+    request_type: str,
+    data: Mapping[str, Any],
+    *,
+    submission_id: str | None = None,
+) -> int:
     """Create the ticket and return its id; the same submission id twice returns the first ticket.
 
     Creation races (two identical submissions, two requests naming one new token) end in a
@@ -37,17 +43,27 @@ def submit_request(services: Services, request_type: str, data: Mapping[str, Any
     raise AssertionError("unreachable")
 
 
-def _create(services: Services, request_type: str, form: dict[str, Any], submission_id: str | None) -> int:
+def _create(
+    services: Services, request_type: str, form: dict[str, Any], submission_id: str | None
+) -> int:
     now = utcnow()
     with services.db.transaction() as session:
         if submission_id:
-            existing = session.scalars(select(Ticket.id).where(Ticket.submission_id == submission_id)).one_or_none()
+            existing = session.scalars(
+                select(Ticket.id).where(Ticket.submission_id == submission_id)
+            ).one_or_none()
             if existing is not None:
                 return existing
         customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
         ticket = open_ticket(
-            session, services, request_type=request_type, customer=customer, license=_license_for(session, form.get("token")),
-            form=form, now=now, submission_id=submission_id,
+            session,
+            services,
+            request_type=request_type,
+            customer=customer,
+            license=_license_for(session, form.get("token")),
+            form=form,
+            now=now,
+            submission_id=submission_id,
         )
         session.flush()
         ticket_id = ticket.id

@@ -66,20 +66,48 @@ class RqJobQueue:
 
     def enqueue(self, task: str, ident: int) -> None:
         self._check(task)
-        self.queue.enqueue(f"ticketbridge.jobs.tasks.{task}", ident, job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0)
+        self.queue.enqueue(
+            f"ticketbridge.jobs.tasks.{task}",
+            ident,
+            job_id=f"{task}-{ident}",
+            retry=RETRY,
+            result_ttl=0,
+        )
 
     def enqueue_many(self, task: str, idents: Sequence[int]) -> None:
         """All of them in one Redis pipeline: a fetcher batch queues hundreds of jobs at once."""
         self._check(task)
         unique = list(dict.fromkeys(idents))
         if unique:
-            self.queue.enqueue_many([Queue.prepare_data(f"ticketbridge.jobs.tasks.{task}", (ident,), job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0) for ident in unique])
+            self.queue.enqueue_many(
+                [
+                    Queue.prepare_data(
+                        f"ticketbridge.jobs.tasks.{task}",
+                        (ident,),
+                        job_id=f"{task}-{ident}",
+                        retry=RETRY,
+                        result_ttl=0,
+                    )
+                    for ident in unique
+                ]
+            )
 
     def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
         """rq's scheduler (run by every `ticketbridge worker`) enqueues it at `at`."""
         self._check(task)
-        self.queue.enqueue_at(at, f"ticketbridge.jobs.tasks.{task}", ident, job_id=f"{task}-{ident}", retry=RETRY, result_ttl=0)
+        self.queue.enqueue_at(
+            at,
+            f"ticketbridge.jobs.tasks.{task}",
+            ident,
+            job_id=f"{task}-{ident}",
+            retry=RETRY,
+            result_ttl=0,
+        )
 
 
 def queue_for(services: Services) -> JobQueue:
-    return InlineJobQueue(services) if services.settings.embedded else RqJobQueue(services.settings.redis_url)
+    return (
+        InlineJobQueue(services)
+        if services.settings.embedded
+        else RqJobQueue(services.settings.redis_url)
+    )

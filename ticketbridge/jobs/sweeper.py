@@ -27,7 +27,11 @@ class SweepReport:
 
 def sweep(services: Services, now: dt.datetime) -> SweepReport:
     with services.db.transaction() as session:
-        tickets = list(session.scalars(select(Ticket.id).where(Ticket.next_run_at <= now).order_by(Ticket.next_run_at)))
+        tickets = list(
+            session.scalars(
+                select(Ticket.id).where(Ticket.next_run_at <= now).order_by(Ticket.next_run_at)
+            )
+        )
         timers = list(session.scalars(due_timers(now)))
         emails = due_emails(session, now)
     services.jobs.enqueue_many("advance_ticket", tickets)
@@ -39,6 +43,10 @@ def sweep(services: Services, now: dt.datetime) -> SweepReport:
 def due_timers(now: dt.datetime) -> Select[tuple[int]]:
     return (
         select(WorkflowTimer.id)
-        .where(WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None), WorkflowTimer.due_at <= now)
+        .where(
+            WorkflowTimer.fired_at.is_(None),
+            WorkflowTimer.cancelled_at.is_(None),
+            WorkflowTimer.due_at <= now,
+        )
         .order_by(WorkflowTimer.due_at)
     )

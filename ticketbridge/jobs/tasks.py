@@ -37,7 +37,9 @@ def install(services: Services) -> None:
 
 def _services() -> Services:
     if _installed is None:
-        raise RuntimeError("no services installed in this worker; start it with `ticketbridge worker`")
+        raise RuntimeError(
+            "no services installed in this worker; start it with `ticketbridge worker`"
+        )
     return _installed
 
 
@@ -50,7 +52,9 @@ def run_advance(services: Services, ticket_id: int, now: dt.datetime | None = No
     now = now or utcnow()
     try:
         with services.db.transaction() as session:
-            ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one_or_none()
+            ticket = session.scalars(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+            ).one_or_none()
             if ticket is None or ticket.next_run_at is None or ticket.next_run_at > now:
                 return
             services.engine.advance(session, ticket, now=now)
@@ -67,20 +71,31 @@ def run_timer(services: Services, timer_id: int, now: dt.datetime | None = None)
     fire it once, and a failing step rolls the claim back for a retry with back-off."""
     now = now or utcnow()
     with services.db.transaction() as session:
-        ticket_id = session.scalar(select(WorkflowTimer.ticket_id).where(WorkflowTimer.id == timer_id))
+        ticket_id = session.scalar(
+            select(WorkflowTimer.ticket_id).where(WorkflowTimer.id == timer_id)
+        )
     if ticket_id is None:
         return
     try:
         with services.db.transaction() as session:
-            ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id).with_for_update()).one()
+            ticket = session.scalars(
+                select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+            ).one()
             claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
                 update(WorkflowTimer)
-                .where(WorkflowTimer.id == timer_id, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None), WorkflowTimer.due_at <= now)
+                .where(
+                    WorkflowTimer.id == timer_id,
+                    WorkflowTimer.fired_at.is_(None),
+                    WorkflowTimer.cancelled_at.is_(None),
+                    WorkflowTimer.due_at <= now,
+                )
                 .values(fired_at=now, attempts=WorkflowTimer.attempts + 1)
             )
             if claimed.rowcount != 1:
                 return
-            services.engine.fire_timer(session, ticket, session.get_one(WorkflowTimer, timer_id), now=now)
+            services.engine.fire_timer(
+                session, ticket, session.get_one(WorkflowTimer, timer_id), now=now
+            )
     except Exception as exc:
         if not isinstance(exc, TicketbridgeError):
             log.exception("timer %s of ticket %s failed", timer_id, ticket_id)
@@ -94,9 +109,15 @@ def run_timer(services: Services, timer_id: int, now: dt.datetime | None = None)
                 timer.due_at = retry_at
 
 
-def _record_failure(services: Services, ticket_id: int, error: Exception, now: dt.datetime) -> dt.datetime | None:
+def _record_failure(
+    services: Services, ticket_id: int, error: Exception, now: dt.datetime
+) -> dt.datetime | None:
     """Count the failure on the ticket; returns when to retry, or None once staff must look."""
-    message = error.message if isinstance(error, TicketbridgeError) else f"{type(error).__name__}: {error}"
+    message = (
+        error.message
+        if isinstance(error, TicketbridgeError)
+        else f"{type(error).__name__}: {error}"
+    )
     with services.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
         ticket.failures += 1
@@ -108,9 +129,19 @@ def _record_failure(services: Services, ticket_id: int, error: Exception, now: d
         else:
             ticket.next_run_at = now + STEP_RETRY_DELAYS[ticket.failures - 1]
         summary = f"Step failed in state {ticket.state}: {message}. " + (
-            "Waiting for staff." if hopeless else f"Retry {ticket.failures} of {len(STEP_RETRY_DELAYS)} at {ticket.next_run_at:%Y-%m-%d %H:%M} UTC."
+            "Waiting for staff."
+            if hopeless
+            else f"Retry {ticket.failures} of {len(STEP_RETRY_DELAYS)} at {ticket.next_run_at:%Y-%m-%d %H:%M} UTC."
         )
-        record(session, ticket, actor="system", kind="step_failed", summary=summary, payload={"error": message, "failures": ticket.failures}, now=now)
+        record(
+            session,
+            ticket,
+            actor="system",
+            kind="step_failed",
+            summary=summary,
+            payload={"error": message, "failures": ticket.failures},
+            now=now,
+        )
         return ticket.next_run_at
 
 
@@ -118,7 +149,11 @@ def run_deliver(services: Services, outbox_id: int) -> None:
     deliver(services, outbox_id, utcnow())
 
 
-TASKS: dict[str, Callable[[Services, int], None]] = {"advance_ticket": run_advance, "fire_timer": run_timer, "deliver_email": run_deliver}
+TASKS: dict[str, Callable[[Services, int], None]] = {
+    "advance_ticket": run_advance,
+    "fire_timer": run_timer,
+    "deliver_email": run_deliver,
+}
 
 
 def advance_ticket(ticket_id: int) -> None:

@@ -32,22 +32,42 @@ class IssuedKey:
     sync_secret: str = field(repr=False)
 
 
-def issue_key(session: Session, services: Services, license: License, *, client_key: str,
-              hash_key: str, actor: str, now: dt.datetime) -> IssuedKey:
+def issue_key(
+    session: Session,
+    services: Services,
+    license: License,
+    *,
+    client_key: str,
+    hash_key: str,
+    actor: str,
+    now: dt.datetime,
+) -> IssuedKey:
     """Sign and store the license key for this server; return it with the sync secret (flushed, not committed)."""
     keys = {"client_key": client_key.strip(), "hash_key": hash_key.strip()}
-    errors = {name: [f"paste the {name.replace('_', ' ')} exactly as the server shows it "
-                     "(License > License Usage): 1 to 512 characters, no spaces"]
-              for name, value in keys.items() if not _SERVER_KEY.fullmatch(value)}
+    errors = {
+        name: [
+            f"paste the {name.replace('_', ' ')} exactly as the server shows it "
+            "(License > License Usage): 1 to 512 characters, no spaces"
+        ]
+        for name, value in keys.items()
+        if not _SERVER_KEY.fullmatch(value)
+    }
     if errors:
         raise ValidationError(errors)
     if license.state not in SERVING_STATES:
-        raise RuleViolation("R15", f"Server token {license.token} is {license.state.value.replace('_', ' ')}; "
-                                   "a license key is issued only for a license in trial, active or grace.")
+        raise RuleViolation(
+            "R15",
+            f"Server token {license.token} is {license.state.value.replace('_', ' ')}; "
+            "a license key is issued only for a license in trial, active or grace.",
+        )
     license.client_key, license.hash_key = keys["client_key"], keys["hash_key"]
     license.license_key = issue_license_key(
-        services.keyring, token=license.token, client_key=keys["client_key"], hash_key=keys["hash_key"],
-        entitlements=license.entitlements or {}, issued_at=now,
+        services.keyring,
+        token=license.token,
+        client_key=keys["client_key"],
+        hash_key=keys["hash_key"],
+        entitlements=license.entitlements or {},
+        issued_at=now,
     )
     license.license_key_issued_at = now
     license.license_key_issued_by = actor

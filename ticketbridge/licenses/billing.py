@@ -68,7 +68,9 @@ class BillingCycle:
 
     def __post_init__(self) -> None:
         if self.anchor.day != 1 or self.months < 1:
-            raise ValueError(f"a billing cycle runs whole months from a 1st, not {self.months} from {self.anchor}")
+            raise ValueError(
+                f"a billing cycle runs whole months from a 1st, not {self.months} from {self.anchor}"
+            )
 
     @classmethod
     def of(cls, catalogue: Catalogue, frequency: str, anchor: dt.date) -> BillingCycle:
@@ -156,12 +158,23 @@ def invoice_lines(
         item = catalogue.item(change.item)
         if item.billed_on_usage:
             continue
-        delta = _billable(catalogue, change.item, change.new) - _billable(catalogue, change.item, change.old)
+        delta = _billable(catalogue, change.item, change.new) - _billable(
+            catalogue, change.item, change.old
+        )
         if delta:
             fraction = Fraction((end - change.effective_on).days + 1, (end - start).days + 1)
             price = catalogue.price(change.item, cycle.frequency)
-            lines.append(InvoiceLine(change.item, LineKind.PRO_RATA, delta, change.effective_on, end,
-                                     fraction, _amount(price * delta, fraction)))
+            lines.append(
+                InvoiceLine(
+                    change.item,
+                    LineKind.PRO_RATA,
+                    delta,
+                    change.effective_on,
+                    end,
+                    fraction,
+                    _amount(price * delta, fraction),
+                )
+            )
 
     next_day = invoice_day + dt.timedelta(days=1)
     start, end = cycle.period_containing(next_day)
@@ -171,8 +184,17 @@ def invoice_lines(
             billable = _billable(catalogue, key, in_force.get(key, 0))
             if billable and not catalogue.item(key).billed_on_usage:
                 price = catalogue.price(key, cycle.frequency)
-                lines.append(InvoiceLine(key, LineKind.ADVANCE, billable, start, end, Fraction(1),
-                                         _amount(price * billable, Fraction(1))))
+                lines.append(
+                    InvoiceLine(
+                        key,
+                        LineKind.ADVANCE,
+                        billable,
+                        start,
+                        end,
+                        Fraction(1),
+                        _amount(price * billable, Fraction(1)),
+                    )
+                )
 
     used: dict[str, int] = defaultdict(int)
     for record in usage:
@@ -180,8 +202,17 @@ def invoice_lines(
             used[record.item] += record.quantity
     for key in sorted(used):
         if used[key]:
-            lines.append(InvoiceLine(key, LineKind.USAGE, used[key], first_day, invoice_day, Fraction(1),
-                                     _amount(catalogue.usage_price(key) * used[key], Fraction(1))))
+            lines.append(
+                InvoiceLine(
+                    key,
+                    LineKind.USAGE,
+                    used[key],
+                    first_day,
+                    invoice_day,
+                    Fraction(1),
+                    _amount(catalogue.usage_price(key) * used[key], Fraction(1)),
+                )
+            )
     return lines
 
 

@@ -25,8 +25,19 @@ _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _SCALARS = yaml.SafeLoader("")  # reads YAML 1.1 integers (1_000, 0x10) exactly as PyYAML does
 
-SECTIONS = ("version", "plans", "countable", "features", "add_ons", "plugins", "applications",
-            "support_plans", "billing_frequencies", "demo", "prices")
+SECTIONS = (
+    "version",
+    "plans",
+    "countable",
+    "features",
+    "add_ons",
+    "plugins",
+    "applications",
+    "support_plans",
+    "billing_frequencies",
+    "demo",
+    "prices",
+)
 
 
 class ItemKind(enum.StrEnum):
@@ -111,7 +122,9 @@ class Catalogue:
         try:
             return self.items[key]
         except KeyError:
-            raise KeyError(f"{key!r} is not an item of the license catalogue {self.source}") from None
+            raise KeyError(
+                f"{key!r} is not an item of the license catalogue {self.source}"
+            ) from None
 
     def canonical_key(self, name: str) -> str | None:
         """The item key for a key or an alias (e.g. the form's "pbx_extensions"), else None."""
@@ -147,8 +160,10 @@ def load_catalogue(path: Path | str) -> Catalogue:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the license catalogue ({exc.strerror}); "
-                          "set catalogue_path to an existing YAML file") from exc
+        raise ConfigError(
+            f"{path}: cannot read the license catalogue ({exc.strerror}); "
+            "set catalogue_path to an existing YAML file"
+        ) from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -156,8 +171,9 @@ def load_catalogue(path: Path | str) -> Catalogue:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({exc.problem}); fix the syntax there") from exc
     if root is None:
-        raise ConfigError(f"{path}:1:1: the license catalogue is empty; "
-                          "add the sections " + ", ".join(SECTIONS))
+        raise ConfigError(
+            f"{path}:1:1: the license catalogue is empty; add the sections " + ", ".join(SECTIONS)
+        )
     return _Parser(path).catalogue(root)
 
 
@@ -186,15 +202,18 @@ class _Parser:
             result[key_node.value] = value_node
         return result
 
-    def fields(self, node: Node, what: str, required: tuple[str, ...],
-               optional: tuple[str, ...] = ()) -> dict[str, Node]:
+    def fields(
+        self, node: Node, what: str, required: tuple[str, ...], optional: tuple[str, ...] = ()
+    ) -> dict[str, Node]:
         """A mapping whose keys must come from required + optional, catching typos."""
         found = self.mapping(node, what)
         for key_node, _ in node.value:
             if key_node.value not in required and key_node.value not in optional:
                 allowed = ", ".join(required + optional)
-                raise self.error(key_node, f"unknown field {key_node.value!r} in {what}; "
-                                           f"allowed fields are: {allowed}")
+                raise self.error(
+                    key_node,
+                    f"unknown field {key_node.value!r} in {what}; allowed fields are: {allowed}",
+                )
         for name in required:
             if name not in found:
                 raise self.error(node, f"{what} lacks the field {name!r}; add it")
@@ -225,7 +244,7 @@ class _Parser:
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite() or value < 0:
-            raise self.error(node, f"{what} must be an amount such as \"30.00\"")
+            raise self.error(node, f'{what} must be an amount such as "30.00"')
         return value
 
     def names(self, node: Node, what: str) -> tuple[str, ...]:
@@ -245,22 +264,30 @@ class _Parser:
         top = self.fields(root, "the catalogue", SECTIONS)
         version = self.integer(top["version"], "version", 1)
         if version != 1:
-            raise self.error(top["version"], "only catalogue version 1 is understood; set version: 1")
+            raise self.error(
+                top["version"], "only catalogue version 1 is understood; set version: 1"
+            )
         items: dict[str, Item] = {}
         key_nodes: dict[str, Node] = {}
         for kind in ItemKind:
             for key, node, item in self.items(kind, top[kind.value]):
                 for name in (key, *item.aliases):
                     if name in key_nodes:
-                        raise self.error(node, f"{name!r} is already an item or alias "
-                                               "elsewhere in the catalogue; item keys must be unique")
+                        raise self.error(
+                            node,
+                            f"{name!r} is already an item or alias "
+                            "elsewhere in the catalogue; item keys must be unique",
+                        )
                     key_nodes[name] = node
                 items[key] = item
         for key, item in items.items():
             for required in item.requires:
                 if required not in items or not items[required].is_flag:
-                    raise self.error(key_nodes[key], f"{key} requires {required!r}, which is not "
-                                                     "a feature, add-on, plugin or application")
+                    raise self.error(
+                        key_nodes[key],
+                        f"{key} requires {required!r}, which is not "
+                        "a feature, add-on, plugin or application",
+                    )
         frequencies = self.frequencies(top["billing_frequencies"])
         demo_days, demo = self.demo(top["demo"], items)
         currency, examples, prices = self.prices(top["prices"], items, frequencies)
@@ -268,11 +295,18 @@ class _Parser:
             source=self.path,
             plans=MappingProxyType(self.plans(top["plans"])),
             items=MappingProxyType(items),
-            support_plans=MappingProxyType({
-                key: Choice(key, self.string(self.fields(n, f"support plan {key}", ("title",))["title"],
-                                             f"support plan {key}: title"))
-                for key, n in self.mapping(top["support_plans"], "support_plans").items()
-            }),
+            support_plans=MappingProxyType(
+                {
+                    key: Choice(
+                        key,
+                        self.string(
+                            self.fields(n, f"support plan {key}", ("title",))["title"],
+                            f"support plan {key}: title",
+                        ),
+                    )
+                    for key, n in self.mapping(top["support_plans"], "support_plans").items()
+                }
+            ),
             billing_frequencies=MappingProxyType(frequencies),
             demo_days=demo_days,
             demo_entitlements=MappingProxyType(demo),
@@ -285,8 +319,11 @@ class _Parser:
         plans = {}
         for key, value in self.mapping(node, "plans").items():
             f = self.fields(value, f"plan {key}", ("title", "channels"))
-            plans[key] = Plan(key, self.string(f["title"], f"plan {key}: title"),
-                              self.names(f["channels"], f"plan {key}: channels"))
+            plans[key] = Plan(
+                key,
+                self.string(f["title"], f"plan {key}: title"),
+                self.names(f["channels"], f"plan {key}: channels"),
+            )
         if not plans:
             raise self.error(node, "plans is empty; add at least one plan")
         return plans
@@ -308,7 +345,9 @@ class _Parser:
             f = self.fields(value, what, required, optional)
             counted = None
             if kind is ItemKind.COUNT:
-                counted = self.string(f["counted"], f"{what}: counted") if "counted" in f else "named"
+                counted = (
+                    self.string(f["counted"], f"{what}: counted") if "counted" in f else "named"
+                )
                 if counted not in ("concurrent", "named"):
                     raise self.error(f["counted"], f"{what}: counted must be concurrent or named")
             billed_on_usage = False
@@ -319,21 +358,40 @@ class _Parser:
                 billed_on_usage = billing == "usage"
             if "usage_unit" in f and not billed_on_usage:
                 raise self.error(f["usage_unit"], f"{what}: usage_unit needs billing: usage")
-            result.append((key, value, Item(
-                key=key,
-                kind=kind,
-                title=self.string(f["title"], f"{what}: title"),
-                counted=counted,
-                paid_minimum=self.integer(f["paid_minimum"], f"{what}: paid_minimum", 0)
-                if "paid_minimum" in f else 0,
-                included=self.integer(f["included"], f"{what}: included", 0) if "included" in f else 0,
-                aliases=self.names(f["aliases"], f"{what}: aliases") if "aliases" in f else (),
-                requires=self.names(f["requires"], f"{what}: requires") if "requires" in f else (),
-                billed_on_usage=billed_on_usage,
-                usage_unit=self.string(f["usage_unit"], f"{what}: usage_unit") if "usage_unit" in f else None,
-                download_url=self.url(f["download_url"], f"{what}: download_url") if "download_url" in f else None,
-                docs_url=self.url(f["docs_url"], f"{what}: docs_url") if "docs_url" in f else None,
-            )))
+            result.append(
+                (
+                    key,
+                    value,
+                    Item(
+                        key=key,
+                        kind=kind,
+                        title=self.string(f["title"], f"{what}: title"),
+                        counted=counted,
+                        paid_minimum=self.integer(f["paid_minimum"], f"{what}: paid_minimum", 0)
+                        if "paid_minimum" in f
+                        else 0,
+                        included=self.integer(f["included"], f"{what}: included", 0)
+                        if "included" in f
+                        else 0,
+                        aliases=self.names(f["aliases"], f"{what}: aliases")
+                        if "aliases" in f
+                        else (),
+                        requires=self.names(f["requires"], f"{what}: requires")
+                        if "requires" in f
+                        else (),
+                        billed_on_usage=billed_on_usage,
+                        usage_unit=self.string(f["usage_unit"], f"{what}: usage_unit")
+                        if "usage_unit" in f
+                        else None,
+                        download_url=self.url(f["download_url"], f"{what}: download_url")
+                        if "download_url" in f
+                        else None,
+                        docs_url=self.url(f["docs_url"], f"{what}: docs_url")
+                        if "docs_url" in f
+                        else None,
+                    ),
+                )
+            )
         return result
 
     def frequencies(self, node: Node) -> dict[str, BillingFrequency]:
@@ -341,8 +399,10 @@ class _Parser:
         for key, value in self.mapping(node, "billing_frequencies").items():
             f = self.fields(value, f"billing frequency {key}", ("title", "months"))
             result[key] = BillingFrequency(
-                key, self.string(f["title"], f"billing frequency {key}: title"),
-                self.integer(f["months"], f"billing frequency {key}: months", 1))
+                key,
+                self.string(f["title"], f"billing frequency {key}: title"),
+                self.integer(f["months"], f"billing frequency {key}: months", 1),
+            )
         if not result:
             raise self.error(node, "billing_frequencies is empty; add monthly and annual")
         return result
@@ -352,35 +412,53 @@ class _Parser:
         entitlements = {}
         for key, value in self.mapping(f["entitlements"], "demo: entitlements").items():
             if key not in items:
-                raise self.error(value, f"demo: {key!r} is not an item of the catalogue; "
-                                        "use one of: " + ", ".join(items))
+                raise self.error(
+                    value,
+                    f"demo: {key!r} is not an item of the catalogue; "
+                    "use one of: " + ", ".join(items),
+                )
             quantity = self.integer(value, f"demo: {key}", 0)
             if items[key].is_flag and quantity > 1:
                 raise self.error(value, f"demo: {key} is on/off; use 0 or 1")
             entitlements[key] = quantity
         return self.integer(f["days"], "demo: days", 1), entitlements
 
-    def prices(self, node: Node, items: Mapping[str, Item],
-               frequencies: Mapping[str, BillingFrequency]) -> tuple[str, bool, dict[str, Price]]:
+    def prices(
+        self, node: Node, items: Mapping[str, Item], frequencies: Mapping[str, BillingFrequency]
+    ) -> tuple[str, bool, dict[str, Price]]:
         f = self.fields(node, "prices", ("example_figures", "currency", "items"))
         prices = {}
         entries = self.mapping(f["items"], "prices: items")
         for key, value in entries.items():
             if key not in items:
-                raise self.error(value, f"prices: {key!r} is not an item of the catalogue; "
-                                        "remove it or add the item")
+                raise self.error(
+                    value,
+                    f"prices: {key!r} is not an item of the catalogue; remove it or add the item",
+                )
             what = f"prices: {key}"
             if items[key].billed_on_usage:
                 p = self.fields(value, what + " (billed on usage)", ("per_use",))
-                prices[key] = Price(MappingProxyType({}), self.decimal(p["per_use"], what + ": per_use"))
+                prices[key] = Price(
+                    MappingProxyType({}), self.decimal(p["per_use"], what + ": per_use")
+                )
             else:
                 p = self.fields(value, what, tuple(frequencies))
-                prices[key] = Price(MappingProxyType({
-                    freq: self.decimal(p[freq], f"{what}: {freq}") for freq in frequencies
-                }), None)
+                prices[key] = Price(
+                    MappingProxyType(
+                        {freq: self.decimal(p[freq], f"{what}: {freq}") for freq in frequencies}
+                    ),
+                    None,
+                )
         missing = [key for key in items if key not in prices]
         if missing:
-            raise self.error(f["items"], "prices: no price for " + ", ".join(missing)
-                             + "; add one (0.00 where the item is free)")
-        return self.string(f["currency"], "prices: currency"), \
-            self.boolean(f["example_figures"], "prices: example_figures"), prices
+            raise self.error(
+                f["items"],
+                "prices: no price for "
+                + ", ".join(missing)
+                + "; add one (0.00 where the item is free)",
+            )
+        return (
+            self.string(f["currency"], "prices: currency"),
+            self.boolean(f["example_figures"], "prices: example_figures"),
+            prices,
+        )

@@ -41,7 +41,9 @@ class LicenseInvoice:
 
 def billing_cycle(catalogue: Catalogue, license: License) -> BillingCycle:
     if license.paid_since is None:
-        raise Conflict(f"Server token {license.token} is not a paid license, so it has no billing cycle.")
+        raise Conflict(
+            f"Server token {license.token} is not a paid license, so it has no billing cycle."
+        )
     start = license.paid_since.date()
     anchor = start if start.day == 1 else last_day_of_month(start) + dt.timedelta(days=1)
     return BillingCycle.of(catalogue, license.billing_frequency or DEFAULT_FREQUENCY, anchor)
@@ -60,37 +62,63 @@ def change_records(license: License) -> list[ChangeRecord]:
             opening[change.item] = change.new_quantity
         else:
             records.append(ChangeRecord(change.item, change.old_quantity, change.new_quantity, day))
-    return [ChangeRecord(item, 0, quantity, start) for item, quantity in sorted(opening.items()) if quantity] + records
+    return [
+        ChangeRecord(item, 0, quantity, start)
+        for item, quantity in sorted(opening.items())
+        if quantity
+    ] + records
 
 
 def schedule_deactivation(catalogue: Catalogue, license: License, requested_on: dt.date) -> dt.date:
     """R12: the license is billed to the end of the current billing period; returns the first day unbilled."""
-    license.billing_ends_on = deactivation_effective_date(requested_on, billing_cycle(catalogue, license))
+    license.billing_ends_on = deactivation_effective_date(
+        requested_on, billing_cycle(catalogue, license)
+    )
     return license.billing_ends_on
 
 
-def invoice_for(catalogue: Catalogue, license: License, month: dt.date, usage: Iterable[UsageRecord] = ()) -> LicenseInvoice:
+def invoice_for(
+    catalogue: Catalogue, license: License, month: dt.date, usage: Iterable[UsageRecord] = ()
+) -> LicenseInvoice:
     cycle = billing_cycle(catalogue, license)
-    lines = invoice_lines(catalogue, change_records(license), cycle, month, usage=usage, ends_on=license.billing_ends_on)
+    lines = invoice_lines(
+        catalogue,
+        change_records(license),
+        cycle,
+        month,
+        usage=usage,
+        ends_on=license.billing_ends_on,
+    )
     return LicenseInvoice(license.token, cycle, lines)
 
 
 def usage_in_month(session: Session, month: dt.date) -> dict[int, list[UsageRecord]]:
     """R8: AI conversations the servers reported during `month`, per license id, in one query."""
-    first = dt.datetime.combine(month.replace(day=1), dt.time(), dt.timezone.utc)
-    after = dt.datetime.combine(last_day_of_month(month) + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
-    reports = session.scalars(select(UsageReport).where(UsageReport.reported_at >= first, UsageReport.reported_at < after))
+    first = dt.datetime.combine(month.replace(day=1), dt.time(), dt.UTC)
+    after = dt.datetime.combine(last_day_of_month(month) + dt.timedelta(days=1), dt.time(), dt.UTC)
+    reports = session.scalars(
+        select(UsageReport).where(UsageReport.reported_at >= first, UsageReport.reported_at < after)
+    )
     usage: dict[int, list[UsageRecord]] = defaultdict(list)
     for report in reports:
-        usage[report.license_id].extend(UsageRecord(item, count, report.reported_at.date()) for item, count in report.ai_conversations.items())
+        usage[report.license_id].extend(
+            UsageRecord(item, count, report.reported_at.date())
+            for item, count in report.ai_conversations.items()
+        )
     return usage
 
 
-def invoices_for_month(session: Session, catalogue: Catalogue, month: dt.date) -> list[LicenseInvoice]:
+def invoices_for_month(
+    session: Session, catalogue: Catalogue, month: dt.date
+) -> list[LicenseInvoice]:
     """The invoice of every paid license for the invoice dated the last day of `month`, by token."""
     licenses = session.scalars(
-        select(License).where(License.paid_since.is_not(None)).order_by(License.token)
+        select(License)
+        .where(License.paid_since.is_not(None))
+        .order_by(License.token)
         .options(selectinload(License.changes))
     )
     usage = usage_in_month(session, month)
-    return [invoice_for(catalogue, license, month, usage.get(license.id, ())) for license in licenses]
+    return [
+        invoice_for(catalogue, license, month, usage.get(license.id, ())) for license in licenses
+    ]

@@ -82,7 +82,9 @@ class KeyRing:
         return b64url(self.signing_key.sign(data))
 
     @classmethod
-    def from_pem(cls, private_pem: bytes | str, *, public_pems: Iterable[bytes | str] = ()) -> KeyRing:
+    def from_pem(
+        cls, private_pem: bytes | str, *, public_pems: Iterable[bytes | str] = ()
+    ) -> KeyRing:
         """A ring from configuration: the active private key and the retired public keys, as PEM."""
         signing_key = _load_private(_bytes(private_pem), "the license signing key")
         public_keys = {}
@@ -90,10 +92,14 @@ class KeyRing:
             try:
                 public = serialization.load_pem_public_key(_bytes(pem))
             except ValueError as exc:
-                raise ConfigError(f"a license verification key is not a PEM public key: {exc}") from exc
+                raise ConfigError(
+                    f"a license verification key is not a PEM public key: {exc}"
+                ) from exc
             if not isinstance(public, Ed25519PublicKey):
-                raise ConfigError("a license verification key is not an Ed25519 key; "
-                                  "license keys are signed with Ed25519")
+                raise ConfigError(
+                    "a license verification key is not an Ed25519 key; "
+                    "license keys are signed with Ed25519"
+                )
             public_keys[key_id(public)] = public
         return cls(signing_key, public_keys)
 
@@ -110,18 +116,25 @@ class KeyRing:
         private_keys = {}
         for path in sorted(folder.glob("*.pem")):
             if path.stat().st_mode & 0o077:
-                raise ConfigError(f"{path}: a license signing key must be readable by its owner "
-                                  f"only; run chmod 600 {path}")
+                raise ConfigError(
+                    f"{path}: a license signing key must be readable by its owner "
+                    f"only; run chmod 600 {path}"
+                )
             key = _load_private(path.read_bytes(), str(path))
             if key_id(key.public_key()) != path.stem:
-                raise ConfigError(f"{path}: holds key {key_id(key.public_key())}, not {path.stem}; "
-                                  f"rename it to {key_id(key.public_key())}.pem")
+                raise ConfigError(
+                    f"{path}: holds key {key_id(key.public_key())}, not {path.stem}; "
+                    f"rename it to {key_id(key.public_key())}.pem"
+                )
             private_keys[path.stem] = key
         if active not in private_keys:
-            raise ConfigError(f"{folder / ACTIVE_FILE}: names key {active!r}, but {folder} has no "
-                              f"{active}.pem; restore that file or name an existing key")
-        return cls(private_keys[active],
-                   {kid: key.public_key() for kid, key in private_keys.items()})
+            raise ConfigError(
+                f"{folder / ACTIVE_FILE}: names key {active!r}, but {folder} has no "
+                f"{active}.pem; restore that file or name an existing key"
+            )
+        return cls(
+            private_keys[active], {kid: key.public_key() for kid, key in private_keys.items()}
+        )
 
     @classmethod
     def rotate(cls, folder: Path) -> KeyRing:
@@ -129,8 +142,11 @@ class KeyRing:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         signing_key = Ed25519PrivateKey.generate()
         kid = key_id(signing_key.public_key())
-        pem = signing_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption())
+        pem = signing_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         _write_private(folder / f"{kid}.pem", pem)
         _write_private(folder / f"{ACTIVE_FILE}.tmp", kid.encode("ascii") + b"\n")
         os.replace(folder / f"{ACTIVE_FILE}.tmp", folder / ACTIVE_FILE)
@@ -151,7 +167,7 @@ def issue_license_key(
         raise ValueError("issued_at must be timezone-aware; use ticketbridge.clock.utcnow()")
     payload = {
         "kid": keyring.active_kid,
-        "issued_at": issued_at.astimezone(dt.timezone.utc).strftime(_TIME_FORMAT),
+        "issued_at": issued_at.astimezone(dt.UTC).strftime(_TIME_FORMAT),
         "token": token,
         "client_key": client_key,
         "hash_key": hash_key,
@@ -172,28 +188,38 @@ def verify_license_key(
     public_keys = keys.public_keys if isinstance(keys, KeyRing) else keys
     parts = license_key.split(".")
     if len(parts) != 3 or parts[0] != PREFIX:
-        raise InvalidLicenseKey("This is not a license key: it should start with TB1. and have "
-                                "three parts separated by dots. Paste the whole key from the email.")
+        raise InvalidLicenseKey(
+            "This is not a license key: it should start with TB1. and have "
+            "three parts separated by dots. Paste the whole key from the email."
+        )
     payload_bytes, signature = _b64decode(parts[1]), _b64decode(parts[2])
     try:
         payload = json.loads(payload_bytes)
     except ValueError:
-        raise InvalidLicenseKey("The license key is damaged; paste it again from the email.") from None
+        raise InvalidLicenseKey(
+            "The license key is damaged; paste it again from the email."
+        ) from None
     if not isinstance(payload, dict) or canonical_json(payload) != payload_bytes:
         raise InvalidLicenseKey("The license key is damaged; paste it again from the email.")
     kid = payload.get("kid")
     public_key = public_keys.get(kid) if isinstance(kid, str) else None
     if public_key is None:
-        raise InvalidLicenseKey("The license key was signed with a key this service does not know; "
-                                "ask the license team for a new key.")
+        raise InvalidLicenseKey(
+            "The license key was signed with a key this service does not know; "
+            "ask the license team for a new key."
+        )
     try:
         public_key.verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"))
     except InvalidSignature:
-        raise InvalidLicenseKey("The license key has been altered; paste it again from the email.") from None
+        raise InvalidLicenseKey(
+            "The license key has been altered; paste it again from the email."
+        ) from None
     return _payload(payload)
 
 
-def verify_detached(keys: KeyRing | Mapping[str, Ed25519PublicKey], kid: str, data: bytes, signature: str) -> bool:
+def verify_detached(
+    keys: KeyRing | Mapping[str, Ed25519PublicKey], kid: str, data: bytes, signature: str
+) -> bool:
     """Whether `signature` (from KeyRing.sign) is the key `kid`'s signature of exactly `data`."""
     public_keys = keys.public_keys if isinstance(keys, KeyRing) else keys
     public_key = public_keys.get(kid)
@@ -216,22 +242,32 @@ def _payload(data: dict[str, Any]) -> LicenseKeyPayload:
     """Type-check a signed payload; a failure here means a signing bug, still reported as invalid."""
     text_fields = ("kid", "issued_at", "token", "client_key", "hash_key")
     entitlements = data.get("entitlements")
-    if (set(data) != {*text_fields, "entitlements"}
-            or not all(isinstance(data[name], str) for name in text_fields)
-            or not isinstance(entitlements, dict)
-            or not all(type(q) is int for q in entitlements.values())):
+    if (
+        set(data) != {*text_fields, "entitlements"}
+        or not all(isinstance(data[name], str) for name in text_fields)
+        or not isinstance(entitlements, dict)
+        or not all(type(q) is int for q in entitlements.values())
+    ):
         raise InvalidLicenseKey("The license key does not have the expected content.")
     try:
-        issued_at = dt.datetime.strptime(data["issued_at"], _TIME_FORMAT).replace(tzinfo=dt.timezone.utc)
+        issued_at = dt.datetime.strptime(data["issued_at"], _TIME_FORMAT).replace(tzinfo=dt.UTC)
     except ValueError:
         raise InvalidLicenseKey("The license key does not have the expected content.") from None
-    return LicenseKeyPayload(data["kid"], issued_at, data["token"], data["client_key"],
-                             data["hash_key"], dict(entitlements))
+    return LicenseKeyPayload(
+        data["kid"],
+        issued_at,
+        data["token"],
+        data["client_key"],
+        data["hash_key"],
+        dict(entitlements),
+    )
 
 
 def canonical_json(payload: Mapping[str, Any]) -> bytes:
     """Sorted keys, no spaces, ASCII: one byte string per document, so signatures and ETags are stable."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
+        "ascii"
+    )
 
 
 def b64url(data: bytes) -> str:

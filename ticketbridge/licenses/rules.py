@@ -25,28 +25,44 @@ def check_entitlements(catalogue: Catalogue, entitlements: Entitlements, *, paid
     """
     for key, quantity in entitlements.items():
         if not catalogue.is_known(key):
-            raise RuleViolation("R10", f"{_words(key)} is not something a license can include.",
-                                field=key)
+            raise RuleViolation(
+                "R10", f"{_words(key)} is not something a license can include.", field=key
+            )
         item = catalogue.item(key)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-            raise RuleViolation("R10", f"{item.title} must be a whole number of zero or more, "
-                                       f"not {quantity!r}.", field=key)
+            raise RuleViolation(
+                "R10",
+                f"{item.title} must be a whole number of zero or more, not {quantity!r}.",
+                field=key,
+            )
         if item.is_flag and quantity > 1:
-            raise RuleViolation("R10", f"{item.title} is either on (1) or off (0), not {quantity}.",
-                                field=key)
+            raise RuleViolation(
+                "R10", f"{item.title} is either on (1) or off (0), not {quantity}.", field=key
+            )
     for item in catalogue.items.values():
         quantity = entitlements.get(item.key, 0)
         if quantity < item.included:
-            raise RuleViolation("R7", f"{item.title}: {item.included} always included, "
-                                      f"so the license cannot have {quantity}.", field=item.key)
+            raise RuleViolation(
+                "R7",
+                f"{item.title}: {item.included} always included, "
+                f"so the license cannot have {quantity}.",
+                field=item.key,
+            )
         if paid and quantity < item.paid_minimum:
-            raise RuleViolation("R7", f"{item.title}: a paid plan needs at least {item.paid_minimum}, "
-                                      f"not {quantity}.", field=item.key)
+            raise RuleViolation(
+                "R7",
+                f"{item.title}: a paid plan needs at least {item.paid_minimum}, not {quantity}.",
+                field=item.key,
+            )
         if quantity:
             for required in item.requires:
                 if not entitlements.get(required, 0):
-                    raise RuleViolation("R8", f"{item.title} can only be enabled together with "
-                                              f"{catalogue.item(required).title}.", field=item.key)
+                    raise RuleViolation(
+                        "R8",
+                        f"{item.title} can only be enabled together with "
+                        f"{catalogue.item(required).title}.",
+                        field=item.key,
+                    )
 
 
 def check_add(before: Entitlements, after: Entitlements) -> None:
@@ -60,13 +76,18 @@ def check_remove(before: Entitlements, after: Entitlements) -> None:
 
 
 def _check_direction(before: Entitlements, after: Entitlements, *, adding: bool) -> None:
-    request, wrong, other = ("An add", "lower", "a remove") if adding else ("A remove", "raise", "an add")
+    request, wrong, other = (
+        ("An add", "lower", "a remove") if adding else ("A remove", "raise", "an add")
+    )
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key, 0), after.get(key, 0)
         if (new < old) if adding else (new > old):
-            raise RuleViolation("R10", f"{request} request cannot {wrong} {_words(key)} from {old} to {new}; "
-                                       f"give the new total, or send {other} request to {wrong} it.",
-                                field=key)
+            raise RuleViolation(
+                "R10",
+                f"{request} request cannot {wrong} {_words(key)} from {old} to {new}; "
+                f"give the new total, or send {other} request to {wrong} it.",
+                field=key,
+            )
 
 
 def _words(key: str) -> str:

@@ -20,8 +20,9 @@ KEY_FOLDER = "license-keys"
 
 def keyring_for(settings: Settings) -> KeyRing:
     if settings.license_signing_key:
-        return KeyRing.from_pem(settings.license_signing_key,
-                                public_pems=split_pem_blocks(settings.license_public_keys))
+        return KeyRing.from_pem(
+            settings.license_signing_key, public_pems=split_pem_blocks(settings.license_public_keys)
+        )
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     with open(settings.instance_path / f"{KEY_FOLDER}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,8 +41,11 @@ class SyncDenied(TicketbridgeError):
 
     http_status = 401
 
-    def __init__(self, message: str = "The server token and sync secret do not match a license. "
-                                      "Enter the license key and sync secret from the license email.") -> None:
+    def __init__(
+        self,
+        message: str = "The server token and sync secret do not match a license. "
+        "Enter the license key and sync secret from the license email.",
+    ) -> None:
         super().__init__(message, field="Authorization")
 
 
@@ -66,7 +69,11 @@ def secret_hash(secret: str) -> str:
 
 
 def find_license(session: Session, token: str, *options: ORMOption) -> License | None:
-    return session.scalars(select(License).where(License.token == token).options(*options)).unique().one_or_none()
+    return (
+        session.scalars(select(License).where(License.token == token).options(*options))
+        .unique()
+        .one_or_none()
+    )
 
 
 def authenticate(session: Session, token: str, secret: str, *options: ORMOption) -> License:
@@ -117,19 +124,31 @@ def allowed_apps(license: License, catalogue: Catalogue, now: dt.datetime) -> li
         row, enabled = rows.get(item.key), bool((license.entitlements or {}).get(item.key))
         if row is None and not enabled:
             continue
-        apps.append({
-            "app": item.key,
-            "title": item.title,
-            "subscribed_at": _iso(row.subscribed_at if row else None),
-            "expires_at": _iso(row.expires_at if row else None),
-            "state": app_state_label(license, row.state if row else AppState.ACTIVE,
-                                     row.expires_at if row else None, enabled, now),
-        })
+        apps.append(
+            {
+                "app": item.key,
+                "title": item.title,
+                "subscribed_at": _iso(row.subscribed_at if row else None),
+                "expires_at": _iso(row.expires_at if row else None),
+                "state": app_state_label(
+                    license,
+                    row.state if row else AppState.ACTIVE,
+                    row.expires_at if row else None,
+                    enabled,
+                    now,
+                ),
+            }
+        )
     return apps
 
 
-def app_state_label(license: License, state: AppState, expires_at: dt.datetime | None,
-                    enabled: bool, now: dt.datetime) -> str:
+def app_state_label(
+    license: License,
+    state: AppState,
+    expires_at: dt.datetime | None,
+    enabled: bool,
+    now: dt.datetime,
+) -> str:
     """The words the server shows (R18), e.g. "License Active"; expiry is read off the date."""
     if license.state not in SERVING_STATES:
         return "License Inactive"
@@ -140,15 +159,34 @@ def app_state_label(license: License, state: AppState, expires_at: dt.datetime |
     return "License Active"
 
 
-def record_usage(session: Session, license: License, *, concurrent_agents: int, webphone_sessions: int,
-                 now: dt.datetime, catalogue: Catalogue, ai_conversations: Mapping[str, int] | None = None) -> UsageReport:
+def record_usage(
+    session: Session,
+    license: License,
+    *,
+    concurrent_agents: int,
+    webphone_sessions: int,
+    now: dt.datetime,
+    catalogue: Catalogue,
+    ai_conversations: Mapping[str, int] | None = None,
+) -> UsageReport:
     """Store one report; `ai_conversations` counts, per usage-billed add-on, what happened since the last one (R8)."""
     billed = sorted(key for key, item in catalogue.items.items() if item.billed_on_usage)
     for key in ai_conversations or {}:
         if key not in billed:
-            raise ValidationError({f"ai_conversations.{key}": [f"not an add-on billed on usage; use one of: {', '.join(billed)}"]})
-    report = UsageReport(license_id=license.id, reported_at=now, concurrent_agents=concurrent_agents,
-                         webphone_sessions=webphone_sessions, ai_conversations=dict(ai_conversations or {}))
+            raise ValidationError(
+                {
+                    f"ai_conversations.{key}": [
+                        f"not an add-on billed on usage; use one of: {', '.join(billed)}"
+                    ]
+                }
+            )
+    report = UsageReport(
+        license_id=license.id,
+        reported_at=now,
+        concurrent_agents=concurrent_agents,
+        webphone_sessions=webphone_sessions,
+        ai_conversations=dict(ai_conversations or {}),
+    )
     session.add(report)
     session.flush()
     return report
@@ -176,19 +214,29 @@ class UsageSummary:
 
 def usage_against_limits(session: Session, license: License, *, since: dt.datetime) -> UsageSummary:
     """The latest report and the peaks since `since`, against the licensed limits (R17)."""
-    latest = session.scalars(select(UsageReport).where(UsageReport.license_id == license.id)
-                             .order_by(UsageReport.id.desc()).limit(1)).one_or_none()
+    latest = session.scalars(
+        select(UsageReport)
+        .where(UsageReport.license_id == license.id)
+        .order_by(UsageReport.id.desc())
+        .limit(1)
+    ).one_or_none()
     peaks = session.execute(
-        select(func.max(UsageReport.concurrent_agents), func.max(UsageReport.webphone_sessions))
-        .where(UsageReport.license_id == license.id, UsageReport.reported_at >= since)
+        select(
+            func.max(UsageReport.concurrent_agents), func.max(UsageReport.webphone_sessions)
+        ).where(UsageReport.license_id == license.id, UsageReport.reported_at >= since)
     ).one()
     entitlements = license.entitlements or {}
     lines = tuple(
-        UsageLine(measure, getattr(latest, measure) if latest else 0, peak or 0, int(entitlements.get(item, 0)))
+        UsageLine(
+            measure,
+            getattr(latest, measure) if latest else 0,
+            peak or 0,
+            int(entitlements.get(item, 0)),
+        )
         for (measure, item), peak in zip(USAGE_LIMITS.items(), peaks)
     )
     return UsageSummary(latest.reported_at if latest else None, lines)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -96,7 +96,12 @@ def _composed(draft: Draft) -> Composed:
         now=draft.now,
     )
     in_reply_to, references = mime["In-Reply-To"], mime["References"]
-    return Composed(mime.as_bytes(), str(mime["Subject"]), None if in_reply_to is None else str(in_reply_to), None if references is None else str(references))
+    return Composed(
+        mime.as_bytes(),
+        str(mime["Subject"]),
+        None if in_reply_to is None else str(in_reply_to),
+        None if references is None else str(references),
+    )
 
 
 def new_message_id(reference: str, domain: str) -> str:

@@ -25,20 +25,32 @@ class RateCap:
     batch count against each other exactly as if they had been queued one after the other.
     """
 
-    def __init__(self, session: Session, recipients: Iterable[str], cap: int, now: dt.datetime) -> None:
+    def __init__(
+        self, session: Session, recipients: Iterable[str], cap: int, now: dt.datetime
+    ) -> None:
         self.cap = cap
         self.now = now
         self._booked: dict[str, list[dt.datetime]] = {}
         wanted = sorted(set(recipients))
         if cap <= 0 or not wanted:
             return
-        rank = func.row_number().over(partition_by=OutboxEmail.recipient, order_by=OutboxEmail.next_attempt_at.desc()).label("rank")
+        rank = (
+            func.row_number()
+            .over(partition_by=OutboxEmail.recipient, order_by=OutboxEmail.next_attempt_at.desc())
+            .label("rank")
+        )
         latest = (
             select(OutboxEmail.recipient, OutboxEmail.next_attempt_at, rank)
-            .where(OutboxEmail.recipient.in_(wanted), OutboxEmail.status != OutboxStatus.FAILED, OutboxEmail.next_attempt_at > now - WINDOW)
+            .where(
+                OutboxEmail.recipient.in_(wanted),
+                OutboxEmail.status != OutboxStatus.FAILED,
+                OutboxEmail.next_attempt_at > now - WINDOW,
+            )
             .subquery()
         )
-        for recipient, at in session.execute(select(latest.c.recipient, latest.c.next_attempt_at).where(latest.c.rank <= cap)).tuples():
+        for recipient, at in session.execute(
+            select(latest.c.recipient, latest.c.next_attempt_at).where(latest.c.rank <= cap)
+        ).tuples():
             self._booked.setdefault(recipient, []).append(at)
 
     def book(self, recipient: str) -> dt.datetime:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
-import socket
 import ssl
 import threading
 from pathlib import Path
@@ -50,13 +49,20 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             code, reply = next(iter(exc.recipients.values()))
-            raise DeliveryError(f"SMTP refused {recipient}: {code} {_text(reply)}", permanent=code >= 500) from None
+            raise DeliveryError(
+                f"SMTP refused {recipient}: {code} {_text(reply)}", permanent=code >= 500
+            ) from None
         except smtplib.SMTPResponseException as exc:
             self._reset()
-            raise DeliveryError(f"SMTP said {exc.smtp_code} {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500) from None
-        except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+            raise DeliveryError(
+                f"SMTP said {exc.smtp_code} {_text(exc.smtp_error)}", permanent=exc.smtp_code >= 500
+            ) from None
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             self._close()
-            raise DeliveryError(f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} unreachable: {exc}", permanent=False) from None
+            raise DeliveryError(
+                f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} unreachable: {exc}",
+                permanent=False,
+            ) from None
 
     def _send_on_live_session(self, sender: str, recipient: str, raw: bytes) -> None:
         reused = getattr(self._local, "smtp", None) is not None
@@ -94,7 +100,12 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.smtp_tls == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host,
+                s.smtp_port,
+                timeout=s.smtp_timeout_seconds,
+                context=ssl.create_default_context(),
+            )
         else:
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
             if s.smtp_tls == "starttls":

@@ -30,7 +30,13 @@ if TYPE_CHECKING:
 
 CLAIM_SECONDS = 300
 Composer = Callable[[Sequence[Draft]], list[Composed]]
-RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2), dt.timedelta(hours=6))
+RETRY_DELAYS = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=6),
+)
 
 
 @dataclass(frozen=True)
@@ -43,14 +49,24 @@ class EmailRequest:
 
 
 def queue_email(
-    session: Session, services: Services, *, ticket: Ticket, template: str, now: dt.datetime, context: Mapping[str, Any] | None = None
+    session: Session,
+    services: Services,
+    *,
+    ticket: Ticket,
+    template: str,
+    now: dt.datetime,
+    context: Mapping[str, Any] | None = None,
 ) -> OutboxEmail:
     """Render `template` for the ticket's customer and add it to the outbox; delivery starts after commit."""
     return queue_emails(session, services, [EmailRequest(ticket, template, context or {})], now)[0]
 
 
 def queue_emails(
-    session: Session, services: Services, requests: Sequence[EmailRequest], now: dt.datetime, composer: Composer = compose_drafts
+    session: Session,
+    services: Services,
+    requests: Sequence[EmailRequest],
+    now: dt.datetime,
+    composer: Composer = compose_drafts,
 ) -> list[OutboxEmail]:
     """Queue several emails with one rate-cap query, one flush and one job enqueue for them all.
 
@@ -61,12 +77,18 @@ def queue_emails(
     if not requests:
         return []
     settings = services.settings
-    cap = RateCap(session, [r.ticket.customer.email for r in requests], settings.mail_rate_cap_per_hour, now)
+    cap = RateCap(
+        session, [r.ticket.customer.email for r in requests], settings.mail_rate_cap_per_hour, now
+    )
     drafts: list[Draft] = []
     emails: list[OutboxEmail] = []
     for request in requests:
         drafts.append(_draft(services, request, now))
-        emails.append(_outbox_email(services, request, drafts[-1], cap.book(request.ticket.customer.email), now))
+        emails.append(
+            _outbox_email(
+                services, request, drafts[-1], cap.book(request.ticket.customer.email), now
+            )
+        )
     for email, composed in zip(emails, composer(drafts), strict=True):
         _fill(email, composed)
     session.add_all(emails)
@@ -82,7 +104,9 @@ def _draft(services: Services, request: EmailRequest, now: dt.datetime) -> Draft
     settings, ticket = services.settings, request.ticket
     reference = ticket.reference
     return Draft(
-        rendered=services.renderer.render(request.template, email_context(services, ticket, request.context)),
+        rendered=services.renderer.render(
+            request.template, email_context(services, ticket, request.context)
+        ),
         reference=reference,
         mail_from=settings.mail_from,
         to_address=ticket.customer.email,
@@ -94,7 +118,9 @@ def _draft(services: Services, request: EmailRequest, now: dt.datetime) -> Draft
     )
 
 
-def _outbox_email(services: Services, request: EmailRequest, draft: Draft, slot: dt.datetime, now: dt.datetime) -> OutboxEmail:
+def _outbox_email(
+    services: Services, request: EmailRequest, draft: Draft, slot: dt.datetime, now: dt.datetime
+) -> OutboxEmail:
     """The rows, without what composing adds (`_fill`). The Message joins the ticket's thread at
     once, so a second email to the same ticket in the batch answers this one."""
     ticket = request.ticket
@@ -108,17 +134,35 @@ def _outbox_email(services: Services, request: EmailRequest, draft: Draft, slot:
         html_body=draft.rendered.html,
         created_at=now,
     )
-    return OutboxEmail(message=message, template=request.template, recipient=ticket.customer.email, next_attempt_at=slot, created_at=now)
+    return OutboxEmail(
+        message=message,
+        template=request.template,
+        recipient=ticket.customer.email,
+        next_attempt_at=slot,
+        created_at=now,
+    )
 
 
 def _fill(email: OutboxEmail, composed: Composed) -> None:
     email.raw = composed.raw
-    email.message.subject, email.message.in_reply_to, email.message.references = composed.subject, composed.in_reply_to, composed.references
+    email.message.subject, email.message.in_reply_to, email.message.references = (
+        composed.subject,
+        composed.in_reply_to,
+        composed.references,
+    )
 
 
 def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datetime) -> None:
     ticket, slot = email.message.ticket, email.next_attempt_at
-    record(session, ticket, actor="system", kind="email_queued", summary=f"Email “{email.message.subject}” queued to {email.recipient}", payload={"template": email.template, "outbox_id": email.id}, now=now)
+    record(
+        session,
+        ticket,
+        actor="system",
+        kind="email_queued",
+        summary=f"Email “{email.message.subject}” queued to {email.recipient}",
+        payload={"template": email.template, "outbox_id": email.id},
+        now=now,
+    )
     if slot > now:
         record(
             session,
@@ -150,29 +194,59 @@ def deliver(services: Services, outbox_id: int, now: dt.datetime) -> OutboxStatu
         return None
     with db.transaction() as session:
         email = session.get_one(OutboxEmail, outbox_id)
-        sender, recipient, raw, name = services.settings.mail_from, email.recipient, email.raw, f"{email.id:08d}-{email.template}"
+        sender, recipient, raw, name = (
+            services.settings.mail_from,
+            email.recipient,
+            email.raw,
+            f"{email.id:08d}-{email.template}",
+        )
     try:
         services.sender.send(sender=sender, recipient=recipient, raw=raw, name=name)
     except DeliveryError as exc:
         return _record_failure(services, outbox_id, exc, now)
     with db.transaction() as session:
         email = session.get_one(OutboxEmail, outbox_id)
-        email.status, email.sent_at, email.claimed_until, email.attempts = OutboxStatus.SENT, now, None, email.attempts + 1
-        record(session, email.message.ticket, actor="system", kind="email_sent", summary=f"Email sent to {email.recipient}", payload={"outbox_id": email.id}, now=now)
+        email.status, email.sent_at, email.claimed_until, email.attempts = (
+            OutboxStatus.SENT,
+            now,
+            None,
+            email.attempts + 1,
+        )
+        record(
+            session,
+            email.message.ticket,
+            actor="system",
+            kind="email_sent",
+            summary=f"Email sent to {email.recipient}",
+            payload={"outbox_id": email.id},
+            now=now,
+        )
     return OutboxStatus.SENT
 
 
 def _claim(db: Database, outbox_id: int, now: dt.datetime) -> bool:
     with db.transaction() as session:
-        claimed = cast(CursorResult[Any], session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == outbox_id, OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now)
-            .values(status=OutboxStatus.SENDING, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
-        ))
+        claimed = cast(
+            CursorResult[Any],
+            session.execute(
+                update(OutboxEmail)
+                .where(
+                    OutboxEmail.id == outbox_id,
+                    OutboxEmail.status == OutboxStatus.PENDING,
+                    OutboxEmail.next_attempt_at <= now,
+                )
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+                )
+            ),
+        )
         return claimed.rowcount == 1
 
 
-def _record_failure(services: Services, outbox_id: int, error: DeliveryError, now: dt.datetime) -> OutboxStatus:
+def _record_failure(
+    services: Services, outbox_id: int, error: DeliveryError, now: dt.datetime
+) -> OutboxStatus:
     with services.db.transaction() as session:
         email = session.get_one(OutboxEmail, outbox_id)
         email.attempts += 1
@@ -196,13 +270,17 @@ def _record_failure(services: Services, outbox_id: int, error: DeliveryError, no
         return email.status
 
 
-def mark_bounced(session: Session, message_id: str, *, hard: bool, status: str | None, now: dt.datetime) -> Ticket | None:
+def mark_bounced(
+    session: Session, message_id: str, *, hard: bool, status: str | None, now: dt.datetime
+) -> Ticket | None:
     """A bounce came back for our email `message_id`: a hard one fails it, so staff see it.
 
     Returns the email's ticket (None when the Message-ID is not one of our outbox emails). A
     soft bounce (a delay warning) only goes on the timeline: the server is still trying.
     """
-    email = session.scalars(select(OutboxEmail).join(OutboxEmail.message).where(Message.message_id == message_id)).one_or_none()
+    email = session.scalars(
+        select(OutboxEmail).join(OutboxEmail.message).where(Message.message_id == message_id)
+    ).one_or_none()
     if email is None:
         return None
     ticket = email.message.ticket
@@ -230,5 +308,9 @@ def due_emails(session: Session, now: dt.datetime) -> list[int]:
         .values(status=OutboxStatus.PENDING, claimed_until=None)
     )
     return list(
-        session.scalars(select(OutboxEmail.id).where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now))
+        session.scalars(
+            select(OutboxEmail.id).where(
+                OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now
+            )
+        )
     )

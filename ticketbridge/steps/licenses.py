@@ -24,7 +24,9 @@ def apply_demo_bundle(context: StepContext, *, days: int) -> None:
     """Apply the demo bundle (R3) and put the license in trial, expiring after `days` (R4)."""
     license = context.license
     if license.had_demo or license.state != LicenseState.NOT_ACTIVE:
-        raise RuleViolation("R2", f"server token {license.token} already had a demo or is active ({license.state})")
+        raise RuleViolation(
+            "R2", f"server token {license.token} already had a demo or is active ({license.state})"
+        )
     catalogue = context.services.catalogue
     changes = apply_changes(
         context.session,
@@ -59,25 +61,45 @@ def set_license_state(context: StepContext, *, state: str) -> None:
     previous, license.state = license.state, LicenseState(state)
     if license.state is LicenseState.ACTIVE and license.paid_since is None:
         license.paid_since = context.now
-    context.note(f"License {license.token}: {previous.value} -> {license.state.value}", state=license.state.value)
+    context.note(
+        f"License {license.token}: {previous.value} -> {license.state.value}",
+        state=license.state.value,
+    )
 
 
 @registry.register("issue_license_key")
 def issue_license_key_step(context: StepContext) -> None:
     """R15: issue the license key for the client and hash keys the customer sent on the form."""
     form = context.ticket.form_data or {}
-    issued = issue_key(context.session, context.services, context.license,
-                       client_key=str(form.get("client_key", "")), hash_key=str(form.get("hash_key", "")),
-                       actor=context.actor, now=context.now)
-    context.note(f"License key issued for {context.license.token} (signing key {context.services.keyring.active_kid})",
-                 license_key=issued.license_key)
+    issued = issue_key(
+        context.session,
+        context.services,
+        context.license,
+        client_key=str(form.get("client_key", "")),
+        hash_key=str(form.get("hash_key", "")),
+        actor=context.actor,
+        now=context.now,
+    )
+    context.note(
+        f"License key issued for {context.license.token} (signing key {context.services.keyring.active_kid})",
+        license_key=issued.license_key,
+    )
 
 
 @registry.register("move_to_new_token")
 def move_to_new_token_step(context: StepContext) -> None:
     """R14 (c): move the license to the new token given on the grace-period form, keeping its history."""
     new_token = str((context.ticket.form_data or {}).get("new_token", ""))
-    move = move_to_new_token(context.session, context.license, new_token, ticket_id=context.ticket.id,
-                             actor=context.actor, now=context.now)
-    context.note(f"License moved from {move.old_token} to {move.new_token}", old_token=move.old_token,
-                 new_token=move.new_token)
+    move = move_to_new_token(
+        context.session,
+        context.license,
+        new_token,
+        ticket_id=context.ticket.id,
+        actor=context.actor,
+        now=context.now,
+    )
+    context.note(
+        f"License moved from {move.old_token} to {move.new_token}",
+        old_token=move.old_token,
+        new_token=move.new_token,
+    )

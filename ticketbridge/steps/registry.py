@@ -80,7 +80,9 @@ class StepRegistry:
 
     def validate_params(self, step: str, params: Mapping[str, Any]) -> dict[str, list[str]]:
         errors = self._steps[step].params().validate(dict(params))
-        return {key: value if isinstance(value, list) else [str(value)] for key, value in errors.items()}
+        return {
+            key: value if isinstance(value, list) else [str(value)] for key, value in errors.items()
+        }
 
     def run(self, step: str, context: StepContext, params: Mapping[str, Any]) -> None:
         definition = self._steps[step]

@@ -22,18 +22,30 @@ if TYPE_CHECKING:
 MAX_LENGTH = 20_000
 
 
-def add_customer_message(session: Session, services: Services, ticket: Ticket, text: str, *, now: dt.datetime) -> Message:
+def add_customer_message(
+    session: Session, services: Services, ticket: Ticket, text: str, *, now: dt.datetime
+) -> Message:
     text = text.strip()
     if not text:
         raise ValidationError({"message": ["write your message before sending it"]})
     if len(text) > MAX_LENGTH:
-        raise ValidationError({"message": [f"at most {MAX_LENGTH} characters; attach longer logs to a General request"]})
+        raise ValidationError(
+            {
+                "message": [
+                    f"at most {MAX_LENGTH} characters; attach longer logs to a General request"
+                ]
+            }
+        )
     if ticket.is_closed:
-        raise Conflict(f"ticket {ticket.reference} is closed; reply to its last email or send a General request to follow up")
+        raise Conflict(
+            f"ticket {ticket.reference} is closed; reply to its last email or send a General request to follow up"
+        )
     message = Message(
         ticket=ticket,
         direction=Direction.INBOUND,
-        message_id=make_msgid(idstring=f"{ticket.reference}.web", domain=services.settings.reply_domain),
+        message_id=make_msgid(
+            idstring=f"{ticket.reference}.web", domain=services.settings.reply_domain
+        ),
         subject=f"Message on {ticket.reference}",
         from_address=ticket.customer.email,
         to_addresses="",
@@ -42,6 +54,14 @@ def add_customer_message(session: Session, services: Services, ticket: Ticket, t
     )
     session.add(message)
     actor = f"customer:{ticket.customer.email}"
-    record(session, ticket, actor=actor, kind="customer_message", summary="Message from the customer on the ticket page", payload={"message_id": message.message_id}, now=now)
+    record(
+        session,
+        ticket,
+        actor=actor,
+        kind="customer_message",
+        summary="Message from the customer on the ticket page",
+        payload={"message_id": message.message_id},
+        now=now,
+    )
     services.engine.customer_replied(session, ticket, now=now, message_id=message.message_id)
     return message

@@ -21,7 +21,14 @@ _PENDING = "ticketbridge.timeline.pending"
 
 
 def record(
-    session: Session, ticket: Ticket, *, actor: str, kind: str, summary: str, now: dt.datetime, payload: dict[str, Any] | None = None
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: str,
+    kind: str,
+    summary: str,
+    now: dt.datetime,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     """Add one event: at the next flush, or when the enclosing `collected` block ends."""
     row = {"actor": actor, "kind": kind, "summary": summary, "payload": payload or {}, "at": now}
@@ -49,6 +56,8 @@ def collected(session: Session) -> Iterator[None]:
         yield
         session.flush()
         if pending:
-            session.execute(insert(TicketEvent), [{**row, "ticket_id": ticket.id} for ticket, row in pending])
+            session.execute(
+                insert(TicketEvent), [{**row, "ticket_id": ticket.id} for ticket, row in pending]
+            )
     finally:
         del session.info[_PENDING]

@@ -23,11 +23,26 @@ def _ticket_id(token: str) -> int:
 
 
 def _page(session: Session, ticket_id: int, **extra: object) -> str:
-    ticket = session.get(Ticket, ticket_id, options=[selectinload(Ticket.events), selectinload(Ticket.messages), selectinload(Ticket.customer), selectinload(Ticket.license)])
+    ticket = session.get(
+        Ticket,
+        ticket_id,
+        options=[
+            selectinload(Ticket.events),
+            selectinload(Ticket.messages),
+            selectinload(Ticket.customer),
+            selectinload(Ticket.license),
+        ],
+    )
     if ticket is None:
         abort(404)
     workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
-    return render_template("ticket.html", ticket=ticket, workflow=workflow, state=workflow.states[ticket.state], **extra)
+    return render_template(
+        "ticket.html",
+        ticket=ticket,
+        workflow=workflow,
+        state=workflow.states[ticket.state],
+        **extra,
+    )
 
 
 @blueprint.get("/t/<token>")

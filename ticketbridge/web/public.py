@@ -40,16 +40,27 @@ def request_form(request_type: str) -> str | Response | tuple[str, int]:
     values = request.form.to_dict() if request.method == "POST" else {}
     if request.method == "POST":
         lists = {f.name for f in workflow.form.fields if f.type == FieldType.MULTICHOICE}
-        data: dict[str, Any] = {key: request.form.getlist(key) if key in lists else value for key, value in values.items()}
+        data: dict[str, Any] = {
+            key: request.form.getlist(key) if key in lists else value
+            for key, value in values.items()
+        }
         data |= _uploads(workflow.form)
         try:
-            ticket_id = submit_request(services(), request_type, data, submission_id=values.get("submission_id") or None)
+            ticket_id = submit_request(
+                services(), request_type, data, submission_id=values.get("submission_id") or None
+            )
         except ValidationError as exc:
             errors = exc.errors
         else:
             return redirect(services().links.ticket_url(ticket_id), code=303)
     values.setdefault("submission_id", uuid.uuid4().hex)
-    page = render_template("request_form.html", workflow=workflow, fields=all_fields(workflow.form), values=values, errors=errors)
+    page = render_template(
+        "request_form.html",
+        workflow=workflow,
+        fields=all_fields(workflow.form),
+        values=values,
+        errors=errors,
+    )
     return (page, 422) if errors else page
 
 
@@ -58,7 +69,14 @@ def _uploads(form: FormSpec) -> dict[str, list[dict[str, Any]]]:
     copies) and give the form data what a message's attachments record: name, type, size, hash."""
     instance = services().settings.instance_path
     return {
-        field.name: store_attachments(instance, tuple(Attachment(f.filename or "", f.mimetype or "application/octet-stream", f.read()) for f in request.files.getlist(field.name) if f.filename))
+        field.name: store_attachments(
+            instance,
+            tuple(
+                Attachment(f.filename or "", f.mimetype or "application/octet-stream", f.read())
+                for f in request.files.getlist(field.name)
+                if f.filename
+            ),
+        )
         for field in form.fields
         if field.type == FieldType.FILE
     }

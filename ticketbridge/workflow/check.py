@@ -26,7 +26,14 @@ from typing import Any
 from ticketbridge.intake.forms import all_fields
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.context import guard_context
-from ticketbridge.workflow.definitions import FieldType, FormField, FormSpec, Transition, TriggerKind, Workflow
+from ticketbridge.workflow.definitions import (
+    FieldType,
+    FormField,
+    FormSpec,
+    Transition,
+    TriggerKind,
+    Workflow,
+)
 from ticketbridge.workflow.guards import Guard, GuardEvaluationError
 from ticketbridge.workflow.problems import Problem
 
@@ -34,7 +41,13 @@ COMMON_FORM_FIELDS = tuple(f.name for f in all_fields(FormSpec()))
 
 
 def check_workflow(workflow: Workflow) -> list[Problem]:
-    problems = [*_unreachable(workflow), *_dead_ends(workflow), *_ambiguous(workflow), *_unknown_form_fields(workflow), *_type_errors(workflow)]
+    problems = [
+        *_unreachable(workflow),
+        *_dead_ends(workflow),
+        *_ambiguous(workflow),
+        *_unknown_form_fields(workflow),
+        *_type_errors(workflow),
+    ]
     return sorted(problems, key=lambda p: (p.position.line, p.position.column))
 
 
@@ -58,7 +71,11 @@ def _unreachable(workflow: Workflow) -> Iterator[Problem]:
     reachable = _reachable(_successors(workflow), workflow.initial)
     for state in workflow.states.values():
         if state.name not in reachable:
-            yield Problem(state.position, f"state {state.name!r} cannot be reached from the initial state {workflow.initial!r}", "add a transition into it, or remove it")
+            yield Problem(
+                state.position,
+                f"state {state.name!r} cannot be reached from the initial state {workflow.initial!r}",
+                "add a transition into it, or remove it",
+            )
 
 
 def _dead_ends(workflow: Workflow) -> Iterator[Problem]:
@@ -68,9 +85,17 @@ def _dead_ends(workflow: Workflow) -> Iterator[Problem]:
         if state.is_final:
             continue
         if not graph[state.name]:
-            yield Problem(state.position, f"state {state.name!r} is not final and has no transition out of it", "add a transition from it, or give it an outcome (completed, rejected, cancelled)")
+            yield Problem(
+                state.position,
+                f"state {state.name!r} is not final and has no transition out of it",
+                "add a transition from it, or give it an outcome (completed, rejected, cancelled)",
+            )
         elif not _reachable(graph, state.name) & finals:
-            yield Problem(state.position, f"no final state can be reached from state {state.name!r}: tickets entering it never close", "add a transition from this loop to a state with an outcome")
+            yield Problem(
+                state.position,
+                f"no final state can be reached from state {state.name!r}: tickets entering it never close",
+                "add a transition from this loop to a state with an outcome",
+            )
 
 
 def _ambiguous(workflow: Workflow) -> Iterator[Problem]:
@@ -91,7 +116,11 @@ def _normalized(guard: Guard | None) -> str | None:
 
 
 def _may_overlap(first: Transition, second: Transition) -> bool:
-    return first.guard is None or second.guard is None or _normalized(first.guard) == _normalized(second.guard)
+    return (
+        first.guard is None
+        or second.guard is None
+        or _normalized(first.guard) == _normalized(second.guard)
+    )
 
 
 def _why(first: Transition, second: Transition) -> str:
@@ -125,9 +154,15 @@ def _sample_value(field: FormField) -> Any:
 
 
 def _sample_variables(workflow: Workflow) -> dict[str, Any]:
-    form = {name: "" for name in COMMON_FORM_FIELDS} | {"accept_conditions": True} | {f.name: _sample_value(f) for f in workflow.form.fields}
-    now = dt.datetime(2000, 1, 31, tzinfo=dt.timezone.utc)
-    sample = Ticket(id=0, request_type=workflow.name, state=workflow.initial, form_data=form, created_at=now)
+    form = (
+        {name: "" for name in COMMON_FORM_FIELDS}
+        | {"accept_conditions": True}
+        | {f.name: _sample_value(f) for f in workflow.form.fields}
+    )
+    now = dt.datetime(2000, 1, 31, tzinfo=dt.UTC)
+    sample = Ticket(
+        id=0, request_type=workflow.name, state=workflow.initial, form_data=form, created_at=now
+    )
     return guard_context(sample, now)
 
 
@@ -143,9 +178,17 @@ def _type_errors(workflow: Workflow) -> Iterator[Problem]:
             assert guard.position is not None
             detail = exc.message.split(": ", 1)[-1].split(". ", 1)[0]
             if "not true or false" in detail or "not a timestamp" in detail:
-                yield Problem(guard.position, f"{guard.source!r} gives {detail.split(' gave ', 1)[-1]} on a sample ticket", "a guard or 'when' must give true or false (e.g. form.agents >= 5); a timer's 'at' a timestamp")
+                yield Problem(
+                    guard.position,
+                    f"{guard.source!r} gives {detail.split(' gave ', 1)[-1]} on a sample ticket",
+                    "a guard or 'when' must give true or false (e.g. form.agents >= 5); a timer's 'at' a timestamp",
+                )
             else:
-                yield Problem(guard.position, f"{guard.source!r} is not type-correct: {detail}", "compare like with like; int(x), string(x) and timestamp(x) convert explicitly")
+                yield Problem(
+                    guard.position,
+                    f"{guard.source!r} is not type-correct: {detail}",
+                    "compare like with like; int(x), string(x) and timestamp(x) convert explicitly",
+                )
 
 
 def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:
@@ -153,4 +196,8 @@ def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:
     for guard in _expressions(workflow):
         for name in sorted(guard.form_references() - known):
             assert guard.position is not None
-            yield Problem(guard.position, f"{guard.source!r} reads form.{name}, but the form has no field {name!r}", f"add it under form: fields:, or use one of: {', '.join(sorted(known))}")
+            yield Problem(
+                guard.position,
+                f"{guard.source!r} reads form.{name}, but the form has no field {name!r}",
+                f"add it under form: fields:, or use one of: {', '.join(sorted(known))}",
+            )

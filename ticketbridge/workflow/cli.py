@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from ticketbridge.clock import utcnow
 from ticketbridge.cli_context import State, pass_state
+from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound
 from ticketbridge.workflow.definitions import Workflow
@@ -39,7 +39,9 @@ def _load_workflow(settings: Settings, name: str) -> Workflow:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in settings.workflows_path.glob("*.yaml")))
         raise NotFound(f"no workflow {name!r} in {settings.workflows_path}; known: {known}")
-    return load_files([path], steps=registry.load(), templates=TemplateRenderer(settings.email_templates_path))[name]
+    return load_files(
+        [path], steps=registry.load(), templates=TemplateRenderer(settings.email_templates_path)
+    )[name]
 
 
 @workflows_group.command("check")
@@ -54,17 +56,28 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
 
     files = workflow_files(list(paths) or [state.settings.workflows_path])
     try:
-        loaded = load_files(files, steps=registry.load(), templates=TemplateRenderer(state.settings.email_templates_path))
+        loaded = load_files(
+            files,
+            steps=registry.load(),
+            templates=TemplateRenderer(state.settings.email_templates_path),
+        )
     except WorkflowLoadError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
-        click.echo(f"{len(exc.problems)} problem(s) in {len({p.position.file for p in exc.problems})} of {len(files)} file(s)", err=True)
+        click.echo(
+            f"{len(exc.problems)} problem(s) in {len({p.position.file for p in exc.problems})} of {len(files)} file(s)",
+            err=True,
+        )
         raise SystemExit(1) from None
     click.echo(f"{len(loaded)} workflow(s) checked, no problems")
 
 
 @workflows_group.command("schema")
-@click.option("--write", is_flag=True, help="Write it to <workflows folder>/workflow.schema.json instead of printing it.")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write it to <workflows folder>/workflow.schema.json instead of printing it.",
+)
 @pass_state
 def workflows_schema(state: State, write: bool) -> None:
     """Print the JSON Schema of the workflow language (for editors), generated from the loader and the steps."""
@@ -92,8 +105,20 @@ def workflows_graph(state: State, name: str) -> None:
 
 @workflows_group.command("simulate")
 @click.argument("name")
-@click.option("--data", "data_file", required=True, type=click.File("r", encoding="utf-8"), help="The request form as a JSON object.")
-@click.option("--event", "events", multiple=True, metavar="EVENT", help="reply, timer:NAME, manual:NAME or manual:NAME:'{\"field\": \"value\"}'; repeatable, in order.")
+@click.option(
+    "--data",
+    "data_file",
+    required=True,
+    type=click.File("r", encoding="utf-8"),
+    help="The request form as a JSON object.",
+)
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    metavar="EVENT",
+    help='reply, timer:NAME, manual:NAME or manual:NAME:\'{"field": "value"}\'; repeatable, in order.',
+)
 @pass_state
 def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[str, ...]) -> None:
     """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition, action and email."""
@@ -109,11 +134,34 @@ def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[st
 @workflows_group.command("migrate")
 @click.argument("name")
 @click.option("--from", "from_version", required=True, help="The version the tickets run on now.")
-@click.option("--to", "to_version", default=None, help="The version to move them to (default: the one in force).")
-@click.option("--map", "mappings", multiple=True, metavar="OLD=NEW", help="Where tickets in state OLD go; every state in use must be mapped.")
-@click.option("--actor", default="admin:cli", show_default=True, help="Who is recorded on each ticket's timeline.")
+@click.option(
+    "--to",
+    "to_version",
+    default=None,
+    help="The version to move them to (default: the one in force).",
+)
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="OLD=NEW",
+    help="Where tickets in state OLD go; every state in use must be mapped.",
+)
+@click.option(
+    "--actor",
+    default="admin:cli",
+    show_default=True,
+    help="Who is recorded on each ticket's timeline.",
+)
 @pass_state
-def workflows_migrate(state: State, name: str, from_version: str, to_version: str | None, mappings: tuple[str, ...], actor: str) -> None:
+def workflows_migrate(
+    state: State,
+    name: str,
+    from_version: str,
+    to_version: str | None,
+    mappings: tuple[str, ...],
+    actor: str,
+) -> None:
     """Move the open tickets of workflow NAME from one version to another, in one transaction."""
     state_map: dict[str, str] = {}
     for mapping in mappings:
@@ -124,5 +172,7 @@ def workflows_migrate(state: State, name: str, from_version: str, to_version: st
     services = state.services
     target = to_version or services.workflows.current(name).version
     with services.db.transaction() as session:
-        moved = services.engine.migrate_tickets(session, name, from_version, target, state_map, actor=actor, now=utcnow())
+        moved = services.engine.migrate_tickets(
+            session, name, from_version, target, state_map, actor=actor, now=utcnow()
+        )
     click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")

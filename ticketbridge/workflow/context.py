@@ -24,6 +24,11 @@ def guard_context(ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
             "plan": (license.plan if license else None) or "",
             "entitlements": dict(license.entitlements) if license else {},
         },
-        "ticket": {"reference": ticket.reference, "request_type": ticket.request_type, "state": ticket.state, "created_at": ticket.created_at},
+        "ticket": {
+            "reference": ticket.reference,
+            "request_type": ticket.request_type,
+            "state": ticket.state,
+            "created_at": ticket.created_at,
+        },
         "now": now,
     }

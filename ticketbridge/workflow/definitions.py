@@ -136,7 +136,9 @@ class Workflow:
 
     def transitions_from(self, state: str, kind: TriggerKind | None = None) -> list[Transition]:
         return [
-            t for t in self.transitions if t.source == state and (kind is None or t.trigger.kind == kind)
+            t
+            for t in self.transitions
+            if t.source == state and (kind is None or t.trigger.kind == kind)
         ]
 
     def transition(self, name: str) -> Transition | None:

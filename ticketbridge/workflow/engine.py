@@ -55,7 +55,15 @@ class Engine:
         initial = workflow.states[workflow.initial]
         ticket.state = initial.name
         ticket.waiting_on = WaitingOn(initial.waits_on.value)
-        record(session, ticket, actor=actor, kind="created", summary=f"Request received: {workflow.title or workflow.name}", payload={"workflow": workflow.name, "version": workflow.version, "state": initial.name}, now=now)
+        record(
+            session,
+            ticket,
+            actor=actor,
+            kind="created",
+            summary=f"Request received: {workflow.title or workflow.name}",
+            payload={"workflow": workflow.name, "version": workflow.version, "state": initial.name},
+            now=now,
+        )
         self._arm_timers(session, ticket, workflow, now)
 
     def advance(self, session: Session, ticket: Ticket, *, now: dt.datetime) -> list[str]:
@@ -71,61 +79,123 @@ class Engine:
             self.fire(session, ticket, ready, now=now, actor="system")
             taken.append(ready.name)
         else:
-            raise WorkflowError(f"more than {MAX_AUTOMATIC_CHAIN} automatic transitions in a row: the workflow loops")
+            raise WorkflowError(
+                f"more than {MAX_AUTOMATIC_CHAIN} automatic transitions in a row: the workflow loops"
+            )
         return taken
 
     def fire_manual(
-        self, session: Session, ticket: Ticket, transition_name: str, *, staff_role: str, fields: Mapping[str, Any], now: dt.datetime, actor: str
+        self,
+        session: Session,
+        ticket: Ticket,
+        transition_name: str,
+        *,
+        staff_role: str,
+        fields: Mapping[str, Any],
+        now: dt.datetime,
+        actor: str,
     ) -> Transition:
         """A staff action: checked against the ticket's state, the role (admins may do agents' actions) and the fields."""
         workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(transition_name)
         if transition is None or transition.trigger.kind != TriggerKind.MANUAL:
-            actions = ", ".join(t.name for t in workflow.transitions_from(ticket.state, TriggerKind.MANUAL)) or "none"
-            raise NotFound(f"{workflow.name} has no staff action {transition_name!r}; actions in state {ticket.state!r}: {actions}")
+            actions = (
+                ", ".join(
+                    t.name for t in workflow.transitions_from(ticket.state, TriggerKind.MANUAL)
+                )
+                or "none"
+            )
+            raise NotFound(
+                f"{workflow.name} has no staff action {transition_name!r}; actions in state {ticket.state!r}: {actions}"
+            )
         if transition.source != ticket.state:
-            raise Conflict(f"“{transition.trigger.label}” applies in state {transition.source!r}; ticket {ticket.reference} is in {ticket.state!r}")
+            raise Conflict(
+                f"“{transition.trigger.label}” applies in state {transition.source!r}; ticket {ticket.reference} is in {ticket.state!r}"
+            )
         if staff_role != ADMIN and staff_role != transition.trigger.role:
-            raise NotAllowed(f"“{transition.trigger.label}” needs the {transition.trigger.role} role; you are {staff_role}")
+            raise NotAllowed(
+                f"“{transition.trigger.label}” needs the {transition.trigger.role} role; you are {staff_role}"
+            )
         cleaned = validate_staff_fields(transition.trigger.fields, fields)
         if not self._guard_holds(transition, ticket, now):
-            raise Conflict(f"“{transition.trigger.label}” is not possible now: {transition.guard.source if transition.guard else ''} does not hold")
+            raise Conflict(
+                f"“{transition.trigger.label}” is not possible now: {transition.guard.source if transition.guard else ''} does not hold"
+            )
         self.fire(session, ticket, transition, now=now, actor=actor, fields=cleaned)
         self._schedule(session, ticket, now)
         return transition
 
-    def customer_replied(self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None) -> bool:
+    def customer_replied(
+        self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None
+    ) -> bool:
         """Take the customer-reply transition of the ticket's state, if it has one whose guard holds."""
         if ticket.is_closed:
             return False
-        transition = self._ready(self.workflow_of(session, ticket), ticket, TriggerKind.CUSTOMER_REPLY, now)
+        transition = self._ready(
+            self.workflow_of(session, ticket), ticket, TriggerKind.CUSTOMER_REPLY, now
+        )
         if transition is None:
             return False
-        self.fire(session, ticket, transition, now=now, actor=f"customer:{ticket.customer.email}", fields={"message_id": message_id} if message_id else None)
+        self.fire(
+            session,
+            ticket,
+            transition,
+            now=now,
+            actor=f"customer:{ticket.customer.email}",
+            fields={"message_id": message_id} if message_id else None,
+        )
         self._schedule(session, ticket, now)
         return True
 
-    def fire_timer(self, session: Session, ticket: Ticket, timer: WorkflowTimer, *, now: dt.datetime) -> bool:
+    def fire_timer(
+        self, session: Session, ticket: Ticket, timer: WorkflowTimer, *, now: dt.datetime
+    ) -> bool:
         """Take a claimed, due timer's transition; a timer outliving its state, or whose guard fails, is spent."""
         workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(timer.transition)
         if transition is None or transition.source != ticket.state or ticket.is_closed:
             return False
         if not self._guard_holds(transition, ticket, now):
-            record(session, ticket, actor="timer", kind="timer_skipped", summary=f"Timer {transition.name} was due; its guard {transition.guard.source if transition.guard else ''} does not hold", payload={"transition": transition.name, "due_at": timer.due_at.isoformat()}, now=now)
+            record(
+                session,
+                ticket,
+                actor="timer",
+                kind="timer_skipped",
+                summary=f"Timer {transition.name} was due; its guard {transition.guard.source if transition.guard else ''} does not hold",
+                payload={"transition": transition.name, "due_at": timer.due_at.isoformat()},
+                now=now,
+            )
             return False
-        self.fire(session, ticket, transition, now=now, actor="timer", fields={"due_at": timer.due_at.isoformat()})
+        self.fire(
+            session,
+            ticket,
+            transition,
+            now=now,
+            actor="timer",
+            fields={"due_at": timer.due_at.isoformat()},
+        )
         self._schedule(session, ticket, now)
         return True
 
     def fire(
-        self, session: Session, ticket: Ticket, transition: Transition, *, now: dt.datetime, actor: str, fields: Mapping[str, Any] | None = None
+        self,
+        session: Session,
+        ticket: Ticket,
+        transition: Transition,
+        *,
+        now: dt.datetime,
+        actor: str,
+        fields: Mapping[str, Any] | None = None,
     ) -> None:
         workflow = self.workflow_of(session, ticket)
         if transition.source != ticket.state:
-            raise WorkflowError(f"transition {transition.name!r} starts from {transition.source!r}, but the ticket is in {ticket.state!r}")
+            raise WorkflowError(
+                f"transition {transition.name!r} starts from {transition.source!r}, but the ticket is in {ticket.state!r}"
+            )
         source = ticket.state
-        context = StepContext(session=session, ticket=ticket, now=now, actor=actor, services=self.services)
+        context = StepContext(
+            session=session, ticket=ticket, now=now, actor=actor, services=self.services
+        )
         self._run_actions(transition.actions, context)
         target = workflow.states[transition.target]
         self._enter(ticket, target, now)
@@ -137,17 +207,41 @@ class Engine:
             ticket,
             actor=actor,
             kind="transition",
-            summary=f"{source} → {target.name}" + (f": {transition.reason}" if transition.reason else ""),
-            payload={"transition": transition.name, "trigger": transition.trigger.kind.value, "from": source, "to": target.name, "reason": transition.reason, "fields": dict(fields or {}), "notes": [{"summary": s, **p} for s, p in context.notes]},
+            summary=f"{source} → {target.name}"
+            + (f": {transition.reason}" if transition.reason else ""),
+            payload={
+                "transition": transition.name,
+                "trigger": transition.trigger.kind.value,
+                "from": source,
+                "to": target.name,
+                "reason": transition.reason,
+                "fields": dict(fields or {}),
+                "notes": [{"summary": s, **p} for s, p in context.notes],
+            },
             now=now,
         )
         self._cancel_timers(session, ticket, now)
         self._arm_timers(session, ticket, workflow, now)
         for template in (*transition.emails, *target.emails):
-            queue_email(session, self.services, ticket=ticket, template=template, now=now, context={"transition": transition, "state": target})
+            queue_email(
+                session,
+                self.services,
+                ticket=ticket,
+                template=template,
+                now=now,
+                context={"transition": transition, "state": target},
+            )
 
     def migrate_tickets(
-        self, session: Session, name: str, from_version: str, to_version: str, state_map: Mapping[str, str], *, actor: str, now: dt.datetime
+        self,
+        session: Session,
+        name: str,
+        from_version: str,
+        to_version: str,
+        state_map: Mapping[str, str],
+        *,
+        actor: str,
+        now: dt.datetime,
     ) -> list[int]:
         """Move every open ticket of `name` from one version to another, by an explicit state map.
 
@@ -155,28 +249,65 @@ class Engine:
         the new version. Each ticket gets a timeline event, its timers are re-armed for its new
         state and it is marked due; all in the caller's one transaction. Returns the ticket ids.
         """
-        old, new = self.services.workflows.get(name, from_version, session), self.services.workflows.get(name, to_version, session)
+        old, new = (
+            self.services.workflows.get(name, from_version, session),
+            self.services.workflows.get(name, to_version, session),
+        )
         tickets = list(
             session.scalars(
-                select(Ticket).where(Ticket.workflow_name == name, Ticket.workflow_version == old.version, Ticket.outcome.is_(None)).order_by(Ticket.id).with_for_update()
+                select(Ticket)
+                .where(
+                    Ticket.workflow_name == name,
+                    Ticket.workflow_version == old.version,
+                    Ticket.outcome.is_(None),
+                )
+                .order_by(Ticket.id)
+                .with_for_update()
             )
         )
-        problems = [f"state {s!r} is in use by {sum(t.state == s for t in tickets)} ticket(s) and is not mapped; add --map {s}=<state of the new version>" for s in sorted({t.state for t in tickets} - set(state_map))]
-        problems += [f"{s!r} is not a state of version {old.version}" for s in sorted(set(state_map) - set(old.states))]
-        problems += [f"{s}={t}: {t!r} is not a state of version {new.version} (states: {', '.join(new.states)})" for s, t in sorted(state_map.items()) if t not in new.states]
+        problems = [
+            f"state {s!r} is in use by {sum(t.state == s for t in tickets)} ticket(s) and is not mapped; add --map {s}=<state of the new version>"
+            for s in sorted({t.state for t in tickets} - set(state_map))
+        ]
+        problems += [
+            f"{s!r} is not a state of version {old.version}"
+            for s in sorted(set(state_map) - set(old.states))
+        ]
+        problems += [
+            f"{s}={t}: {t!r} is not a state of version {new.version} (states: {', '.join(new.states)})"
+            for s, t in sorted(state_map.items())
+            if t not in new.states
+        ]
         if problems:
-            raise WorkflowError(f"cannot migrate {name} {old.version} → {new.version}: " + "; ".join(problems))
+            raise WorkflowError(
+                f"cannot migrate {name} {old.version} → {new.version}: " + "; ".join(problems)
+            )
         for ticket in tickets:
             source = ticket.state
             ticket.workflow_version = new.version
             self._cancel_timers(session, ticket, now)
             self._enter(ticket, new.states[state_map[source]], now)
             self._arm_timers(session, ticket, new, now)
-            record(session, ticket, actor=actor, kind="workflow_migrated", summary=f"Moved to workflow version {new.version}: {source} → {ticket.state}", payload={"from_version": old.version, "to_version": new.version, "from": source, "to": ticket.state}, now=now)
+            record(
+                session,
+                ticket,
+                actor=actor,
+                kind="workflow_migrated",
+                summary=f"Moved to workflow version {new.version}: {source} → {ticket.state}",
+                payload={
+                    "from_version": old.version,
+                    "to_version": new.version,
+                    "from": source,
+                    "to": ticket.state,
+                },
+                now=now,
+            )
             self._schedule(session, ticket, now)
         return [t.id for t in tickets]
 
-    def reopen_on_reply(self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None) -> bool:
+    def reopen_on_reply(
+        self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None
+    ) -> bool:
         """A customer answered a closed ticket: reopen it where its workflow says, if it says so.
 
         Returns False when the workflow has no `reopen_on_reply`: the caller then opens a new
@@ -200,13 +331,17 @@ class Engine:
         self._schedule(session, ticket, now)
         return True
 
-    def _ready(self, workflow: Workflow, ticket: Ticket, kind: TriggerKind, now: dt.datetime) -> Transition | None:
+    def _ready(
+        self, workflow: Workflow, ticket: Ticket, kind: TriggerKind, now: dt.datetime
+    ) -> Transition | None:
         candidates = workflow.transitions_from(ticket.state, kind)
         context = guard_context(ticket, now) if any(t.guard for t in candidates) else {}
         ready = [t for t in candidates if t.guard is None or t.guard.holds(context)]
         if len(ready) > 1:
             names = ", ".join(t.name for t in ready)
-            raise WorkflowError(f"state {ticket.state!r}: transitions {names} can all fire; their guards must exclude each other")
+            raise WorkflowError(
+                f"state {ticket.state!r}: transitions {names} can all fire; their guards must exclude each other"
+            )
         return ready[0] if ready else None
 
     def _schedule(self, session: Session, ticket: Ticket, now: dt.datetime) -> None:
@@ -216,7 +351,9 @@ class Engine:
         ticket_id = ticket.id
         after_commit(session, lambda: self.services.jobs.enqueue("advance_ticket", ticket_id))
 
-    def _arm_timers(self, session: Session, ticket: Ticket, workflow: Workflow, now: dt.datetime) -> None:
+    def _arm_timers(
+        self, session: Session, ticket: Ticket, workflow: Workflow, now: dt.datetime
+    ) -> None:
         """One row per (ticket, transition, due time): re-entering a state whose timer is an instant
         (`at:`) revives the cancelled row; an instant that already fired does not fire again."""
         timers = workflow.transitions_from(ticket.state, TriggerKind.TIMER)
@@ -227,12 +364,28 @@ class Engine:
         context = guard_context(ticket, now)
         for transition in timers:
             trigger = transition.trigger
-            due_at = now + trigger.after if trigger.after is not None else trigger.at.instant(context) if trigger.at else now
+            due_at = (
+                now + trigger.after
+                if trigger.after is not None
+                else trigger.at.instant(context)
+                if trigger.at
+                else now
+            )
             existing = session.scalars(
-                select(WorkflowTimer).where(WorkflowTimer.ticket_id == ticket.id, WorkflowTimer.transition == transition.name, WorkflowTimer.due_at == due_at)
+                select(WorkflowTimer).where(
+                    WorkflowTimer.ticket_id == ticket.id,
+                    WorkflowTimer.transition == transition.name,
+                    WorkflowTimer.due_at == due_at,
+                )
             ).one_or_none()
             if existing is None:
-                timer = WorkflowTimer(ticket_id=ticket.id, transition=transition.name, state=ticket.state, due_at=due_at, created_at=now)
+                timer = WorkflowTimer(
+                    ticket_id=ticket.id,
+                    transition=transition.name,
+                    state=ticket.state,
+                    due_at=due_at,
+                    created_at=now,
+                )
                 session.add(timer)
                 session.flush()
                 self._schedule_timer(session, timer.id, due_at)
@@ -247,7 +400,11 @@ class Engine:
     def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:
         session.execute(
             update(WorkflowTimer)
-            .where(WorkflowTimer.ticket_id == ticket.id, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None))
+            .where(
+                WorkflowTimer.ticket_id == ticket.id,
+                WorkflowTimer.fired_at.is_(None),
+                WorkflowTimer.cancelled_at.is_(None),
+            )
             .values(cancelled_at=now)
         )
 

@@ -35,12 +35,18 @@ def _escape(text: str) -> str:
 
 
 def mermaid(workflow: Workflow) -> str:
-    lines = ["stateDiagram-v2", f"    %% {workflow.name} version {workflow.version}", f"    [*] --> {workflow.initial}"]
+    lines = [
+        "stateDiagram-v2",
+        f"    %% {workflow.name} version {workflow.version}",
+        f"    [*] --> {workflow.initial}",
+    ]
     for state in workflow.states.values():
         detail = f"outcome: {state.outcome}" if state.is_final else f"waits on {state.waits_on}"
         lines.append(f"    {state.name} : {_escape(detail)}")
     for transition in workflow.transitions:
-        lines.append(f"    {transition.source} --> {transition.target} : {_escape(f'{transition.name} — {trigger_label(transition)}')}")
+        lines.append(
+            f"    {transition.source} --> {transition.target} : {_escape(f'{transition.name} — {trigger_label(transition)}')}"
+        )
     for state in workflow.states.values():
         if state.is_final:
             lines.append(f"    {state.name} --> [*]")

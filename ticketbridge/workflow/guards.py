@@ -36,12 +36,12 @@ class GuardEvaluationError(WorkflowError):
 
 
 def _date(value: str) -> dt.datetime:
-    return dt.datetime.combine(dt.date.fromisoformat(value[:10]), dt.time(), dt.timezone.utc)
+    return dt.datetime.combine(dt.date.fromisoformat(value[:10]), dt.time(), dt.UTC)
 
 
 def _first_of_next_month(value: dt.datetime) -> dt.datetime:
     year, month = (value.year + 1, 1) if value.month == 12 else (value.year, value.month + 1)
-    return dt.datetime(year, month, 1, tzinfo=dt.timezone.utc)
+    return dt.datetime(year, month, 1, tzinfo=dt.UTC)
 
 
 def _last_day_of_month(value: dt.datetime) -> dt.datetime:
@@ -68,7 +68,9 @@ class Guard:
         try:
             return self.program.execute(context)
         except KeyError as exc:
-            raise GuardEvaluationError(f"guard {self.source!r}: no value for {exc.args[0]!r}") from None
+            raise GuardEvaluationError(
+                f"guard {self.source!r}: no value for {exc.args[0]!r}"
+            ) from None
         except (TypeError, ValueError, RuntimeError) as exc:
             raise GuardEvaluationError(f"guard {self.source!r}: {exc}") from None
 
@@ -82,8 +84,10 @@ class Guard:
         """Evaluate a timer's `at:` expression; it must give a timestamp (naive ones are read as UTC)."""
         result = self.evaluate(variables)
         if not isinstance(result, dt.datetime):
-            raise GuardEvaluationError(f"timer {self.source!r} gave {result!r}, not a timestamp; wrap it in timestamp(...) or date(...)")
-        return result if result.tzinfo else result.replace(tzinfo=dt.timezone.utc)
+            raise GuardEvaluationError(
+                f"timer {self.source!r} gave {result!r}, not a timestamp; wrap it in timestamp(...) or date(...)"
+            )
+        return result if result.tzinfo else result.replace(tzinfo=dt.UTC)
 
     def form_references(self) -> set[str]:
         """The form keys the expression reads (`form.x`, `form["x"]`); CEL's own references stop at `form`."""
@@ -105,5 +109,7 @@ def compile_guard(source: str, position: Position | None = None) -> Guard:
         raise GuardSyntaxError(f"does not parse: {_syntax_detail(str(exc))}") from None
     unknown = sorted(set(program.variables()) - VARIABLES - set(HELPERS))
     if unknown:
-        raise GuardSyntaxError(f"names {', '.join(unknown)}; expressions may use only {', '.join(sorted(VARIABLES))}")
+        raise GuardSyntaxError(
+            f"names {', '.join(unknown)}; expressions may use only {', '.join(sorted(VARIABLES))}"
+        )
     return Guard(source=source, program=program, position=position)

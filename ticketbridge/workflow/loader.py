@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
+from ticketbridge.workflow.check import check_workflow
 from ticketbridge.workflow.definitions import (
     Action,
     FieldType,
@@ -33,7 +34,6 @@ from ticketbridge.workflow.definitions import (
     WaitsOn,
     Workflow,
 )
-from ticketbridge.workflow.check import check_workflow
 from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
@@ -52,7 +52,17 @@ FIELD_KEYS = ("name", "label", "type", "required", "choices", "min", "max", "hel
 FIELD_REQUIRED = ("name", "type")
 STATE_KEYS = ("waits_on", "outcome", "target_time", "description", "emails", "actions")
 TRIGGER_KEYS = {TriggerKind.MANUAL: ("label", "role", "fields"), TriggerKind.TIMER: ("after", "at")}
-TRANSITION_KEYS = ("name", "from", "to", "trigger", "guard", "actions", "emails", "reason", *(k for keys in TRIGGER_KEYS.values() for k in keys))
+TRANSITION_KEYS = (
+    "name",
+    "from",
+    "to",
+    "trigger",
+    "guard",
+    "actions",
+    "emails",
+    "reason",
+    *(k for keys in TRIGGER_KEYS.values() for k in keys),
+)
 TRANSITION_REQUIRED = ("from", "to")
 ROLES = ("agent", "admin")
 
@@ -72,7 +82,9 @@ def load_workflow(path: Path, *, steps: StepCatalog, templates: TemplateCatalog)
     return parse_workflow(text, str(path), steps=steps, templates=templates)
 
 
-def parse_workflow(text: str, filename: str, *, steps: StepCatalog, templates: TemplateCatalog, checks: bool = True) -> Workflow:
+def parse_workflow(
+    text: str, filename: str, *, steps: StepCatalog, templates: TemplateCatalog, checks: bool = True
+) -> Workflow:
     """Parse and check one file; `checks=False` skips the graph checks, for versions already in use:
     a check added later must not strand the tickets still running on an older version."""
     reader = _Reader(filename, set(steps.names()), set(templates.names()), steps)
@@ -81,9 +93,25 @@ def parse_workflow(text: str, filename: str, *, steps: StepCatalog, templates: T
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise WorkflowLoadError([Problem(Position(filename, line, column), f"not valid YAML: {exc.problem}", "check the indentation and quoting on this line")]) from None
+        raise WorkflowLoadError(
+            [
+                Problem(
+                    Position(filename, line, column),
+                    f"not valid YAML: {exc.problem}",
+                    "check the indentation and quoting on this line",
+                )
+            ]
+        ) from None
     if root is None:
-        raise WorkflowLoadError([Problem(Position(filename, 1, 1), "the file is empty", f"a workflow needs {', '.join(WORKFLOW_REQUIRED)}")])
+        raise WorkflowLoadError(
+            [
+                Problem(
+                    Position(filename, 1, 1),
+                    "the file is empty",
+                    f"a workflow needs {', '.join(WORKFLOW_REQUIRED)}",
+                )
+            ]
+        )
     workflow = reader.workflow(root, text)
     if workflow is None:
         raise WorkflowLoadError(reader.problems)
@@ -108,7 +136,9 @@ def parse_duration(value: str) -> dt.timedelta | None:
 class _Reader:
     """Walks the node tree; on a bad node it records a problem and carries on with a placeholder."""
 
-    def __init__(self, filename: str, step_names: set[str], template_names: set[str], steps: StepCatalog) -> None:
+    def __init__(
+        self, filename: str, step_names: set[str], template_names: set[str], steps: StepCatalog
+    ) -> None:
         self.filename = filename
         self.step_names = step_names
         self.template_names = template_names
@@ -121,16 +151,26 @@ class _Reader:
     def fail(self, node: yaml.Node, message: str, hint: str = "") -> None:
         self.problems.append(Problem(self.pos(node), message, hint))
 
-    def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str], required: Iterable[str] = ()) -> _Entries:
+    def mapping(
+        self, node: yaml.Node, what: str, allowed: Iterable[str], required: Iterable[str] = ()
+    ) -> _Entries:
         if not isinstance(node, yaml.MappingNode):
-            self.fail(node, f"{what} must be a mapping of keys to values", "write one 'key: value' per line, indented under it")
+            self.fail(
+                node,
+                f"{what} must be a mapping of keys to values",
+                "write one 'key: value' per line, indented under it",
+            )
             return _Entries(self, {})
         allowed = set(allowed)
         entries: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key is None or key not in allowed:
-                self.fail(key_node, f"unknown key {key!r} in {what}", f"allowed keys: {', '.join(sorted(allowed))}")
+                self.fail(
+                    key_node,
+                    f"unknown key {key!r} in {what}",
+                    f"allowed keys: {', '.join(sorted(allowed))}",
+                )
             elif key in entries:
                 self.fail(key_node, f"{key!r} appears twice in {what}", "keep one")
             else:
@@ -142,7 +182,11 @@ class _Reader:
 
     def scalar(self, node: yaml.Node, what: str) -> str:
         if not isinstance(node, yaml.ScalarNode):
-            self.fail(node, f"{what} must be a single value, not a list or mapping", "write it on the same line after the colon")
+            self.fail(
+                node,
+                f"{what} must be a single value, not a list or mapping",
+                "write it on the same line after the colon",
+            )
             return ""
         return str(node.value)
 
@@ -163,7 +207,9 @@ class _Reader:
         try:
             return int(value)
         except ValueError:
-            self.fail(node, f"{what} must be a whole number, not {value!r}", "write digits only, e.g. 5")
+            self.fail(
+                node, f"{what} must be a whole number, not {value!r}", "write digits only, e.g. 5"
+            )
             return None
 
     def enum(self, node: yaml.Node, what: str, kind: type[E]) -> E | None:
@@ -186,7 +232,11 @@ class _Reader:
         try:
             return compile_guard(source, self.pos(node))
         except GuardSyntaxError as exc:
-            self.fail(node, f"{what} {source!r} {exc.message}", "write a CEL expression, e.g. form.agents >= 5 && license.state == \"not_active\"")
+            self.fail(
+                node,
+                f"{what} {source!r} {exc.message}",
+                'write a CEL expression, e.g. form.agents >= 5 && license.state == "not_active"',
+            )
             return None
 
     def duration(self, node: yaml.Node, what: str) -> dt.timedelta | None:
@@ -202,7 +252,11 @@ class _Reader:
             name = self.scalar(item, f"an entry of {what}")
             if name and name not in self.template_names:
                 known = ", ".join(sorted(self.template_names)) or "none"
-                self.fail(item, f"unknown email template {name!r}", f"add email_templates/{name}/ or use one of: {known}")
+                self.fail(
+                    item,
+                    f"unknown email template {name!r}",
+                    f"add email_templates/{name}/ or use one of: {known}",
+                )
             names.append(name)
         return tuple(names)
 
@@ -214,16 +268,28 @@ class _Reader:
                 key_node, params_node = item.value[0]
                 step = self.scalar(key_node, "a step name")
                 if not isinstance(params_node, yaml.MappingNode):
-                    self.fail(params_node, f"the parameters of step {step!r} must be a mapping", f"write '{step}: {{name: value}}'")
+                    self.fail(
+                        params_node,
+                        f"the parameters of step {step!r} must be a mapping",
+                        f"write '{step}: {{name: value}}'",
+                    )
                 else:
                     params = yaml.SafeLoader(yaml.serialize(params_node)).get_single_data() or {}
             else:
                 step = self.scalar(item, "an action (a step name, or 'step: {parameters}')")
             if step and step not in self.step_names:
-                self.fail(item, f"unknown step {step!r}", f"use a registered step: {', '.join(sorted(self.step_names))}")
+                self.fail(
+                    item,
+                    f"unknown step {step!r}",
+                    f"use a registered step: {', '.join(sorted(self.step_names))}",
+                )
             elif step:
                 for param, messages in self.steps.validate_params(step, params).items():
-                    self.fail(item, f"step {step!r} parameter {param!r}: {'; '.join(messages)}", "see `ticketbridge workflows schema` for the step's parameters")
+                    self.fail(
+                        item,
+                        f"step {step!r} parameter {param!r}: {'; '.join(messages)}",
+                        "see `ticketbridge workflows schema` for the step's parameters",
+                    )
             actions.append(Action(step=step, params=params, position=self.pos(item)))
         return tuple(actions)
 
@@ -233,7 +299,11 @@ class _Reader:
         choices = tuple(self.scalar(c, "a choice") for c in get.items("choices"))
         field_type = get.read("type", lambda n, w: self.enum(n, w, FieldType), None, "field type")
         if field_type in (FieldType.CHOICE, FieldType.MULTICHOICE) and not choices:
-            self.fail(node, f"field {name!r} of type {field_type} has no choices", "add 'choices: [first, second]'")
+            self.fail(
+                node,
+                f"field {name!r} of type {field_type} has no choices",
+                "add 'choices: [first, second]'",
+            )
         return FormField(
             name=name,
             label=get.read("label", self.scalar, name.replace("_", " ").capitalize()),
@@ -256,7 +326,11 @@ class _Reader:
         seen: set[str] = set()
         for name, position in names:
             if name in seen:
-                self.problems.append(Problem(position, f"{name!r} is defined twice", "rename one: names must be unique"))
+                self.problems.append(
+                    Problem(
+                        position, f"{name!r} is defined twice", "rename one: names must be unique"
+                    )
+                )
             seen.add(name)
 
     def form(self, node: yaml.Node) -> FormSpec:
@@ -264,8 +338,16 @@ class _Reader:
         token = get.read("token", self.scalar, "required", "form token")
         token_node = get.node("token")
         if token not in TOKEN_CHOICES and token_node is not None:
-            self.fail(token_node, f"form token {token!r} is not allowed", f"use one of: {', '.join(TOKEN_CHOICES)}")
-        return FormSpec(token_required=token != "optional", intro=get.read("intro", self.scalar, ""), fields=get.read("fields", self.fields, (), "form fields"))
+            self.fail(
+                token_node,
+                f"form token {token!r} is not allowed",
+                f"use one of: {', '.join(TOKEN_CHOICES)}",
+            )
+        return FormSpec(
+            token_required=token != "optional",
+            intro=get.read("intro", self.scalar, ""),
+            fields=get.read("fields", self.fields, (), "form fields"),
+        )
 
     def state(self, name_node: yaml.Node, node: yaml.Node) -> State:
         name = self.name(name_node, "state name")
@@ -275,7 +357,8 @@ class _Reader:
         return State(
             name=name,
             position=self.pos(name_node),
-            waits_on=get.read("waits_on", lambda n, w: self.enum(n, w, WaitsOn), None) or WaitsOn.SYSTEM,
+            waits_on=get.read("waits_on", lambda n, w: self.enum(n, w, WaitsOn), None)
+            or WaitsOn.SYSTEM,
             outcome=get.read("outcome", lambda n, w: self.enum(n, w, Outcome), None),
             target_time=get.read("target_time", self.duration, None),
             description=get.read("description", self.scalar, ""),
@@ -284,16 +367,29 @@ class _Reader:
         )
 
     def trigger(self, node: yaml.Node, get: _Entries) -> Trigger:
-        kind = get.read("trigger", lambda n, w: self.enum(n, w, TriggerKind), None) or TriggerKind.AUTOMATIC
+        kind = (
+            get.read("trigger", lambda n, w: self.enum(n, w, TriggerKind), None)
+            or TriggerKind.AUTOMATIC
+        )
         for owner, keys in TRIGGER_KEYS.items():
             for key in keys if kind != owner else ():
                 misplaced = get.node(key)
                 if misplaced is not None:
-                    self.fail(misplaced, f"{key!r} belongs to {owner} transitions, and this one is {kind}", f"remove it, or write 'trigger: {owner}'")
+                    self.fail(
+                        misplaced,
+                        f"{key!r} belongs to {owner} transitions, and this one is {kind}",
+                        f"remove it, or write 'trigger: {owner}'",
+                    )
         if kind == TriggerKind.MANUAL and get.node("label") is None:
-            self.fail(node, "a manual transition has no label", "add 'label: ...': the button staff click")
+            self.fail(
+                node, "a manual transition has no label", "add 'label: ...': the button staff click"
+            )
         if kind == TriggerKind.TIMER and (get.node("after") is None) == (get.node("at") is None):
-            self.fail(node, "a timer transition needs exactly one target", "add either 'after: 30d' or 'at: <expression giving a timestamp>', not both")
+            self.fail(
+                node,
+                "a timer transition needs exactly one target",
+                "add either 'after: 30d' or 'at: <expression giving a timestamp>', not both",
+            )
         role = get.read("role", self.scalar, "agent")
         role_node = get.node("role")
         if role not in ROLES and role_node is not None:
@@ -314,12 +410,20 @@ class _Reader:
             value = get.read(key, self.scalar, "")
             end_node = get.node(key)
             if value and value not in states and end_node is not None:
-                self.fail(end_node, f"unknown state {value!r} in '{key}'", f"use one of the states: {', '.join(states)}")
+                self.fail(
+                    end_node,
+                    f"unknown state {value!r} in '{key}'",
+                    f"use one of the states: {', '.join(states)}",
+                )
             ends.append(value)
         source, target = ends
         source_node = get.node("from")
         if source in states and states[source].is_final and source_node is not None:
-            self.fail(source_node, f"state {source!r} is final (outcome {states[source].outcome}), so no transition may leave it", "remove its outcome or this transition")
+            self.fail(
+                source_node,
+                f"state {source!r} is final (outcome {states[source].outcome}), so no transition may leave it",
+                "remove its outcome or this transition",
+            )
         return Transition(
             name=get.read("name", self.name, f"{source}_to_{target}", "transition name"),
             source=source,
@@ -338,17 +442,29 @@ class _Reader:
         states: dict[str, State] = {}
         if states_node is not None:
             if not isinstance(states_node, yaml.MappingNode):
-                self.fail(states_node, "states must be a mapping of state names to their settings", "write 'name:' for each state, indented under 'states:'")
+                self.fail(
+                    states_node,
+                    "states must be a mapping of state names to their settings",
+                    "write 'name:' for each state, indented under 'states:'",
+                )
             else:
                 for name_node, state_node in states_node.value:
                     state = self.state(name_node, state_node)
                     if state.name in states:
-                        self.fail(name_node, f"state {state.name!r} is defined twice", "rename or merge one of them")
+                        self.fail(
+                            name_node,
+                            f"state {state.name!r} is defined twice",
+                            "rename or merge one of them",
+                        )
                     states[state.name] = state
         initial = get.read("initial", self.scalar, "")
         initial_node = get.node("initial")
         if initial and states and initial not in states and initial_node is not None:
-            self.fail(initial_node, f"initial state {initial!r} is not defined", f"use one of the states: {', '.join(states)}")
+            self.fail(
+                initial_node,
+                f"initial state {initial!r} is not defined",
+                f"use one of the states: {', '.join(states)}",
+            )
         transitions = tuple(self.transition(n, states) for n in get.items("transitions"))
         self.unique((t.name, t.position) for t in transitions)
         name = get.read("name", self.name, "")
@@ -356,9 +472,17 @@ class _Reader:
         form = get.read("form", lambda n, _w: self.form(n), FormSpec())
         reopen = get.read("reopen_on_reply", self.scalar, "") or None
         reopen_node = get.node("reopen_on_reply")
-        if reopen is not None and reopen_node is not None and (reopen not in states or states[reopen].is_final):
+        if (
+            reopen is not None
+            and reopen_node is not None
+            and (reopen not in states or states[reopen].is_final)
+        ):
             open_states = ", ".join(n for n, st in states.items() if not st.is_final)
-            self.fail(reopen_node, f"reopen_on_reply names {reopen!r}, which is not an open state", f"use one of: {open_states}, or remove it to open a new linked ticket instead")
+            self.fail(
+                reopen_node,
+                f"reopen_on_reply names {reopen!r}, which is not an open state",
+                f"use one of: {open_states}, or remove it to open a new linked ticket instead",
+            )
         if self.problems:
             return None
         return Workflow(

@@ -24,7 +24,9 @@ def workflow_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load_files(files: list[Path], *, steps: StepCatalog, templates: TemplateCatalog) -> dict[str, Workflow]:
+def load_files(
+    files: list[Path], *, steps: StepCatalog, templates: TemplateCatalog
+) -> dict[str, Workflow]:
     """Load and check each file; all problems of all files are reported together."""
     workflows: dict[str, Workflow] = {}
     problems: list[Problem] = []
@@ -35,22 +37,38 @@ def load_files(files: list[Path], *, steps: StepCatalog, templates: TemplateCata
             problems.extend(exc.problems)
             continue
         except OSError as exc:
-            problems.append(Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "check the path"))
+            problems.append(
+                Problem(
+                    Position(str(path), 1, 1),
+                    f"cannot read the file: {exc.strerror}",
+                    "check the path",
+                )
+            )
             continue
         if workflow.name != path.stem:
-            problems.append(Problem(Position(str(path), 1, 1), f"workflow name {workflow.name!r} differs from its file name {path.stem!r}", f"rename the file to {workflow.name}.yaml or set 'name: {path.stem}'"))
+            problems.append(
+                Problem(
+                    Position(str(path), 1, 1),
+                    f"workflow name {workflow.name!r} differs from its file name {path.stem!r}",
+                    f"rename the file to {workflow.name}.yaml or set 'name: {path.stem}'",
+                )
+            )
         workflows[workflow.name] = workflow
     if problems:
         raise WorkflowLoadError(problems)
     return workflows
 
 
-def load_folder(folder: Path, *, steps: StepCatalog, templates: TemplateCatalog) -> dict[str, Workflow]:
+def load_folder(
+    folder: Path, *, steps: StepCatalog, templates: TemplateCatalog
+) -> dict[str, Workflow]:
     return load_files(workflow_files([folder]), steps=steps, templates=templates)
 
 
 class WorkflowRepository:
-    def __init__(self, folder: Path, db: Database, *, steps: StepCatalog, templates: TemplateCatalog) -> None:
+    def __init__(
+        self, folder: Path, db: Database, *, steps: StepCatalog, templates: TemplateCatalog
+    ) -> None:
         self.folder = folder
         self._db = db
         self._steps = steps
@@ -65,7 +83,9 @@ class WorkflowRepository:
         try:
             return self._current[name]
         except KeyError:
-            raise NotFound(f"no workflow for request type {name!r}; known: {', '.join(self.names())}") from None
+            raise NotFound(
+                f"no workflow for request type {name!r}; known: {', '.join(self.names())}"
+            ) from None
 
     def get(self, name: str, version: str, session: Session | None = None) -> Workflow:
         """The exact version a ticket started on; earlier versions are read back from the database.
@@ -84,10 +104,16 @@ class WorkflowRepository:
         return workflow
 
     def _load_stored(self, session: Session, name: str, version: str) -> Workflow:
-        row = session.scalars(select(WorkflowVersion).where(WorkflowVersion.name == name, WorkflowVersion.version == version)).one_or_none()
+        row = session.scalars(
+            select(WorkflowVersion).where(
+                WorkflowVersion.name == name, WorkflowVersion.version == version
+            )
+        ).one_or_none()
         if row is None:
             raise NotFound(f"workflow {name!r} version {version} is not recorded")
-        return parse_workflow(row.source, row.path, steps=self._steps, templates=self._templates, checks=False)
+        return parse_workflow(
+            row.source, row.path, steps=self._steps, templates=self._templates, checks=False
+        )
 
     def record_versions(self) -> None:
         """Keep the text of every loaded version; idempotent, so every process may call it at start."""
@@ -100,7 +126,24 @@ class WorkflowRepository:
         """A process starting at the same moment may insert the same row: the retry then finds it."""
         with self._db.transaction() as session:
             keys = [(w.name, w.version) for w in self._current.values()]
-            known = set(session.execute(select(WorkflowVersion.name, WorkflowVersion.version).where(tuple_(WorkflowVersion.name, WorkflowVersion.version).in_(keys))).tuples()) if keys else set()
+            known = (
+                set(
+                    session.execute(
+                        select(WorkflowVersion.name, WorkflowVersion.version).where(
+                            tuple_(WorkflowVersion.name, WorkflowVersion.version).in_(keys)
+                        )
+                    ).tuples()
+                )
+                if keys
+                else set()
+            )
             for workflow in self._current.values():
                 if (workflow.name, workflow.version) not in known:
-                    session.add(WorkflowVersion(name=workflow.name, version=workflow.version, source=workflow.source, path=workflow.path))
+                    session.add(
+                        WorkflowVersion(
+                            name=workflow.name,
+                            version=workflow.version,
+                            source=workflow.source,
+                            path=workflow.path,
+                        )
+                    )

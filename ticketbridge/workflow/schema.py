@@ -25,10 +25,21 @@ from ticketbridge.workflow.definitions import FieldType, Outcome, TriggerKind, W
 Schema = dict[str, Any]
 SCHEMA_FILE_NAME = "workflow.schema.json"
 NAME: Schema = {"type": "string", "pattern": loader.NAME.pattern, "description": loader.NAME_RULE}
-DURATION: Schema = {"type": "string", "pattern": loader.DURATION.pattern, "description": loader.DURATION_RULE}
-EXPRESSION: Schema = {"type": "string", "description": "a CEL expression over form, license, ticket and now"}
+DURATION: Schema = {
+    "type": "string",
+    "pattern": loader.DURATION.pattern,
+    "description": loader.DURATION_RULE,
+}
+EXPRESSION: Schema = {
+    "type": "string",
+    "description": "a CEL expression over form, license, ticket and now",
+}
 TEXT: Schema = {"type": "string"}
-TEMPLATES: Schema = {"type": "array", "items": {"type": "string"}, "description": "email template names (folders of email_templates/)"}
+TEMPLATES: Schema = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "email template names (folders of email_templates/)",
+}
 
 
 def _enum(kind: type[enum.StrEnum], description: str = "") -> Schema:
@@ -36,13 +47,21 @@ def _enum(kind: type[enum.StrEnum], description: str = "") -> Schema:
     return {**schema, "description": description} if description else schema
 
 
-def _object(keys: Iterable[str], properties: Mapping[str, Schema], required: Iterable[str] = ()) -> Schema:
+def _object(
+    keys: Iterable[str], properties: Mapping[str, Schema], required: Iterable[str] = ()
+) -> Schema:
     """An object accepting exactly the loader's keys; a key without a description is a bug here."""
     keys = tuple(keys)
     missing = sorted(set(keys) - set(properties))
     if missing:
-        raise AssertionError(f"the loader accepts {', '.join(missing)}, which the schema does not describe")
-    schema: Schema = {"type": "object", "additionalProperties": False, "properties": {key: properties[key] for key in keys}}
+        raise AssertionError(
+            f"the loader accepts {', '.join(missing)}, which the schema does not describe"
+        )
+    schema: Schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {key: properties[key] for key in keys},
+    }
     required = list(required)
     return {**schema, "required": required} if required else schema
 
@@ -65,9 +84,21 @@ def _marshmallow_field(field: fields.Field) -> Schema:
     for validator in field.validators:
         match validator:
             case validate.Range():
-                schema.update({k: v for k, v in (("minimum", validator.min), ("maximum", validator.max)) if v is not None})
+                schema.update(
+                    {
+                        k: v
+                        for k, v in (("minimum", validator.min), ("maximum", validator.max))
+                        if v is not None
+                    }
+                )
             case validate.Length():
-                schema.update({k: v for k, v in (("minLength", validator.min), ("maxLength", validator.max)) if v is not None})
+                schema.update(
+                    {
+                        k: v
+                        for k, v in (("minLength", validator.min), ("maxLength", validator.max))
+                        if v is not None
+                    }
+                )
             case validate.OneOf():
                 schema["enum"] = list(validator.choices)
     return schema
@@ -79,7 +110,11 @@ def params_schema(params: type[marshmallow.Schema]) -> Schema:
         "type": "object",
         "additionalProperties": False,
         "properties": {name: _marshmallow_field(field) for name, field in declared.items()},
-        **({"required": required} if (required := [n for n, f in declared.items() if f.required]) else {}),
+        **(
+            {"required": required}
+            if (required := [n for n, f in declared.items() if f.required])
+            else {}
+        ),
     }
 
 
@@ -88,8 +123,18 @@ def _actions(steps: StepRegistry) -> Schema:
     for name in sorted(steps.names()):
         step = steps.get(name)
         params = params_schema(step.params)
-        with_params: Schema = {"type": "object", "additionalProperties": False, "required": [name], "properties": {name: params}, "description": step.description}
-        choices.append(with_params if params.get("required") else {"oneOf": [{"const": name, "description": step.description}, with_params]})
+        with_params: Schema = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [name],
+            "properties": {name: params},
+            "description": step.description,
+        }
+        choices.append(
+            with_params
+            if params.get("required")
+            else {"oneOf": [{"const": name, "description": step.description}, with_params]}
+        )
     return {"type": "array", "items": {"oneOf": choices}}
 
 
@@ -114,7 +159,10 @@ def workflow_schema(steps: StepRegistry) -> Schema:
         {
             "waits_on": _enum(WaitsOn, "who must act next"),
             "outcome": _enum(Outcome, "makes the state final"),
-            "target_time": {**DURATION, "description": "after this long in the state the ticket is overdue"},
+            "target_time": {
+                **DURATION,
+                "description": "after this long in the state the ticket is overdue",
+            },
             "description": TEXT,
             "emails": TEMPLATES,
             "actions": {"$ref": "#/$defs/actions"},
@@ -132,18 +180,47 @@ def workflow_schema(steps: StepRegistry) -> Schema:
             "emails": TEMPLATES,
             "reason": TEXT,
             "label": {**TEXT, "description": "manual: the button staff click"},
-            "role": {"enum": list(loader.ROLES), "description": "manual: who may click it (admins may do agents' actions)"},
-            "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}, "description": "manual: what staff fill in"},
+            "role": {
+                "enum": list(loader.ROLES),
+                "description": "manual: who may click it (admins may do agents' actions)",
+            },
+            "fields": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/field"},
+                "description": "manual: what staff fill in",
+            },
             "after": {**DURATION, "description": "timer: fire this long after entering the state"},
-            "at": {**EXPRESSION, "description": "timer: an expression giving the timestamp to fire at, e.g. first_of_next_month(now)"},
+            "at": {
+                **EXPRESSION,
+                "description": "timer: an expression giving the timestamp to fire at, e.g. first_of_next_month(now)",
+            },
         },
         loader.TRANSITION_REQUIRED,
     )
     transition["allOf"] = [
-        {"if": {"required": ["trigger"], "properties": {"trigger": {"const": TriggerKind.MANUAL.value}}}, "then": {"required": ["label"]}},
-        {"if": {"required": ["trigger"], "properties": {"trigger": {"const": TriggerKind.TIMER.value}}}, "then": {"oneOf": [{"required": ["after"]}, {"required": ["at"]}]}},
+        {
+            "if": {
+                "required": ["trigger"],
+                "properties": {"trigger": {"const": TriggerKind.MANUAL.value}},
+            },
+            "then": {"required": ["label"]},
+        },
+        {
+            "if": {
+                "required": ["trigger"],
+                "properties": {"trigger": {"const": TriggerKind.TIMER.value}},
+            },
+            "then": {"oneOf": [{"required": ["after"]}, {"required": ["at"]}]},
+        },
     ]
-    form = _object(loader.FORM_KEYS, {"token": {"enum": list(loader.TOKEN_CHOICES)}, "intro": TEXT, "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}}})
+    form = _object(
+        loader.FORM_KEYS,
+        {
+            "token": {"enum": list(loader.TOKEN_CHOICES)},
+            "intro": TEXT,
+            "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}},
+        },
+    )
     root = _object(
         loader.WORKFLOW_KEYS,
         {
@@ -151,7 +228,11 @@ def workflow_schema(steps: StepRegistry) -> Schema:
             "title": TEXT,
             "form": {"$ref": "#/$defs/form"},
             "initial": TEXT,
-            "states": {"type": "object", "propertyNames": NAME, "additionalProperties": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/state"}]}},
+            "states": {
+                "type": "object",
+                "propertyNames": NAME,
+                "additionalProperties": {"oneOf": [{"type": "null"}, {"$ref": "#/$defs/state"}]},
+            },
             "transitions": {"type": "array", "items": {"$ref": "#/$defs/transition"}},
             "reopen_on_reply": TEXT,
         },
@@ -162,7 +243,13 @@ def workflow_schema(steps: StepRegistry) -> Schema:
         "title": "ticketbridge workflow",
         "description": "Generated by `ticketbridge workflows schema`; do not edit by hand.",
         **root,
-        "$defs": {"form": form, "field": field, "state": state, "transition": transition, "actions": _actions(steps)},
+        "$defs": {
+            "form": form,
+            "field": field,
+            "state": state,
+            "transition": transition,
+            "actions": _actions(steps),
+        },
     }
 
 

@@ -44,7 +44,9 @@ class SimulatedEvent:
         kind, _, rest = text.partition(":")
         name, _, data = rest.partition(":")
         if kind not in EVENT_KINDS or (kind == "reply") == bool(name):
-            raise WorkflowError(f"event {text!r}: write reply, timer:NAME, manual:NAME or manual:NAME:{{\"field\": \"value\"}}")
+            raise WorkflowError(
+                f'event {text!r}: write reply, timer:NAME, manual:NAME or manual:NAME:{{"field": "value"}}'
+            )
         try:
             fields = json.loads(data) if data else {}
         except json.JSONDecodeError as exc:
@@ -83,13 +85,30 @@ class Simulation:
         with self.services.db.transaction() as session:
             ticket = session.get_one(Ticket, self.ticket_id)
             if event.kind == "manual":
-                engine.fire_manual(session, ticket, event.name, staff_role="admin", fields=event.fields, now=self.now, actor="simulated staff")
+                engine.fire_manual(
+                    session,
+                    ticket,
+                    event.name,
+                    staff_role="admin",
+                    fields=event.fields,
+                    now=self.now,
+                    actor="simulated staff",
+                )
             elif not engine.customer_replied(session, ticket, now=self.now):
-                self.echo(f"   no customer-reply transition from {ticket.state!r}: the reply only joins the ticket")
+                self.echo(
+                    f"   no customer-reply transition from {ticket.state!r}: the reply only joins the ticket"
+                )
 
     def _pending_timer(self, name: str) -> tuple[int, dt.datetime]:
         with self.services.db.transaction() as session:
-            timer = session.scalars(select(WorkflowTimer).where(WorkflowTimer.ticket_id == self.ticket_id, WorkflowTimer.transition == name, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None))).first()
+            timer = session.scalars(
+                select(WorkflowTimer).where(
+                    WorkflowTimer.ticket_id == self.ticket_id,
+                    WorkflowTimer.transition == name,
+                    WorkflowTimer.fired_at.is_(None),
+                    WorkflowTimer.cancelled_at.is_(None),
+                )
+            ).first()
             if timer is None:
                 raise NotFound(f"no pending timer {name!r} on the ticket")
             return timer.id, timer.due_at
@@ -97,18 +116,34 @@ class Simulation:
     def report(self) -> None:
         with self.services.db.transaction() as session:
             ticket = session.get_one(Ticket, self.ticket_id)
-            for event in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == self.ticket_id, TicketEvent.id > self.shown).order_by(TicketEvent.id)):
+            for event in session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == self.ticket_id, TicketEvent.id > self.shown)
+                .order_by(TicketEvent.id)
+            ):
                 self._show(event)
                 self.shown = event.id
-            timers = session.scalars(select(WorkflowTimer).where(WorkflowTimer.ticket_id == self.ticket_id, WorkflowTimer.fired_at.is_(None), WorkflowTimer.cancelled_at.is_(None)))
-            self.echo(f"   state: {ticket.state} (waiting on {ticket.waiting_on}{', outcome ' + ticket.outcome if ticket.outcome else ''})")
+            timers = session.scalars(
+                select(WorkflowTimer).where(
+                    WorkflowTimer.ticket_id == self.ticket_id,
+                    WorkflowTimer.fired_at.is_(None),
+                    WorkflowTimer.cancelled_at.is_(None),
+                )
+            )
+            self.echo(
+                f"   state: {ticket.state} (waiting on {ticket.waiting_on}{', outcome ' + ticket.outcome if ticket.outcome else ''})"
+            )
             for timer in timers:
-                self.echo(f"   timer armed: {timer.transition} due {timer.due_at:%Y-%m-%d %H:%M} UTC")
+                self.echo(
+                    f"   timer armed: {timer.transition} due {timer.due_at:%Y-%m-%d %H:%M} UTC"
+                )
 
     def _show(self, event: TicketEvent) -> None:
         payload = event.payload
         if event.kind == "transition":
-            self.echo(f"   transition {payload['transition']} ({payload['trigger']}, by {event.actor}): {payload['from']} → {payload['to']}")
+            self.echo(
+                f"   transition {payload['transition']} ({payload['trigger']}, by {event.actor}): {payload['from']} → {payload['to']}"
+            )
             for name, value in payload["fields"].items():
                 self.echo(f"      field {name}: {value}")
             for note in payload["notes"]:
@@ -119,15 +154,25 @@ class Simulation:
             self.echo(f"   {event.kind}: {event.summary}")
 
 
-def simulate(settings: Settings, name: str, form: Mapping[str, Any], events: list[SimulatedEvent], echo: Callable[[str], None]) -> None:
+def simulate(
+    settings: Settings,
+    name: str,
+    form: Mapping[str, Any],
+    events: list[SimulatedEvent],
+    echo: Callable[[str], None],
+) -> None:
     with tempfile.TemporaryDirectory(prefix="ticketbridge-simulate-") as folder:
         url = f"sqlite:///{Path(folder) / 'simulate.sqlite3'}"
         migrate.upgrade(url)
-        throwaway = settings.replace(instance_path=Path(folder), database_url=url, redis_url="", smtp_host="")
+        throwaway = settings.replace(
+            instance_path=Path(folder), database_url=url, redis_url="", smtp_host=""
+        )
         services = build_services(throwaway, sender=FolderSender(Path(folder) / "mail"))
         try:
             simulation = Simulation(services, echo)
-            echo(f"simulating {name} version {services.workflows.current(name).version} in a throwaway database; no mail leaves it")
+            echo(
+                f"simulating {name} version {services.workflows.current(name).version} in a throwaway database; no mail leaves it"
+            )
             simulation.submit(name, form)
             for event in events:
                 simulation.play(event)

@@ -26,8 +26,12 @@ def _integer(field: FormField, value: Any) -> Any:
         number = int(value)
     except (TypeError, ValueError):
         raise ValueError("must be a whole number") from None
-    if (field.minimum is not None and number < field.minimum) or (field.maximum is not None and number > field.maximum):
-        raise ValueError(f"must be between {field.minimum if field.minimum is not None else '-∞'} and {field.maximum if field.maximum is not None else '∞'}")
+    if (field.minimum is not None and number < field.minimum) or (
+        field.maximum is not None and number > field.maximum
+    ):
+        raise ValueError(
+            f"must be between {field.minimum if field.minimum is not None else '-∞'} and {field.maximum if field.maximum is not None else '∞'}"
+        )
     return number
 
 

@@ -17,7 +17,9 @@ from ticketbridge.intake.email.parse import Attachment
 FOLDER = "attachments"
 
 
-def store_attachments(instance_path: Path, attachments: tuple[Attachment, ...]) -> list[dict[str, Any]]:
+def store_attachments(
+    instance_path: Path, attachments: tuple[Attachment, ...]
+) -> list[dict[str, Any]]:
     """Write each payload once; return what Message.attachments records for each."""
     stored = []
     for number, attachment in enumerate(attachments, start=1):

@@ -10,7 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 
-_AUTHOR_HEADERS = (b"message-id", b"date", b"from", b"to", b"cc", b"subject", b"in-reply-to", b"references")
+_AUTHOR_HEADERS = (
+    b"message-id",
+    b"date",
+    b"from",
+    b"to",
+    b"cc",
+    b"subject",
+    b"in-reply-to",
+    b"references",
+)
 _HEADER_END_RE = re.compile(rb"\r?\n\r?\n")
 _FOLDING_RE = re.compile(rb"\r?\n[ \t]+")
 _WHITESPACE_RE = re.compile(rb"\s+")
@@ -23,7 +32,9 @@ def stable_hash(raw: bytes) -> str:
     for line in _FOLDING_RE.sub(b" ", head).splitlines():
         name, _, value = line.partition(b":")
         if name.strip().lower() in _AUTHOR_HEADERS:
-            digest.update(name.strip().lower() + b":" + _WHITESPACE_RE.sub(b" ", value.strip()) + b"\n")
+            digest.update(
+                name.strip().lower() + b":" + _WHITESPACE_RE.sub(b" ", value.strip()) + b"\n"
+            )
     digest.update(b"\n" + body.replace(b"\r\n", b"\n").rstrip())
     return digest.hexdigest()
 

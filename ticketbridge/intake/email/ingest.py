@@ -88,7 +88,9 @@ class _Stored:
         """The note for staff. It names an opened ticket, which has its reference only once flushed."""
         if not self.opened or self.ticket is None:
             return self.note
-        return f"opened {self.ticket.reference}" + (f" following closed {self.follows.reference}" if self.follows else "")
+        return f"opened {self.ticket.reference}" + (
+            f" following closed {self.follows.reference}" if self.follows else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -119,14 +121,25 @@ class Ingestor:
     `composer` composes the receipts (the fetcher's composes them in helper processes)."""
 
     def __init__(
-        self, services: Services, mailbox: str, *, after_message: Callable[[FetchedMail], None] | None = None, composer: Composer = compose_drafts
+        self,
+        services: Services,
+        mailbox: str,
+        *,
+        after_message: Callable[[FetchedMail], None] | None = None,
+        composer: Composer = compose_drafts,
     ) -> None:
         self.services = services
         self.mailbox = mailbox
         self.after_message = after_message
         self.composer = composer
 
-    def ingest(self, session: Session, mails: Sequence[FetchedMail], now: dt.datetime, parsed: Sequence[Parsed] | None = None) -> list[Outcome]:
+    def ingest(
+        self,
+        session: Session,
+        mails: Sequence[FetchedMail],
+        now: dt.datetime,
+        parsed: Sequence[Parsed] | None = None,
+    ) -> list[Outcome]:
         """Store `mails` in the caller's transaction; the caller commits.
 
         `parsed` is `parse_all` of the mails' bytes when the caller parsed them ahead (the
@@ -138,7 +151,10 @@ class Ingestor:
         per message.
         """
         pairs = parse_all([mail.raw for mail in mails]) if parsed is None else parsed
-        items = [_Item(mail, email, content_hash) for mail, (email, content_hash) in zip(mails, pairs, strict=True)]
+        items = [
+            _Item(mail, email, content_hash)
+            for mail, (email, content_hash) in zip(mails, pairs, strict=True)
+        ]
         known = self._known_keys(session, items)
         stored_before = dict(known)
         try:
@@ -153,14 +169,18 @@ class Ingestor:
                 self.after_message(mail)
         return outcomes
 
-    def _ingest_alone(self, session: Session, item: _Item, known: dict[str, str], now: dt.datetime) -> Outcome:
+    def _ingest_alone(
+        self, session: Session, item: _Item, known: dict[str, str], now: dt.datetime
+    ) -> Outcome:
         try:
             with session.begin_nested():
                 return self._ingest_batch(session, [item], known, now)[0]
         except Exception as exc:  # noqa: BLE001 - any failure quarantines this message only
             return self._quarantine(session, item, known, exc, now)
 
-    def _ingest_batch(self, session: Session, items: Sequence[_Item], known: dict[str, str], now: dt.datetime) -> list[Outcome]:
+    def _ingest_batch(
+        self, session: Session, items: Sequence[_Item], known: dict[str, str], now: dt.datetime
+    ) -> list[Outcome]:
         """Store `items` with batch-wide lookups and as few flushes as the ids allow.
 
         The lookups (tickets, Message-IDs, customers) are read once for the batch, so the loop
@@ -169,25 +189,46 @@ class Ingestor:
         The inbound rows, which nothing reads back, are inserted in one executemany, and so are
         the timeline events of the batch, last.
         """
-        batch = _Batch(ThreadIndex(session, self.services.links, [item.email for item in items]), customers_by_email(session, [item.email.from_address for item in items]))
+        batch = _Batch(
+            ThreadIndex(session, self.services.links, [item.email for item in items]),
+            customers_by_email(session, [item.email.from_address for item in items]),
+        )
         with collected(session):
             stored = [self._ingest_one(session, item, known, batch, now) for item in items]
             session.flush()
-            kept = [self._keep(session, item, key, result, now) for item, (key, result) in zip(items, stored) if key is not None]
+            kept = [
+                self._keep(session, item, key, result, now)
+                for item, (key, result) in zip(items, stored)
+                if key is not None
+            ]
             if kept:
                 session.execute(insert(InboundEmail), kept)
             queue_emails(session, self.services, batch.receipts, now, self.composer)
-        return [Outcome(item.mail.uid, result.status, result.ticket.id if result.ticket is not None else None, result.describe()) for item, (_, result) in zip(items, stored)]
+        return [
+            Outcome(
+                item.mail.uid,
+                result.status,
+                result.ticket.id if result.ticket is not None else None,
+                result.describe(),
+            )
+            for item, (_, result) in zip(items, stored)
+        ]
 
     def _known_keys(self, session: Session, items: Sequence[_Item]) -> dict[str, str]:
         """Dedupe keys of this batch already stored in the mailbox, with their content hashes: one query."""
-        keys = [message_id_key(i.email.message_id) for i in items if i.email.message_id] + [hash_key(i.content_hash) for i in items]
+        keys = [message_id_key(i.email.message_id) for i in items if i.email.message_id] + [
+            hash_key(i.content_hash) for i in items
+        ]
         rows = session.execute(
-            select(InboundEmail.dedupe_key, InboundEmail.content_hash).where(InboundEmail.mailbox == self.mailbox, InboundEmail.dedupe_key.in_(keys))
+            select(InboundEmail.dedupe_key, InboundEmail.content_hash).where(
+                InboundEmail.mailbox == self.mailbox, InboundEmail.dedupe_key.in_(keys)
+            )
         ).tuples()
         return {key: content_hash for key, content_hash in rows}
 
-    def _ingest_one(self, session: Session, item: _Item, known: dict[str, str], batch: _Batch, now: dt.datetime) -> tuple[str | None, _Stored]:
+    def _ingest_one(
+        self, session: Session, item: _Item, known: dict[str, str], batch: _Batch, now: dt.datetime
+    ) -> tuple[str | None, _Stored]:
         """The dedupe key the mail is kept under (None for a duplicate) and what became of it."""
         email = item.email
         key = dedupe_key(email.message_id, item.content_hash, known)
@@ -197,10 +238,28 @@ class Ingestor:
         known[key] = item.content_hash
         return key, self._store(session, item, own_id, batch, now)
 
-    def _keep(self, session: Session, item: _Item, key: str, stored: _Stored, now: dt.datetime) -> dict[str, Any]:
+    def _keep(
+        self, session: Session, item: _Item, key: str, stored: _Stored, now: dt.datetime
+    ) -> dict[str, Any]:
         """The inbound row's values, once the batch is flushed: its note names the ticket a mail opened."""
-        if stored.opened and stored.follows is not None and stored.ticket is not None and stored.message is not None:
-            record(session, stored.follows, actor=f"customer:{item.email.from_address}", kind="reply_after_close", summary=f"Reply after closing; it opened {stored.ticket.reference}", payload={"ticket": stored.ticket.reference, "message_id": stored.message.message_id}, now=now)
+        if (
+            stored.opened
+            and stored.follows is not None
+            and stored.ticket is not None
+            and stored.message is not None
+        ):
+            record(
+                session,
+                stored.follows,
+                actor=f"customer:{item.email.from_address}",
+                kind="reply_after_close",
+                summary=f"Reply after closing; it opened {stored.ticket.reference}",
+                payload={
+                    "ticket": stored.ticket.reference,
+                    "message_id": stored.message.message_id,
+                },
+                now=now,
+            )
         return {
             "mailbox": self.mailbox,
             "folder": item.mail.folder,
@@ -217,7 +276,9 @@ class Ingestor:
             "message_row_id": stored.message.id if stored.message is not None else None,
         }
 
-    def _store(self, session: Session, item: _Item, message_id: str | None, batch: _Batch, now: dt.datetime) -> _Stored:
+    def _store(
+        self, session: Session, item: _Item, message_id: str | None, batch: _Batch, now: dt.datetime
+    ) -> _Stored:
         """`message_id` is the header's, unless absent or reused: then one is made from the content hash."""
         email = item.email
         automation = classify(email)
@@ -225,38 +286,115 @@ class Ingestor:
         message_id = message_id or f"<{item.content_hash[:40]}@inbound.ticketbridge>"
         if existing is not None:
             own = existing.direction == Direction.OUTBOUND
-            note = "our own email, come back" if own else f"already on {existing.ticket.reference} (through another mailbox)"
-            return _Stored(InboundStatus.IGNORED if own else InboundStatus.DUPLICATE, automation.kind, existing.ticket, None, note)
+            note = (
+                "our own email, come back"
+                if own
+                else f"already on {existing.ticket.reference} (through another mailbox)"
+            )
+            return _Stored(
+                InboundStatus.IGNORED if own else InboundStatus.DUPLICATE,
+                automation.kind,
+                existing.ticket,
+                None,
+                note,
+            )
         if automation.kind != "human":
             return self._store_automatic(session, item, automation, message_id, batch, now)
         match = batch.index.find(email)
-        if match is not None and (not match.ticket.is_closed or self.services.engine.reopen_on_reply(session, match.ticket, now=now, message_id=message_id)):
+        if match is not None and (
+            not match.ticket.is_closed
+            or self.services.engine.reopen_on_reply(
+                session, match.ticket, now=now, message_id=message_id
+            )
+        ):
             message = self._add_message(session, match.ticket, item, message_id, batch, now)
-            record(session, match.ticket, actor=f"customer:{email.from_address}", kind="email_received", summary=f"Email from {email.from_address}: {email.subject}", payload={"message_id": message.message_id, "matched_by": match.rule}, now=now)
-            self.services.engine.customer_replied(session, match.ticket, now=now, message_id=message.message_id)
-            return _Stored(InboundStatus.STORED, "human", match.ticket, message, f"reply matched by {match.rule}")
+            record(
+                session,
+                match.ticket,
+                actor=f"customer:{email.from_address}",
+                kind="email_received",
+                summary=f"Email from {email.from_address}: {email.subject}",
+                payload={"message_id": message.message_id, "matched_by": match.rule},
+                now=now,
+            )
+            self.services.engine.customer_replied(
+                session, match.ticket, now=now, message_id=message.message_id
+            )
+            return _Stored(
+                InboundStatus.STORED,
+                "human",
+                match.ticket,
+                message,
+                f"reply matched by {match.rule}",
+            )
         follows = match.ticket if match is not None else None
         if self.services.settings.unmatched_mail == "ignore" or not email.from_address:
             why = "no sender address" if email.from_address == "" else "unmatched_mail = ignore"
-            return _Stored(InboundStatus.IGNORED, "human", follows, None, f"matches no open ticket; kept for staff ({why})")
+            return _Stored(
+                InboundStatus.IGNORED,
+                "human",
+                follows,
+                None,
+                f"matches no open ticket; kept for staff ({why})",
+            )
         return self._open_request(session, item, message_id, follows, batch, now)
 
-    def _store_automatic(self, session: Session, item: _Item, automation: Automation, message_id: str, batch: _Batch, now: dt.datetime) -> _Stored:
+    def _store_automatic(
+        self,
+        session: Session,
+        item: _Item,
+        automation: Automation,
+        message_id: str,
+        batch: _Batch,
+        now: dt.datetime,
+    ) -> _Stored:
         """Auto-replies, bounces and complaints: recorded, never answered, never moving a workflow."""
         email = item.email
         ticket = None
         if automation.kind == "bounce" and automation.original_message_id:
-            ticket = mark_bounced(session, automation.original_message_id, hard=automation.bounce_kind == "hard", status=automation.status, now=now)
+            ticket = mark_bounced(
+                session,
+                automation.original_message_id,
+                hard=automation.bounce_kind == "hard",
+                status=automation.status,
+                now=now,
+            )
         if ticket is None:
             match = batch.index.find(email)
             ticket = match.ticket if match is not None else None
         if ticket is None:
-            return _Stored(InboundStatus.IGNORED, automation.kind, None, None, f"{automation.kind} on no ticket ({automation.reason})")
+            return _Stored(
+                InboundStatus.IGNORED,
+                automation.kind,
+                None,
+                None,
+                f"{automation.kind} on no ticket ({automation.reason})",
+            )
         message = self._add_message(session, ticket, item, message_id, batch, now)
-        record(session, ticket, actor="system", kind=f"{automation.kind}_received", summary=f"{automation.kind.capitalize()} from {email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})", payload={"message_id": message.message_id, "reason": automation.reason, "status": automation.status}, now=now)
+        record(
+            session,
+            ticket,
+            actor="system",
+            kind=f"{automation.kind}_received",
+            summary=f"{automation.kind.capitalize()} from {email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})",
+            payload={
+                "message_id": message.message_id,
+                "reason": automation.reason,
+                "status": automation.status,
+            },
+            now=now,
+        )
         return _Stored(InboundStatus.STORED, automation.kind, ticket, message, automation.reason)
 
-    def _open_request(self, session: Session, item: _Item, message_id: str, follows: Ticket | None, batch: _Batch, now: dt.datetime) -> _Stored:
+    def _open_request(
+        self,
+        session: Session,
+        item: _Item,
+        message_id: str,
+        follows: Ticket | None,
+        batch: _Batch,
+        now: dt.datetime,
+    ) -> _Stored:
         """A new general request; its receipt is queued with the batch's others once the tickets have ids."""
         email = item.email
         ticket = open_general_request(
@@ -272,12 +410,44 @@ class Ingestor:
         )
         message = self._add_message(session, ticket, item, message_id, batch, now)
         if follows is not None:
-            record(session, ticket, actor="system", kind="follows", summary=f"Follows up the closed ticket {follows.reference}", payload={"ticket": follows.reference}, now=now)
-        record(session, ticket, actor=f"customer:{email.from_address}", kind="email_received", summary=f"Email from {email.from_address}: {email.subject}", payload={"message_id": message.message_id}, now=now)
-        batch.receipts.append(EmailRequest(ticket, RECEIPT_TEMPLATE, {"related_reference": follows.reference if follows else None}))
-        return _Stored(InboundStatus.STORED, "human", ticket, message, "", opened=True, follows=follows)
+            record(
+                session,
+                ticket,
+                actor="system",
+                kind="follows",
+                summary=f"Follows up the closed ticket {follows.reference}",
+                payload={"ticket": follows.reference},
+                now=now,
+            )
+        record(
+            session,
+            ticket,
+            actor=f"customer:{email.from_address}",
+            kind="email_received",
+            summary=f"Email from {email.from_address}: {email.subject}",
+            payload={"message_id": message.message_id},
+            now=now,
+        )
+        batch.receipts.append(
+            EmailRequest(
+                ticket,
+                RECEIPT_TEMPLATE,
+                {"related_reference": follows.reference if follows else None},
+            )
+        )
+        return _Stored(
+            InboundStatus.STORED, "human", ticket, message, "", opened=True, follows=follows
+        )
 
-    def _add_message(self, session: Session, ticket: Ticket, item: _Item, message_id: str, batch: _Batch, now: dt.datetime) -> Message:
+    def _add_message(
+        self,
+        session: Session,
+        ticket: Ticket,
+        item: _Item,
+        message_id: str,
+        batch: _Batch,
+        now: dt.datetime,
+    ) -> Message:
         email = item.email
         message = Message(
             ticket=ticket,
@@ -297,10 +467,19 @@ class Ingestor:
         batch.index.add(message)
         return message
 
-    def _quarantine(self, session: Session, item: _Item, known: dict[str, str], error: Exception, now: dt.datetime) -> Outcome:
+    def _quarantine(
+        self,
+        session: Session,
+        item: _Item,
+        known: dict[str, str],
+        error: Exception,
+        now: dt.datetime,
+    ) -> Outcome:
         """Keep the message and why it failed, for staff; it is never fetched again."""
         mail, email = item.mail, item.email
-        log.warning("quarantined %s uid %s: %s", mail.folder, mail.uid, type(error).__name__, exc_info=error)
+        log.warning(
+            "quarantined %s uid %s: %s", mail.folder, mail.uid, type(error).__name__, exc_info=error
+        )
         key = dedupe_key(email.message_id, item.content_hash, known) or hash_key(item.content_hash)
         note = f"{type(error).__name__}: {error}"[:MAX_NOTE]
         with session.begin_nested():

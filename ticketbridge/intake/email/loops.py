@@ -123,9 +123,12 @@ def _dsn_fields(parsed: ParsedEmail) -> tuple[str | None, str | None]:
 
 def _bounce(parsed: ParsedEmail, reason: str) -> Automation:
     status, action = _dsn_fields(parsed)
-    soft = action == "delayed" or (status.startswith("4") if status else bool(_SOFT_SUBJECT_RE.search(parsed.subject)))
-    return Automation("bounce", "soft" if soft else "hard", status,
-                      _original_message_id(parsed), reason)
+    soft = action == "delayed" or (
+        status.startswith("4") if status else bool(_SOFT_SUBJECT_RE.search(parsed.subject))
+    )
+    return Automation(
+        "bounce", "soft" if soft else "hard", status, _original_message_id(parsed), reason
+    )
 
 
 def _complaint_reason(parsed: ParsedEmail) -> str | None:

@@ -165,8 +165,25 @@ def decode_header_value(value: object, defects: list[str] | None = None) -> str:
 class _HtmlText(HTMLParser):
     """Minimal HTML-to-text: block tags become line breaks, script/style are dropped."""
 
-    _BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-              "table", "ul", "ol", "pre", "hr"}
+    _BLOCK = {
+        "p",
+        "div",
+        "br",
+        "tr",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "table",
+        "ul",
+        "ol",
+        "pre",
+        "hr",
+    }
     _SKIP = {"script", "style", "head", "title"}
 
     def __init__(self) -> None:
@@ -291,7 +308,9 @@ def _payload(part: Message, defects: list[str]) -> bytes:
 
 def _filename(part: Message, defects: list[str]) -> str:
     """Attachment file name, RFC 2231 or RFC 2047 encoded, decoded leniently."""
-    name: str | tuple[str | None, str | None, str] | None = _guard(defects, "FilenameDefect", part.get_filename, None)
+    name: str | tuple[str | None, str | None, str] | None = _guard(
+        defects, "FilenameDefect", part.get_filename, None
+    )
     if name is None:
         name = _guard(defects, "FilenameDefect", lambda: part.get_param("name"), None)
     if isinstance(name, tuple):
@@ -331,7 +350,11 @@ def _walk(part: Message, body: _Body, defects: list[str], depth: int = 0) -> Non
     if ctype.startswith("message/") or ctype == "text/rfc822-headers":
         inner = part.get_payload()
         if isinstance(inner, list) and inner:
-            blocks = [_guard(defects, "EmbeddedMessageDefect", m.as_bytes, b"") for m in inner if isinstance(m, Message)]
+            blocks = [
+                _guard(defects, "EmbeddedMessageDefect", m.as_bytes, b"")
+                for m in inner
+                if isinstance(m, Message)
+            ]
             data = b"\n".join(blocks)
         else:
             data = _payload(part, defects)
@@ -369,7 +392,7 @@ def _repair_boundary(part: Message, defects: list[str]) -> Message | None:
     match = _DELIMITER_RE.search(payload)
     if match is None:
         return None
-    head = f"Content-Type: {part.get_content_type()}; boundary=\"{match.group(1)}\"\r\n\r\n"
+    head = f'Content-Type: {part.get_content_type()}; boundary="{match.group(1)}"\r\n\r\n'
     data = head.encode() + payload.encode("utf-8", "surrogateescape")
     repaired = BytesParser(policy=mailpolicy.DEFAULT).parsebytes(data)
     if not repaired.is_multipart():
@@ -410,8 +433,12 @@ def parse_message(raw: bytes) -> ParsedEmail:
     clean_html = _guard(defects, "SanitizeDefect", lambda: nh3.clean(html), None) if html else None
 
     def addrs(name: str) -> tuple[str, ...]:
-        return tuple(a for _, a in _guard(defects, f"{name}Defect",
-                                          lambda: _addresses(msg, name, defects), no_addresses))
+        return tuple(
+            a
+            for _, a in _guard(
+                defects, f"{name}Defect", lambda: _addresses(msg, name, defects), no_addresses
+            )
+        )
 
     return ParsedEmail(
         message_id=_message_id(get("message-id")),
@@ -442,7 +469,20 @@ def _collect(msg: Message, defects: list[str]) -> _Body:
 def _unparsable(raw: bytes, content_hash: str, defects: list[str]) -> ParsedEmail:
     """Last resort when the parser itself fails: keep the bytes as text so nothing is lost."""
     return ParsedEmail(
-        message_id=None, in_reply_to=None, references=(), subject="", from_address="",
-        from_name="", to=(), cc=(), reply_to=(), date=None, text=decode_bytes(raw, None),
-        html=None, attachments=(), headers={}, defects=tuple(defects), content_hash=content_hash,
+        message_id=None,
+        in_reply_to=None,
+        references=(),
+        subject="",
+        from_address="",
+        from_name="",
+        to=(),
+        cc=(),
+        reply_to=(),
+        date=None,
+        text=decode_bytes(raw, None),
+        html=None,
+        attachments=(),
+        headers={},
+        defects=tuple(defects),
+        content_hash=content_hash,
     )

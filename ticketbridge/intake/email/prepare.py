@@ -58,10 +58,15 @@ class MailHelper:
         size = -(-len(drafts) // WORKERS)
         try:
             pool = self._start()
-            futures = [pool.submit(compose_drafts, list(drafts[start : start + size])) for start in range(0, len(drafts), size)]
+            futures = [
+                pool.submit(compose_drafts, list(drafts[start : start + size]))
+                for start in range(0, len(drafts), size)
+            ]
             return [composed for future in futures for composed in future.result()]
         except Exception:  # a helper died or could not start; composing here never raises for them
-            log.warning("composing helper failed; composing these emails in the fetcher", exc_info=True)
+            log.warning(
+                "composing helper failed; composing these emails in the fetcher", exc_info=True
+            )
             self.close()
             return compose_drafts(drafts)
 
@@ -72,5 +77,7 @@ class MailHelper:
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("forkserver"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=WORKERS, mp_context=multiprocessing.get_context("forkserver")
+            )
         return self._pool

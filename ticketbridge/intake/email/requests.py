@@ -42,8 +42,23 @@ def open_general_request(
     the batch's customer lookup (see `customer_for`).
     """
     customer = customer_for(session, email=sender, name=sender_name or sender, known=customers)
-    form = {"customer_email": customer.email, "customer_name": customer.name, "token": None, "description": description, "subject": subject, "source": "email"}
+    form = {
+        "customer_email": customer.email,
+        "customer_name": customer.name,
+        "token": None,
+        "description": description,
+        "subject": subject,
+        "source": "email",
+    }
     if follows is not None:
         form["follows"] = follows.reference
     license = follows.license if follows is not None else None
-    return open_ticket(session, services, request_type=REQUEST_TYPE, customer=customer, license=license, form=form, now=now)
+    return open_ticket(
+        session,
+        services,
+        request_type=REQUEST_TYPE,
+        customer=customer,
+        license=license,
+        form=form,
+        now=now,
+    )

@@ -34,7 +34,11 @@ class ThreadMatch:
 
 def recipient_addresses(parsed: ParsedEmail) -> list[str]:
     """To, Cc and the envelope recipients the delivering server recorded."""
-    envelope = [address.lower() for header in _ENVELOPE_HEADERS for _, address in getaddresses(parsed.headers.get(header, []))]
+    envelope = [
+        address.lower()
+        for header in _ENVELOPE_HEADERS
+        for _, address in getaddresses(parsed.headers.get(header, []))
+    ]
     return list(dict.fromkeys([*parsed.to, *parsed.cc, *envelope]))
 
 
@@ -59,13 +63,44 @@ class ThreadIndex:
         self.session = session
         self.links = links
         emails = list(emails)
-        message_ids = {mid for e in emails for mid in (e.message_id, e.in_reply_to, *e.references) if mid}
-        rows = list(session.execute(select(Message.message_id, Message.ticket_id, Message.direction).where(Message.message_id.in_(message_ids))).tuples()) if message_ids else []
-        references = [r for e in emails for r in [*map(links.reference_from_reply_address, recipient_addresses(e)), *_SUBJECT_REFERENCE_RE.findall(e.subject)] if r]
-        ticket_ids = {ticket_id for _, ticket_id, _ in rows} | {i for i in map(Ticket.id_from_reference, references) if i is not None}
-        tickets: Iterable[Ticket] = session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).options(joinedload(Ticket.customer))).unique() if ticket_ids else ()
+        message_ids = {
+            mid for e in emails for mid in (e.message_id, e.in_reply_to, *e.references) if mid
+        }
+        rows = (
+            list(
+                session.execute(
+                    select(Message.message_id, Message.ticket_id, Message.direction).where(
+                        Message.message_id.in_(message_ids)
+                    )
+                ).tuples()
+            )
+            if message_ids
+            else []
+        )
+        references = [
+            r
+            for e in emails
+            for r in [
+                *map(links.reference_from_reply_address, recipient_addresses(e)),
+                *_SUBJECT_REFERENCE_RE.findall(e.subject),
+            ]
+            if r
+        ]
+        ticket_ids = {ticket_id for _, ticket_id, _ in rows} | {
+            i for i in map(Ticket.id_from_reference, references) if i is not None
+        }
+        tickets: Iterable[Ticket] = (
+            session.scalars(
+                select(Ticket).where(Ticket.id.in_(ticket_ids)).options(joinedload(Ticket.customer))
+            ).unique()
+            if ticket_ids
+            else ()
+        )
         self._tickets = {ticket.id: ticket for ticket in tickets}
-        self._messages = {message_id: KnownMessage(self._tickets[ticket_id], direction) for message_id, ticket_id, direction in rows}
+        self._messages = {
+            message_id: KnownMessage(self._tickets[ticket_id], direction)
+            for message_id, ticket_id, direction in rows
+        }
 
     def message(self, message_id: str | None) -> KnownMessage | None:
         return self._messages.get(message_id) if message_id else None
@@ -75,7 +110,11 @@ class ThreadIndex:
 
     def find(self, parsed: ParsedEmail) -> ThreadMatch | None:
         """The ticket `parsed` belongs to, by the strongest evidence first (see the module)."""
-        return self._by_reply_address(parsed) or self._by_message_ids(parsed) or self._by_subject(parsed)
+        return (
+            self._by_reply_address(parsed)
+            or self._by_message_ids(parsed)
+            or self._by_subject(parsed)
+        )
 
     def _by_reply_address(self, parsed: ParsedEmail) -> ThreadMatch | None:
         for address in recipient_addresses(parsed):
@@ -112,5 +151,8 @@ def _known_on(session: Session, ticket: Ticket, sender: str) -> bool:
     if ticket.customer.email == sender:
         return True
     pattern = f"%{sender}%"
-    known = select(Message.id).where(Message.ticket_id == ticket.id, or_(Message.from_address == sender, Message.to_addresses.like(pattern)))
+    known = select(Message.id).where(
+        Message.ticket_id == ticket.id,
+        or_(Message.from_address == sender, Message.to_addresses.like(pattern)),
+    )
     return session.scalars(known.limit(1)).first() is not None

@@ -49,7 +49,9 @@ RECONNECT_DELAYS = (1, 5, 15, 60)
 class FetchReport:
     """What one pass stored, per status."""
 
-    counts: dict[InboundStatus, int] = field(default_factory=lambda: {status: 0 for status in InboundStatus})
+    counts: dict[InboundStatus, int] = field(
+        default_factory=lambda: {status: 0 for status in InboundStatus}
+    )
 
     def add(self, status: InboundStatus) -> None:
         self.counts[status] += 1
@@ -67,7 +69,12 @@ def mailbox_name(settings: Settings) -> str:
 
 
 def connect(settings: Settings) -> IMAPClient:
-    client = IMAPClient(settings.imap_host, port=settings.imap_port, ssl=settings.imap_tls == "ssl", timeout=max(30, settings.imap_poll_seconds + 30))
+    client = IMAPClient(
+        settings.imap_host,
+        port=settings.imap_port,
+        ssl=settings.imap_tls == "ssl",
+        timeout=max(30, settings.imap_poll_seconds + 30),
+    )
     if settings.imap_tls == "starttls":
         client.starttls(ssl.create_default_context())
     client.login(settings.imap_user, settings.imap_password)
@@ -76,13 +83,19 @@ def connect(settings: Settings) -> IMAPClient:
 
 class Fetcher:
     def __init__(
-        self, services: Services, *, after_message: Callable[[FetchedMail], None] | None = None, connector: Callable[[Settings], IMAPClient] = connect
+        self,
+        services: Services,
+        *,
+        after_message: Callable[[FetchedMail], None] | None = None,
+        connector: Callable[[Settings], IMAPClient] = connect,
     ) -> None:
         self.services = services
         self.settings = services.settings
         self.mailbox = mailbox_name(self.settings)
         self.helper = MailHelper()
-        self.ingestor = Ingestor(services, self.mailbox, after_message=after_message, composer=self.helper.compose)
+        self.ingestor = Ingestor(
+            services, self.mailbox, after_message=after_message, composer=self.helper.compose
+        )
         self._connect = connector
 
     def run(self, *, once: bool, stop: threading.Event | None = None) -> FetchReport:
@@ -101,7 +114,9 @@ class Fetcher:
             self.helper.close()
             lock.release()
 
-    def _run_locked(self, *, once: bool, stop: threading.Event, renew: Callable[[], None]) -> FetchReport:
+    def _run_locked(
+        self, *, once: bool, stop: threading.Event, renew: Callable[[], None]
+    ) -> FetchReport:
         report = FetchReport()
         failures = 0
         while not stop.is_set():
@@ -138,18 +153,39 @@ class Fetcher:
         mails: list[FetchedMail] = _fetch(client, folder, batches[0]) if batches else []
         parsed: list[Parsed] | None = None
         for number, batch in enumerate(batches):
-            following = _fetch(client, folder, batches[number + 1]) if number + 1 < len(batches) else []
+            following = (
+                _fetch(client, folder, batches[number + 1]) if number + 1 < len(batches) else []
+            )
             ahead = self.helper.submit([mail.raw for mail in following]) if following else None
             self._store(client, folder, batch, mails, parsed, report)
-            mails, parsed = following, (self.helper.result(ahead, [mail.raw for mail in following]) if ahead is not None else None)
+            mails, parsed = (
+                following,
+                (
+                    self.helper.result(ahead, [mail.raw for mail in following])
+                    if ahead is not None
+                    else None
+                ),
+            )
         self._reconcile(client, last_uid)
 
-    def _store(self, client: IMAPClient, folder: str, batch: list[int], mails: list[FetchedMail], parsed: list[Parsed] | None, report: FetchReport) -> None:
+    def _store(
+        self,
+        client: IMAPClient,
+        folder: str,
+        batch: list[int],
+        mails: list[FetchedMail],
+        parsed: list[Parsed] | None,
+        report: FetchReport,
+    ) -> None:
         """Store one batch with the cursor past it in one transaction, then flag or move it."""
         now = utcnow()
         with self.services.db.transaction() as session:
             outcomes = self.ingestor.ingest(session, mails, now, parsed)
-            cursor = session.scalars(select(MailboxFolder).where(MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder)).one()
+            cursor = session.scalars(
+                select(MailboxFolder).where(
+                    MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder
+                )
+            ).one()
             cursor.last_uid, cursor.updated_at = batch[-1], now
         for outcome in outcomes:
             report.add(outcome.status)
@@ -158,12 +194,30 @@ class Fetcher:
     def _cursor(self, folder: str, uidvalidity: int) -> int:
         """The last UID stored from `folder`; 0 for a new folder or a new UIDVALIDITY."""
         with self.services.db.transaction() as session:
-            cursor = session.scalars(select(MailboxFolder).where(MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder)).one_or_none()
+            cursor = session.scalars(
+                select(MailboxFolder).where(
+                    MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder
+                )
+            ).one_or_none()
             if cursor is None:
-                session.add(MailboxFolder(mailbox=self.mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=0, updated_at=utcnow()))
+                session.add(
+                    MailboxFolder(
+                        mailbox=self.mailbox,
+                        folder=folder,
+                        uidvalidity=uidvalidity,
+                        last_uid=0,
+                        updated_at=utcnow(),
+                    )
+                )
                 return 0
             if cursor.uidvalidity != uidvalidity:
-                log.warning("%s %s: UIDVALIDITY changed from %s to %s; fetching the folder again (stored messages are skipped)", self.mailbox, folder, cursor.uidvalidity, uidvalidity)
+                log.warning(
+                    "%s %s: UIDVALIDITY changed from %s to %s; fetching the folder again (stored messages are skipped)",
+                    self.mailbox,
+                    folder,
+                    cursor.uidvalidity,
+                    uidvalidity,
+                )
                 cursor.uidvalidity, cursor.last_uid, cursor.updated_at = uidvalidity, 0, utcnow()
             return cursor.last_uid
 
@@ -177,7 +231,11 @@ class Fetcher:
         criteria = ["UID", f"1:{last_uid}"] + ([] if self.settings.imap_move_to else ["UNSEEN"])
         left = sorted(uid for uid in client.search(criteria) if uid <= last_uid)
         if left:
-            log.info("mailbox %s: flagging or moving %d message(s) stored before an interruption", self.mailbox, len(left))
+            log.info(
+                "mailbox %s: flagging or moving %d message(s) stored before an interruption",
+                self.mailbox,
+                len(left),
+            )
             self._after_store(client, left)
 
     def _after_store(self, client: IMAPClient, uids: Sequence[int]) -> None:
@@ -211,14 +269,24 @@ class Fetcher:
 
     def _pause(self, stop: threading.Event, failures: int, error: Exception) -> int:
         delay = RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)]
-        log.warning("mailbox %s: %s: %s; reconnecting in %ss", self.mailbox, type(error).__name__, error, delay)
+        log.warning(
+            "mailbox %s: %s: %s; reconnecting in %ss",
+            self.mailbox,
+            type(error).__name__,
+            error,
+            delay,
+        )
         stop.wait(delay)
         return failures + 1
 
 
 def _fetch(client: IMAPClient, folder: str, batch: list[int]) -> list[FetchedMail]:
     fetched = client.fetch(batch, [b"BODY.PEEK[]"])
-    return [FetchedMail(folder, uid, fetched[uid][BODY]) for uid in batch if uid in fetched and BODY in fetched[uid]]
+    return [
+        FetchedMail(folder, uid, fetched[uid][BODY])
+        for uid in batch
+        if uid in fetched and BODY in fetched[uid]
+    ]
 
 
 def _chunks(uids: list[int], size: int) -> Iterator[list[int]]:

@@ -48,12 +48,20 @@ def lock_for(db: Database, mailbox: str) -> MailboxLock:
 class AdvisoryLock:
     def __init__(self, db: Database, mailbox: str) -> None:
         self._db = db
-        self._key = int.from_bytes(hashlib.sha256(f"ticketbridge.mailbox:{mailbox}".encode()).digest()[:8], "big", signed=True)
+        self._key = int.from_bytes(
+            hashlib.sha256(f"ticketbridge.mailbox:{mailbox}".encode()).digest()[:8],
+            "big",
+            signed=True,
+        )
         self._connection: Connection | None = None
 
     def acquire(self) -> bool:
         connection = self._db.engine.connect()
-        locked = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}).scalar_one())
+        locked = bool(
+            connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
+            ).scalar_one()
+        )
         connection.commit()
         if not locked:
             connection.close()
@@ -84,9 +92,13 @@ class LeaseLock:
     def acquire(self) -> bool:
         now = utcnow()
         with self._db.transaction() as session:
-            lease = session.scalars(select(MailboxLease).where(MailboxLease.mailbox == self._mailbox)).one_or_none()
+            lease = session.scalars(
+                select(MailboxLease).where(MailboxLease.mailbox == self._mailbox)
+            ).one_or_none()
             if lease is None:
-                session.add(MailboxLease(mailbox=self._mailbox, holder=self._holder, expires_at=now + LEASE))
+                session.add(
+                    MailboxLease(mailbox=self._mailbox, holder=self._holder, expires_at=now + LEASE)
+                )
                 return True
             if lease.holder != self._holder and lease.expires_at > now:
                 return False
@@ -95,8 +107,14 @@ class LeaseLock:
 
     def renew(self) -> None:
         if not self.acquire():
-            raise Conflict(f"the lease on mailbox {self._mailbox} was taken over by another fetcher")
+            raise Conflict(
+                f"the lease on mailbox {self._mailbox} was taken over by another fetcher"
+            )
 
     def release(self) -> None:
         with self._db.transaction() as session:
-            session.execute(delete(MailboxLease).where(MailboxLease.mailbox == self._mailbox, MailboxLease.holder == self._holder))
+            session.execute(
+                delete(MailboxLease).where(
+                    MailboxLease.mailbox == self._mailbox, MailboxLease.holder == self._holder
+                )
+            )
