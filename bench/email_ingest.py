@@ -146,7 +146,8 @@ def timed_fetch(services: Services, label: str, count: int, size: int) -> None:
     elapsed = time.perf_counter() - started
     assert report.total == count, report.summary()
     print(
-        f"{label:<34} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  {count / elapsed:7.0f} messages/s   ({report.summary()})"
+        f"{label:<34} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  "
+        f"{count / elapsed:7.0f} messages/s   ({report.summary()})"
     )
 
 

@@ -117,7 +117,7 @@ def main() -> None:
     verbose = "-v" in sys.argv
     for name, fn in CANDIDATES.items():
         failed = []
-        for row, (text, html) in zip(rows, inputs):
+        for row, (text, html) in zip(rows, inputs, strict=True):
             try:
                 ok = reply_ok(row["expected"], fn(text, html))
             except Exception:  # noqa: BLE001 - a crashing library scores a failure

@@ -82,7 +82,8 @@ def pipeline(requests: int, workers: int) -> None:
             submit_request(services, "demo", form)
         submitted = time.perf_counter() - started
         print(
-            f"submitted {requests} demo requests in {submitted:.2f}s: {requests / submitted:.0f} requests/s (intake, one thread)"
+            f"submitted {requests} demo requests in {submitted:.2f}s: "
+            f"{requests / submitted:.0f} requests/s (intake, one thread)"
         )
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
@@ -109,7 +110,9 @@ def pipeline(requests: int, workers: int) -> None:
             time.sleep(0.1)
         elapsed = time.perf_counter() - started
         print(
-            f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in {elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); the SMTP server accepted {handler.count}"
+            f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in "
+            f"{elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); "
+            f"the SMTP server accepted {handler.count}"
         )
         services.close()
     finally:
@@ -138,7 +141,8 @@ def worker_classes(jobs: int) -> None:
         )
         elapsed = time.perf_counter() - started
         print(
-            f"rq {worker_class.__name__}: {jobs} trivial jobs in {elapsed:.2f}s: {jobs / elapsed:.0f} jobs/s"
+            f"rq {worker_class.__name__}: {jobs} trivial jobs in {elapsed:.2f}s: "
+            f"{jobs / elapsed:.0f} jobs/s"
         )
     connection.flushdb()
 

@@ -226,7 +226,8 @@ def report(phase: Phase, elapsed: float) -> str:
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
     return (
-        f"{phase.status}: {phase.count} requests in {elapsed:.1f}s = {phase.count / elapsed:.0f} req/s; "
+        f"{phase.status}: {phase.count} requests in {elapsed:.1f}s = "
+        f"{phase.count / elapsed:.0f} req/s; "
         f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; unexpected status: {phase.errors}"
     )
 
@@ -258,7 +259,8 @@ def main() -> None:
             etags = fetch_etags(port, credentials)
             print(
                 f"gunicorn -w {args.workers} -k gthread --threads {args.threads}, PostgreSQL, "
-                f"{args.licenses} licenses, {args.clients} keep-alive client threads, {os.cpu_count()} CPUs"
+                f"{args.licenses} licenses, {args.clients} keep-alive client threads, "
+                f"{os.cpu_count()} CPUs"
             )
             for tags in (None, etags):
                 print(

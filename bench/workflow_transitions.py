@@ -115,7 +115,9 @@ def main() -> None:
                 for threads in args.threads:
                     rate = measure(services, args.tickets, threads)
                     print(
-                        f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, {threads} thread(s): {rate:,.0f} transitions/s ({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)"
+                        f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, "
+                        f"{threads} thread(s): {rate:,.0f} transitions/s "
+                        f"({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)"
                     )
             finally:
                 services.close()

@@ -75,7 +75,8 @@ def sweep_command(state: State) -> None:
 
     report = sweep(state.services, utcnow())
     click.echo(
-        f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} email(s)"
+        f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} "
+        "email(s)"
     )
 
 

@@ -1,4 +1,5 @@
-"""The one source of "now", always timezone-aware UTC, so timers and billing compare like with like."""
+"""The one source of "now", always timezone-aware UTC, so timers and billing compare like with
+like."""
 
 from __future__ import annotations
 

@@ -197,7 +197,8 @@ def _with_embedded_defaults(settings: Settings) -> Settings:
 
 
 def _instance_secret(instance_path: Path) -> str:
-    """The embedded default keeps a generated key in the instance folder so links survive restarts."""
+    """The embedded default keeps a generated key in the instance folder so links survive
+    restarts."""
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()

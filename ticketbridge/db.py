@@ -88,7 +88,8 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any exception, then run after-commit hooks."""
+        """One unit of work: commit on success, roll back on any exception, then run after-commit
+        hooks."""
         session = self.sessions()
         try:
             yield session

@@ -35,5 +35,6 @@ def current(database_url: str) -> str | None:
 
 
 def revision(database_url: str, message: str) -> None:
-    """For developers: write a new migration from the difference between the models and the database."""
+    """For developers: write a new migration from the difference between the models and the
+    database."""
     command.revision(alembic_config(database_url), message=message, autogenerate=True)

@@ -55,7 +55,8 @@ class Services:
 
 
 def build_services(settings: Settings, *, sender: Sender | None = None) -> Services:
-    """Load and check everything a process needs; an invalid workflow or catalogue stops start-up here.
+    """Load and check everything a process needs; an invalid workflow or catalogue stops start-up
+    here.
 
     The database must already be migrated (`ticketbridge db upgrade`): the versions of the
     workflows in force are recorded in it.

@@ -29,7 +29,8 @@ SWEEP_LOCK = "ticketbridge:sweeper-lock"
 def run_worker(services: Services, *, burst: bool = False, sweep: bool = True) -> None:
     if services.settings.embedded:
         raise SystemExit(
-            "TICKETBRIDGE_REDIS_URL is not set: on the embedded default, `ticketbridge serve` runs jobs itself"
+            "TICKETBRIDGE_REDIS_URL is not set: on the embedded default, `ticketbridge serve` "
+            "runs jobs itself"
         )
     tasks.install(services)
     queue = services.jobs

@@ -27,7 +27,7 @@ def test_encoded_word_subject_and_sender_name() -> None:
 From: =?ISO-8859-1?Q?Andr=E9?= <Andre@Example.COM>
 To: a@example.com, "B, Person" <b@example.com>
 Subject: =?utf-8?B?TGl6ZW56IMOEbmRlcnVuZw==?= =?utf-8?Q?_f=C3=BCr?= Kunde
-Message-ID:   <abc@example.com>  
+Message-ID:   <abc@example.com>\x20\x20
 In-Reply-To: <parent@example.com>
 References: <root@example.com> <parent@example.com>
 Date: Mon, 3 Jun 2024 10:00:00 +0200
@@ -65,7 +65,8 @@ def test_attachment_with_non_ascii_filename() -> None:
         "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee attached\r\n"
         "--b1\r\nContent-Type: text/plain\r\n"
         "Content-Disposition: attachment; filename*=utf-8''ci%C3%ABle.txt\r\n\r\nhallo\r\n"
-        '--b1\r\nContent-Type: application/octet-stream; name="=?utf-8?Q?r=C3=A9sum=C3=A9.pdf?="\r\n'
+        "--b1\r\nContent-Type: application/octet-stream; "
+        'name="=?utf-8?Q?r=C3=A9sum=C3=A9.pdf?="\r\n'
         "Content-Transfer-Encoding: base64\r\n\r\nJVBERg==\r\n--b1--\r\n",
     )
     parsed = parse_message(raw)
@@ -148,7 +149,8 @@ def test_decode_header_value_is_total() -> None:
 def test_auto_reply_is_detected() -> None:
     parsed = parse_message(
         msg(
-            "From: b@example.com\nSubject: Automatic reply: your ticket\nAuto-Submitted: auto-replied"
+            "From: b@example.com\nSubject: Automatic reply: your ticket\n"
+            "Auto-Submitted: auto-replied"
         )
     )
     automation = classify(parsed)
@@ -162,7 +164,8 @@ def test_auto_reply_is_detected() -> None:
 
 def test_dsn_bounce_carries_our_message_id() -> None:
     raw = msg(
-        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\nTo: licenses@ticketbridge.test\n"
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+        "To: licenses@ticketbridge.test\n"
         "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
         "--r\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n"
@@ -190,7 +193,8 @@ def test_feedback_report_is_a_complaint_not_a_bounce() -> None:
         'Content-Type: multipart/report; report-type=feedback-report; boundary="f"',
         "--f\r\nContent-Type: text/plain\r\n\r\nThis is an abuse report\r\n"
         "--f\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
-        "--f\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <m1@ticketbridge.test>\r\n\r\nhi\r\n"
+        "--f\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <m1@ticketbridge.test>\r\n\r\n"
+        "hi\r\n"
         "--f--\r\n",
     )
     automation = classify(parse_message(raw))

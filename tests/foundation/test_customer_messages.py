@@ -1,4 +1,5 @@
-"""R20 on the ticket page: the customer's message joins the ticket and fires the customer-reply trigger."""
+"""R20 on the ticket page: the customer's message joins the ticket and fires the customer-reply
+trigger."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The thin path on the embedded default (in-process jobs, mail in a folder), on SQLite and PostgreSQL."""
+"""The thin path on the embedded default (in-process jobs, mail in a folder), on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Issue 2's proof: the demo request through PostgreSQL, a real rq worker on Redis and a real SMTP server."""
+"""Issue 2's proof: the demo request through PostgreSQL, a real rq worker on Redis and a real SMTP
+server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Migrations create the schema the models describe, on SQLite and PostgreSQL, and rerun harmlessly."""
+"""Migrations create the schema the models describe, on SQLite and PostgreSQL, and rerun
+harmlessly."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ def test_permanent_smtp_failure_marks_the_email_failed_and_tells_staff(
             for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "email_failed"))
         ]
     assert summaries == [
-        "Email to reject@acme.example failed: SMTP refused reject@acme.example: 550 5.1.1 No such user"
+        "Email to reject@acme.example failed: SMTP refused reject@acme.example: 550 5.1.1 No "
+        "such user"
     ]
 
 

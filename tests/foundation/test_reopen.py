@@ -1,4 +1,5 @@
-"""A reply to a closed ticket follows its workflow: reopen (general.yaml says so) or not (demo.yaml)."""
+"""A reply to a closed ticket follows its workflow: reopen (general.yaml says so) or not
+(demo.yaml)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,8 @@ def add_license(
     state: LicenseState = LicenseState.ACTIVE,
     frequency: str = "monthly",
 ) -> License:
-    """A license whose entitlements were written through the ledger on `at` (paid from then if active)."""
+    """A license whose entitlements were written through the ledger on `at` (paid from then if
+    active)."""
     paid = state is LicenseState.ACTIVE
     license = License(
         token=token,

@@ -37,8 +37,16 @@ def lines(
     **kwargs: object,
 ) -> list[tuple[str, LineKind, int, dt.date, dt.date, Fraction, str]]:
     return [
-        (l.item, l.kind, l.quantity, l.period_start, l.period_end, l.fraction, str(l.amount))
-        for l in invoice_lines(catalogue, changes, cycle, month, **kwargs)
+        (
+            line.item,
+            line.kind,
+            line.quantity,
+            line.period_start,
+            line.period_end,
+            line.fraction,
+            str(line.amount),
+        )
+        for line in invoice_lines(catalogue, changes, cycle, month, **kwargs)
     ]  # type: ignore[arg-type]
 
 
@@ -88,7 +96,8 @@ def test_r11_invoices_on_the_last_day_of_the_month(day: dt.date, last: dt.date) 
     assert last_day_of_month(day) == last
 
 
-# An increase of 2 agents (5 -> 7) on `day`: charged for the rest of its period on that month's invoice.
+# An increase of 2 agents (5 -> 7) on `day`: charged for the rest of its period on that month's
+# invoice.
 @pytest.mark.parametrize(
     ("frequency", "anchor", "day", "period", "fraction", "amount"),
     [
@@ -177,7 +186,9 @@ def test_r11_increase_is_charged_pro_rata_on_the_earliest_invoice(
 ) -> None:
     cycle = BillingCycle.of(catalogue, frequency, anchor)
     changes = [*FIVE_AGENTS_SINCE_2024, ChangeRecord("agents", 5, 7, day)]
-    pro_rata = [l for l in lines(catalogue, changes, cycle, day) if l[1] is LineKind.PRO_RATA]
+    pro_rata = [
+        line for line in lines(catalogue, changes, cycle, day) if line[1] is LineKind.PRO_RATA
+    ]
     assert pro_rata == [("agents", LineKind.PRO_RATA, 2, *period, fraction, amount)]
 
 
@@ -201,7 +212,7 @@ def test_r11_billed_in_advance_with_the_activation_month_pro_rata(catalogue: Cat
         ("agents", LineKind.ADVANCE, 5, D(2025, 2, 1), D(2025, 2, 28), Fraction(1), "150.00"),
         ("users", LineKind.ADVANCE, 2, D(2025, 2, 1), D(2025, 2, 28), Fraction(1), "10.00"),
     ]
-    assert [l[1] for l in lines(catalogue, changes, monthly(catalogue), D(2025, 2, 1))] == [
+    assert [line[1] for line in lines(catalogue, changes, monthly(catalogue), D(2025, 2, 1))] == [
         LineKind.ADVANCE,
         LineKind.ADVANCE,
     ]
@@ -209,7 +220,9 @@ def test_r11_billed_in_advance_with_the_activation_month_pro_rata(catalogue: Cat
 
 def test_r7_included_admin_is_never_billed(catalogue: Catalogue) -> None:
     changes = [*FIVE_AGENTS_SINCE_2024, ChangeRecord("admins", 1, 2, D(2025, 3, 1))]
-    billed = {l[0]: l[2] for l in lines(catalogue, changes, monthly(catalogue), D(2025, 3, 1))}
+    billed = {
+        line[0]: line[2] for line in lines(catalogue, changes, monthly(catalogue), D(2025, 3, 1))
+    }
     assert billed == {"agents": 5, "admins": 1}
 
 
@@ -270,7 +283,7 @@ def test_r11_decrease_after_the_20th_keeps_the_month_as_billed(catalogue: Catalo
         ("agents", LineKind.ADVANCE, 7, D(2025, 2, 1), D(2025, 2, 28), Fraction(1), "210.00"),
     ]
     # the decrease, effective on the 1st, was in February's advance bill: no adjustment later
-    assert [l[1] for l in lines(catalogue, changes, monthly(catalogue), D(2025, 2, 1))] == [
+    assert [line[1] for line in lines(catalogue, changes, monthly(catalogue), D(2025, 2, 1))] == [
         LineKind.ADVANCE
     ]
 
@@ -294,8 +307,8 @@ def test_r12_deactivation_takes_effect_when_the_period_ends(
     cycle = BillingCycle.of(catalogue, frequency, D(2024, 1, 1))
     assert deactivation_effective_date(requested, cycle) == effective
     assert [
-        l[1]
-        for l in lines(catalogue, FIVE_AGENTS_SINCE_2024, cycle, last_billed, ends_on=effective)
+        line[1]
+        for line in lines(catalogue, FIVE_AGENTS_SINCE_2024, cycle, last_billed, ends_on=effective)
     ] == [LineKind.ADVANCE]
     assert lines(catalogue, FIVE_AGENTS_SINCE_2024, cycle, first_unbilled, ends_on=effective) == []
 

@@ -170,7 +170,7 @@ def test_broken_catalogue_names_file_line_and_column(
 def test_missing_price_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "catalogue.yaml"
     path.write_text(
-        "\n".join(l for l in SHIPPED.splitlines() if not l.strip().startswith("botify: {"))
+        "\n".join(line for line in SHIPPED.splitlines() if not line.strip().startswith("botify: {"))
     )
     with pytest.raises(ConfigError, match=r"catalogue.yaml:\d+:\d+: prices: no price for botify"):
         load_catalogue(path)

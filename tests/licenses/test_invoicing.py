@@ -1,4 +1,5 @@
-"""Billing from stored ledgers (R11, R12) and `ticketbridge billing preview`, on SQLite and PostgreSQL."""
+"""Billing from stored ledgers (R11, R12) and `ticketbridge billing preview`, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -33,8 +34,16 @@ def lines_of(services: Services, session: Session, token: str, month: str) -> li
     license = session.query(License).filter_by(token=token).one()
     invoice = invoice_for(services.catalogue, license, dt.date.fromisoformat(month + "-01"))
     return [
-        (l.item, l.kind, l.quantity, l.period_start, l.period_end, l.fraction, l.amount)
-        for l in invoice.lines
+        (
+            line.item,
+            line.kind,
+            line.quantity,
+            line.period_start,
+            line.period_end,
+            line.fraction,
+            line.amount,
+        )
+        for line in invoice.lines
     ]
 
 

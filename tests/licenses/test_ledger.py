@@ -1,4 +1,5 @@
-"""The ledger: one row per changed item, the snapshot kept equal to the ledger, nothing committed."""
+"""The ledger: one row per changed item, the snapshot kept equal to the ledger, nothing
+committed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The license steps workflows call: set_license_state (paid start), issue_license_key (R15), move_to_new_token (R14c)."""
+"""The license steps workflows call: set_license_state (paid start), issue_license_key (R15),
+move_to_new_token (R14c)."""
 
 from __future__ import annotations
 

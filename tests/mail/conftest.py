@@ -1,4 +1,5 @@
-"""Mail-test fixtures: services whose workflows and templates add tests/mail's own to the shipped ones."""
+"""Mail-test fixtures: services whose workflows and templates add tests/mail's own to the shipped
+ones."""
 
 from __future__ import annotations
 

@@ -70,7 +70,8 @@ def reply_to(
     cc: str | None = None,
     to: str | None = None,
 ) -> bytes:
-    """What a mail client sends when the customer answers `outbound`: Reply-To, Re: subject, threading."""
+    """What a mail client sends when the customer answers `outbound`: Reply-To, Re: subject,
+    threading."""
     return email(
         sender=sender,
         to=to or str(outbound["Reply-To"]),

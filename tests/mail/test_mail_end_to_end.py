@@ -24,8 +24,10 @@ def html_reply(outbound_text: str) -> str:
     quoted = outbound_text.replace("\n", "<br>")
     return (
         f"<html><body><div dir='ltr'><p>{NEW_TEXT}</p></div>"
-        "<div><p>Am Mo., 3. März 2025 um 10:15 Uhr schrieb XCALLY License Team &lt;license@tickets.test&gt;:</p>"
-        f"<blockquote style='margin:0 0 0 .8ex;border-left:1px solid #ccc'>{quoted}</blockquote></div></body></html>"
+        "<div><p>Am Mo., 3. März 2025 um 10:15 Uhr schrieb XCALLY License Team "
+        "&lt;license@tickets.test&gt;:</p>"
+        "<blockquote style='margin:0 0 0 .8ex;border-left:1px solid "
+        f"#ccc'>{quoted}</blockquote></div></body></html>"
     )
 
 

@@ -49,8 +49,10 @@ UNMOVABLE = "~Unmovable"
 SEEN = b"\\Seen"
 HEADER = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
 SETTINGS_PASSED = (
-    "instance_path", "database_url", "workflows_path", "email_templates_path", "secret_key", "public_url", "mail_from",
-    "imap_host", "imap_port", "imap_user", "imap_password", "imap_tls", "imap_batch_size", "imap_move_to", "imap_poll_seconds",
+    "instance_path", "database_url", "workflows_path", "email_templates_path", "secret_key",
+    "public_url", "mail_from",
+    "imap_host", "imap_port", "imap_user", "imap_password", "imap_tls", "imap_batch_size",
+    "imap_move_to", "imap_poll_seconds",
 )  # fmt: skip
 
 
@@ -65,7 +67,8 @@ class Sent:
 
 @dataclass(frozen=True)
 class Phase:
-    """Where the kill lands: inside a batch once `stored` messages are in, or (stored None) at the first failed move."""
+    """Where the kill lands: inside a batch once `stored` messages are in, or (stored None) at the
+    first failed move."""
 
     count: int
     first_move_to: str
@@ -90,7 +93,8 @@ class KillRun:
 
 
 class FetcherProcesses:
-    """`python -m ticketbridge mail fetch` processes configured through TICKETBRIDGE_* variables only."""
+    """`python -m ticketbridge mail fetch` processes configured through TICKETBRIDGE_* variables
+    only."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -158,7 +162,8 @@ def open_tickets(services: Services, server: DovecotServer) -> dict[str, EmailMe
 
 
 def traffic(count: int, receipts: dict[str, EmailMessage]) -> tuple[list[Sent], list[bytes]]:
-    """Every third message a reply (from the customer, through the receipt's Reply-To); the rest new requests."""
+    """Every third message a reply (from the customer, through the receipt's Reply-To); the rest new
+    requests."""
     customers = sorted(receipts)
     sent, raws = [], []
     for n in range(count):
@@ -188,12 +193,14 @@ def stored_count(services: Services) -> int:
 
 
 def advisory_locks(services: Services) -> int:
-    """Advisory locks held in this database: the killed fetcher's goes when PostgreSQL notices the dead connection."""
+    """Advisory locks held in this database: the killed fetcher's goes when PostgreSQL notices the
+    dead connection."""
     with services.db.transaction() as session:
         return (
             session.scalar(
                 text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             )
             or 0
@@ -201,14 +208,17 @@ def advisory_locks(services: Services) -> int:
 
 
 def batch_open(services: Services) -> bool:
-    """Another session holds uncommitted inbound rows: the fetcher is inside a batch, before its commit."""
+    """Another session holds uncommitted inbound rows: the fetcher is inside a batch, before its
+    commit."""
     with services.db.transaction() as session:
         return bool(
             session.scalar(
                 text(
-                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'inbound_emails' "
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                    "WHERE c.relname = 'inbound_emails' "
                     "AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid() "
-                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+                    "current_database())"
                 )
             )
         )

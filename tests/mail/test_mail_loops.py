@@ -37,12 +37,16 @@ def bounce(original: EmailMessage, status: str = "5.1.1") -> bytes:
     return (
         f"From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\n"
         f"To: license@tickets.test\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-        f"Message-ID: <bounce-{status}@mx.acme.example>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/report; report-type=delivery-status; boundary="{boundary}"\r\n\r\n'
+        f"Message-ID: <bounce-{status}@mx.acme.example>\r\nAuto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/report; report-type=delivery-status; "
+        f'boundary="{boundary}"\r\n\r\n'
         f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
-        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.acme.example\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.acme.example\r\n\r\n"
         f"Final-Recipient: rfc822; ops@acme.example\r\nAction: failed\r\nStatus: {status}\r\n\r\n"
-        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {original['Message-ID']}\r\nSubject: {original['Subject']}\r\n\r\n"
+        f"--{boundary}\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {original['Message-ID']}\r\nSubject: {original['Subject']}\r\n\r\n"
         f"--{boundary}--\r\n"
     ).encode()
 

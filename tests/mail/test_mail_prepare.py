@@ -1,4 +1,5 @@
-"""The fetcher's helper processes: the same results as working in the fetcher, and a dead helper costs no mail."""
+"""The fetcher's helper processes: the same results as working in the fetcher, and a dead helper
+costs no mail."""
 
 from __future__ import annotations
 
@@ -69,7 +70,8 @@ def test_helpers_compose_the_drafts_in_order(caplog) -> None:
 
 
 def _fell_back(caplog) -> list[str]:
-    """The fallback warnings: without this check a broken helper would pass, its work done in-process."""
+    """The fallback warnings: without this check a broken helper would pass, its work done
+    in-process."""
     return [
         r.getMessage()
         for r in caplog.records

@@ -15,10 +15,12 @@ EIGHT_BIT = (
     b"From: Customer <ops@acme.example>\r\nTo: license@tickets.test\r\nSubject: log file\r\n"
     b"Message-ID: <eight-bit@acme.example>\r\nMIME-Version: 1.0\r\n"
     b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
-    b"--b\r\nContent-Type: text/plain; charset=x-unknown-charset\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    b"--b\r\nContent-Type: text/plain; charset=x-unknown-charset\r\n"
+    b"Content-Transfer-Encoding: 8bit\r\n\r\n"
     b"Log attached \xe9\xff\xfe\x00 see there.\r\n"
     b'--b\r\nContent-Type: application/octet-stream; name="r\xe9sum\xe9.log"\r\n'
-    b'Content-Disposition: attachment; filename="r\xe9sum\xe9.log"\r\nContent-Transfer-Encoding: 8bit\r\n\r\n'
+    b'Content-Disposition: attachment; filename="r\xe9sum\xe9.log"\r\n'
+    b"Content-Transfer-Encoding: 8bit\r\n\r\n"
     b"\x00\x01\x80\x81\xfe\xff binary \xc3\x28 junk\r\n"
     b"--b--\r\n"
 )

@@ -70,37 +70,46 @@ CASES = [
             "    label: Finish\n",
             "    label: Finish\n    actions:\n      - apply_demo_bundle: {days: 0}\n",
         ),
-        "t.yaml:23:9: step 'apply_demo_bundle' parameter 'days': Must be greater than or equal to 1 and less than or equal to 365. — see `ticketbridge workflows schema` for the step's parameters",
+        "t.yaml:23:9: step 'apply_demo_bundle' parameter 'days': Must be greater than or "
+        "equal to 1 and less than or equal to 365. — see `ticketbridge workflows schema` for "
+        "the step's parameters",
     ),
     (
         "missing template",
         ("    outcome: completed\n", "    outcome: completed\n    emails: [welcome]\n"),
-        "t.yaml:12:14: unknown email template 'welcome' — add email_templates/welcome/ or use one of: demo_activated, ",
+        "t.yaml:12:14: unknown email template 'welcome' — add email_templates/welcome/ or use "
+        "one of: demo_activated, ",
     ),
     (
         "unknown form field",
         ("guard: form.agents > 4", "guard: form.agent > 4"),
-        "t.yaml:16:12: 'form.agent > 4' reads form.agent, but the form has no field 'agent' — add it under form: fields:, or use one of: accept_conditions, agents, customer_email, customer_name, token",
+        "t.yaml:16:12: 'form.agent > 4' reads form.agent, but the form has no field 'agent' — "
+        "add it under form: fields:, or use one of: accept_conditions, agents, "
+        "customer_email, customer_name, token",
     ),
     (
         "guard syntax",
         ("guard: form.agents > 4", "guard: form.agents >"),
-        "t.yaml:16:12: guard 'form.agents >' does not parse: Syntax error: mismatched input '<EOF>' at character 14 — write a CEL expression",
+        "t.yaml:16:12: guard 'form.agents >' does not parse: Syntax error: mismatched input "
+        "'<EOF>' at character 14 — write a CEL expression",
     ),
     (
         "guard unknown variable",
         ("guard: form.agents > 4", "guard: licence.state == 'trial'"),
-        "t.yaml:16:12: guard \"licence.state == 'trial'\" names licence; expressions may use only form, license, now, ticket — write a CEL expression",
+        "t.yaml:16:12: guard \"licence.state == 'trial'\" names licence; expressions may use "
+        "only form, license, now, ticket — write a CEL expression",
     ),
     (
         "unreachable state",
         ("  done:\n", "  lost:\n    outcome: cancelled\n  done:\n"),
-        "t.yaml:10:3: state 'lost' cannot be reached from the initial state 'a' — add a transition into it, or remove it",
+        "t.yaml:10:3: state 'lost' cannot be reached from the initial state 'a' — add a "
+        "transition into it, or remove it",
     ),
     (
         "two automatic transitions",
         ("    label: Finish\n", "    label: Finish\n  - {name: skip, from: a, to: done}\n"),
-        "t.yaml:22:5: automatic transitions 'go' and 'skip' from state 'a' can fire at once (one has no guard, so it always holds) — give each a guard that excludes the other",
+        "t.yaml:22:5: automatic transitions 'go' and 'skip' from state 'a' can fire at once "
+        "(one has no guard, so it always holds) — give each a guard that excludes the other",
     ),
     (
         "same guard twice",
@@ -108,7 +117,8 @@ CASES = [
             "    label: Finish\n",
             "    label: Finish\n  - {name: skip, from: a, to: done, guard: 'form.agents>4'}\n",
         ),
-        "t.yaml:22:5: automatic transitions 'go' and 'skip' from state 'a' can fire at once (their guards are the same expression)",
+        "t.yaml:22:5: automatic transitions 'go' and 'skip' from state 'a' can fire at once "
+        "(their guards are the same expression)",
     ),
     (
         "timer without target",
@@ -116,15 +126,18 @@ CASES = [
             "    label: Finish\n",
             "    label: Finish\n  - {name: wait, from: b, to: done, trigger: timer}\n",
         ),
-        "t.yaml:22:5: a timer transition needs exactly one target — add either 'after: 30d' or 'at: <expression giving a timestamp>', not both",
+        "t.yaml:22:5: a timer transition needs exactly one target — add either 'after: 30d' "
+        "or 'at: <expression giving a timestamp>', not both",
     ),
     (
         "bad duration",
         (
             "    label: Finish\n",
-            "    label: Finish\n  - {name: wait, from: b, to: done, trigger: timer, after: 30 days}\n",
+            "    label: Finish\n  - {name: wait, from: b, to: done, trigger: timer, after: 30 "
+            "days}\n",
         ),
-        "t.yaml:22:60: after '30 days' is not a duration — write a number and a unit: 90m, 12h, 30d, 2w",
+        "t.yaml:22:60: after '30 days' is not a duration — write a number and a unit: 90m, "
+        "12h, 30d, 2w",
     ),
     (
         "manual without label",
@@ -134,7 +147,8 @@ CASES = [
     (
         "unknown key",
         ("    waits_on: staff", "    wait_on: staff"),
-        "t.yaml:9:5: unknown key 'wait_on' in state 'b' — allowed keys: actions, description, emails, outcome, target_time, waits_on",
+        "t.yaml:9:5: unknown key 'wait_on' in state 'b' — allowed keys: actions, description, "
+        "emails, outcome, target_time, waits_on",
     ),
     (
         "bad enum",
@@ -145,29 +159,35 @@ CASES = [
         "leaving a final state",
         (
             "    label: Finish\n",
-            "    label: Finish\n  - {name: reopen, from: done, to: b, trigger: manual, label: Reopen}\n",
+            "    label: Finish\n  - {name: reopen, from: done, to: b, trigger: manual, label: "
+            "Reopen}\n",
         ),
-        "t.yaml:22:26: state 'done' is final (outcome completed), so no transition may leave it — remove its outcome or this transition",
+        "t.yaml:22:26: state 'done' is final (outcome completed), so no transition may leave "
+        "it — remove its outcome or this transition",
     ),
     (
         "guard type error",
         ("guard: form.agents > 4", "guard: form.agents > '4'"),
-        "t.yaml:16:12: \"form.agents > '4'\" is not type-correct: No such overload: the operation is not defined for the given operand types — compare like with like",
+        "t.yaml:16:12: \"form.agents > '4'\" is not type-correct: No such overload: the "
+        "operation is not defined for the given operand types — compare like with like",
     ),
     (
         "guard not a condition",
         ("guard: form.agents > 4", "guard: form.agents"),
-        "t.yaml:16:12: 'form.agents' gives 0, not true or false on a sample ticket — a guard or 'when' must give true or false",
+        "t.yaml:16:12: 'form.agents' gives 0, not true or false on a sample ticket — a guard "
+        "or 'when' must give true or false",
     ),
     (
         "reopen into a final state",
         ("initial: a\n", "initial: a\nreopen_on_reply: done\n"),
-        "t.yaml:6:18: reopen_on_reply names 'done', which is not an open state — use one of: a, b, or remove it to open a new linked ticket instead",
+        "t.yaml:6:18: reopen_on_reply names 'done', which is not an open state — use one of: "
+        "a, b, or remove it to open a new linked ticket instead",
     ),
     (
         "invalid YAML",
         ("  a:\n", "  a: [\n"),
-        "t.yaml:9:13: not valid YAML: expected ',' or ']', but got ':' — check the indentation and quoting on this line",
+        "t.yaml:9:13: not valid YAML: expected ',' or ']', but got ':' — check the "
+        "indentation and quoting on this line",
     ),
 ]
 
@@ -188,7 +208,8 @@ def test_a_state_with_no_way_out() -> None:
         "    label: Finish\n  - {name: stuck, from: a, to: c, guard: form.agents <= 4}\n",
     )
     assert problems(text) == [
-        "t.yaml:10:3: state 'c' is not final and has no transition out of it — add a transition from it, or give it an outcome (completed, rejected, cancelled)"
+        "t.yaml:10:3: state 'c' is not final and has no transition out of it — add a "
+        "transition from it, or give it an outcome (completed, rejected, cancelled)"
     ]
 
 
@@ -196,7 +217,8 @@ def test_a_loop_that_never_reaches_a_final_state() -> None:
     text = BASE.replace("    to: done\n    trigger: manual", "    to: a\n    trigger: manual")
     assert (
         problems(text)[0]
-        == "t.yaml:7:3: no final state can be reached from state 'a': tickets entering it never close — add a transition from this loop to a state with an outcome"
+        == "t.yaml:7:3: no final state can be reached from state 'a': tickets entering it "
+        "never close — add a transition from this loop to a state with an outcome"
     )
 
 
@@ -246,5 +268,6 @@ def test_the_service_refuses_to_start_on_an_invalid_workflow(
         make_wf_services()
     assert (
         str(error.value)
-        == f"{workflows_dir / 't.yaml'}:19:9: unknown state 'nowhere' in 'to' — use one of the states: a, b, done"
+        == f"{workflows_dir / 't.yaml'}:19:9: unknown state 'nowhere' in 'to' — use one of "
+        "the states: a, b, done"
     )

@@ -155,8 +155,8 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
                 now=utcnow(),
             )
     assert (
-        "state 'waiting_customer' is in use by 1 ticket(s) and is not mapped; add --map waiting_customer=<state of the new version>"
-        in unmapped.value.message
+        "state 'waiting_customer' is in use by 1 ticket(s) and is not mapped; add --map "
+        "waiting_customer=<state of the new version>" in unmapped.value.message
     )
     with pytest.raises(
         WorkflowError, match=r"in_review=in_review: 'in_review' is not a state of version"

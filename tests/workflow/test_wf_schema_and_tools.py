@@ -108,7 +108,8 @@ def test_simulate_walks_every_trigger_in_a_throwaway_database(tmp_path: Path) ->
         "transition ask_customer (manual, by simulated staff): in_review → waiting_customer",
         "      field question: Which server?",
         "timer armed: no_answer due",
-        "transition customer_answered (customer_reply, by customer:ops@acme.example): waiting_customer → in_review",
+        "transition customer_answered (customer_reply, by customer:ops@acme.example): "
+        "waiting_customer → in_review",
         "transition no_answer (timer, by timer): waiting_customer → expired",
         "state: expired (waiting on nobody, outcome cancelled)",
     ):

@@ -1,4 +1,5 @@
-"""Every trigger kind: automatic, manual (role, fields, state), customer reply, timer (after, at)."""
+"""Every trigger kind: automatic, manual (role, fields, state), customer reply, timer (after,
+at)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from ticketbridge.customers.models import Customer
 
 
 def customers_by_email(session: Session, emails: Iterable[str]) -> dict[str, Customer]:
-    """The customers of these addresses that exist, in one query: a fetcher batch asks for hundreds."""
+    """The customers of these addresses that exist, in one query: a fetcher batch asks for
+    hundreds."""
     wanted = sorted({email.strip().lower() for email in emails if email})
     if not wanted:
         return {}

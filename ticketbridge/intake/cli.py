@@ -28,14 +28,16 @@ def mail_group() -> None:
 )
 @pass_state
 def mail_fetch(state: State, once: bool) -> None:
-    """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the current batch."""
+    """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the
+    current batch."""
     from ticketbridge.errors import ConfigError
     from ticketbridge.intake.mailbox.fetcher import Fetcher
 
     services = state.services
     if not services.settings.imap_host:
         raise ConfigError(
-            "TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, TICKETBRIDGE_IMAP_PASSWORD) to fetch mail"
+            "TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, "
+            "TICKETBRIDGE_IMAP_PASSWORD) to fetch mail"
         )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -50,7 +52,8 @@ def mail_fetch(state: State, once: bool) -> None:
 @mail_group.command("quarantine")
 @pass_state
 def mail_quarantine(state: State) -> None:
-    """List quarantined messages as JSON lines: where each came from, sender, subject, the error, when stored."""
+    """List quarantined messages as JSON lines: where each came from, sender, subject, the error,
+    when stored."""
     from ticketbridge.intake.quarantine import list_quarantined
 
     for held in list_quarantined(state.services.db):
@@ -61,7 +64,8 @@ def mail_quarantine(state: State) -> None:
 @click.argument("inbound_id", metavar="ID", type=int)
 @pass_state
 def mail_retry(state: State, inbound_id: int) -> None:
-    """Store quarantined message ID again, once the cause of its error is fixed; exit status 1 if it fails again."""
+    """Store quarantined message ID again, once the cause of its error is fixed; exit status 1 if it
+    fails again."""
     from ticketbridge.clock import utcnow
     from ticketbridge.intake.quarantine import retry_quarantined
 
@@ -85,7 +89,8 @@ def tickets_group() -> None:
 )
 @pass_state
 def tickets_export(state: State, since: dt.datetime | None) -> None:
-    """Print tickets as JSON lines: reference, request type, state, customer, form data, messages."""
+    """Print tickets as JSON lines: reference, request type, state, customer, form data,
+    messages."""
     from ticketbridge.intake.export import export_tickets
 
     since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None

@@ -24,7 +24,8 @@ _HERE = Position("ticketbridge/intake/forms.py", 0, 0)
 
 @dataclass(frozen=True)
 class CommonFields:
-    """R1: every request names its server token (optional for general requests), customer and email."""
+    """R1: every request names its server token (optional for general requests), customer and
+    email."""
 
     token: FormField
     customer_name: FormField
@@ -55,7 +56,8 @@ def common_fields(spec: FormSpec) -> CommonFields:
         ),
         accept_conditions=FormField(
             "accept_conditions",
-            "I have read how the license portal self-service works and accept the conditions and the License Agreement",
+            "I have read how the license portal self-service works and accept the conditions "
+            "and the License Agreement",
             FieldType.BOOLEAN,
             _HERE,
             required=True,

@@ -62,7 +62,8 @@ class QuarantinedMail:
 
 @dataclass(frozen=True)
 class RetryResult:
-    """What a retry did: `status` quarantined means the message failed again, with `note` as the new error."""
+    """What a retry did: `status` quarantined means the message failed again, with `note` as the new
+    error."""
 
     id: int
     status: InboundStatus
@@ -136,7 +137,8 @@ def _quarantined(session: Session, inbound_id: int) -> InboundEmail:
 
 
 def _parked_key(row: InboundEmail) -> str:
-    """A key no message can have; the row keeps it only if the retry finds the message stored under its own."""
+    """A key no message can have; the row keeps it only if the retry finds the message stored under
+    its own."""
     return f"retried:{row.id}"
 
 

@@ -34,7 +34,8 @@ class JobQueue(Protocol):
 
 
 class InlineJobQueue:
-    """Runs the job at once; a failure is logged and left for the sweeper, as an rq job's would be."""
+    """Runs the job at once; a failure is logged and left for the sweeper, as an rq job's would
+    be."""
 
     def __init__(self, services: Services) -> None:
         self.services = services

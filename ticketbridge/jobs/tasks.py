@@ -1,4 +1,5 @@
-"""Job bodies. Each takes an id, reads what to do from the database, and may run any number of times.
+"""Job bodies. Each takes an id, reads what to do from the database, and may run any number of
+times.
 
 rq calls the module-level functions (`advance_ticket`, `fire_timer`, `deliver_email`) in a
 worker whose services were installed at start; the in-process queue calls `TASKS` directly.
@@ -131,7 +132,8 @@ def _record_failure(
         summary = f"Step failed in state {ticket.state}: {message}. " + (
             "Waiting for staff."
             if hopeless
-            else f"Retry {ticket.failures} of {len(STEP_RETRY_DELAYS)} at {ticket.next_run_at:%Y-%m-%d %H:%M} UTC."
+            else f"Retry {ticket.failures} of {len(STEP_RETRY_DELAYS)} at "
+            f"{ticket.next_run_at:%Y-%m-%d %H:%M} UTC."
         )
         record(
             session,

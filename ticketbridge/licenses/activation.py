@@ -1,4 +1,5 @@
-"""R15 key-based activation: once staff have verified a server, issue its license key and sync secret.
+"""R15 key-based activation: once staff have verified a server, issue its license key and sync
+secret.
 
 The key binds the token, the client and hash keys the customer read off the server, and the
 entitlements at issue time; later feature changes reach the server by sync (R16), so a key is
@@ -42,7 +43,8 @@ def issue_key(
     actor: str,
     now: dt.datetime,
 ) -> IssuedKey:
-    """Sign and store the license key for this server; return it with the sync secret (flushed, not committed)."""
+    """Sign and store the license key for this server; return it with the sync secret (flushed, not
+    committed)."""
     keys = {"client_key": client_key.strip(), "hash_key": hash_key.strip()}
     errors = {
         name: [

@@ -29,7 +29,8 @@ def set_application(
     catalogue: Catalogue,
     now: dt.datetime,
 ) -> LicenseApplication:
-    """Enable (ACTIVE) or suspend an application; its subscription date is kept from the first enable."""
+    """Enable (ACTIVE) or suspend an application; its subscription date is kept from the first
+    enable."""
     if not catalogue.is_known(app) or catalogue.item(app).kind is not ItemKind.APPLICATION:
         names = ", ".join(item.key for item in catalogue.items_of(ItemKind.APPLICATION))
         raise ValidationError({"app": [f"{app!r} is not an application; choose one of {names}"]})

@@ -69,12 +69,14 @@ class BillingCycle:
     def __post_init__(self) -> None:
         if self.anchor.day != 1 or self.months < 1:
             raise ValueError(
-                f"a billing cycle runs whole months from a 1st, not {self.months} from {self.anchor}"
+                f"a billing cycle runs whole months from a 1st, not {self.months} from "
+                f"{self.anchor}"
             )
 
     @classmethod
     def of(cls, catalogue: Catalogue, frequency: str, anchor: dt.date) -> BillingCycle:
-        """The cycle of a catalogue frequency; for new licenses, anchor on the 1st after activation."""
+        """The cycle of a catalogue frequency; for new licenses, anchor on the 1st after
+        activation."""
         return cls(frequency, catalogue.billing_frequencies[frequency].months, anchor)
 
     def period_containing(self, day: dt.date) -> tuple[dt.date, dt.date]:

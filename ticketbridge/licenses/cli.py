@@ -1,4 +1,5 @@
-"""`ticketbridge license ...` and `ticketbridge billing ...`: license keys and invoice previews for operators.
+"""`ticketbridge license ...` and `ticketbridge billing ...`: license keys and invoice previews for
+operators.
 
 Registered on the main command, whose group turns domain errors (an invalid key) into one
 line on stderr and exit status 1.
@@ -82,7 +83,8 @@ def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> dt.date:
 )
 @pass_state
 def billing_preview(state: State, month: dt.date) -> None:
-    """List each paid license's invoice lines: item, kind, quantity, period, fraction of it, amount."""
+    """List each paid license's invoice lines: item, kind, quantity, period, fraction of it,
+    amount."""
     from ticketbridge.licenses.invoicing import invoices_for_month
 
     services = state.services
@@ -93,11 +95,13 @@ def billing_preview(state: State, month: dt.date) -> None:
     for invoice in invoices:
         total = sum((line.amount for line in invoice.lines), start=Decimal(0))
         click.echo(
-            f"{invoice.token}\t{invoice.cycle.frequency}\ttotal {total:.2f} {catalogue.currency}{note}"
+            f"{invoice.token}\t{invoice.cycle.frequency}\ttotal {total:.2f} "
+            f"{catalogue.currency}{note}"
         )
         for line in invoice.lines:
             click.echo(
-                f"  {line.item}\t{line.kind.value}\t{line.quantity}\t{line.period_start}..{line.period_end}"
+                f"  {line.item}\t{line.kind.value}\t{line.quantity}\t"
+                f"{line.period_start}..{line.period_end}"
                 f"\t{line.fraction}\t{line.amount:.2f}"
             )
     if not invoices:

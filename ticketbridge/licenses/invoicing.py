@@ -1,4 +1,5 @@
-"""Billing from the database: ledger rows in, the pure billing rules (billing.py) applied, lines out.
+"""Billing from the database: ledger rows in, the pure billing rules (billing.py) applied, lines
+out.
 
 A license is billed from `paid_since` (its activation as a paid license); a trial is not. The
 billing cycle is anchored on the 1st on or after that day, so an annual license activated on
@@ -70,7 +71,8 @@ def change_records(license: License) -> list[ChangeRecord]:
 
 
 def schedule_deactivation(catalogue: Catalogue, license: License, requested_on: dt.date) -> dt.date:
-    """R12: the license is billed to the end of the current billing period; returns the first day unbilled."""
+    """R12: the license is billed to the end of the current billing period; returns the first day
+    unbilled."""
     license.billing_ends_on = deactivation_effective_date(
         requested_on, billing_cycle(catalogue, license)
     )

@@ -38,7 +38,8 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class InvalidLicenseKey(TicketbridgeError):
-    """The text is not a license key this service issued: malformed, altered or signed by an unknown key."""
+    """The text is not a license key this service issued: malformed, altered or signed by an unknown
+    key."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, field="license_key")
@@ -78,7 +79,8 @@ class KeyRing:
         return key_id(self.signing_key.public_key())
 
     def sign(self, data: bytes) -> str:
-        """A detached signature of `data` (unpadded base64url) by the active key, e.g. a sync answer (R16)."""
+        """A detached signature of `data` (unpadded base64url) by the active key, e.g. a sync answer
+        (R16)."""
         return b64url(self.signing_key.sign(data))
 
     @classmethod
@@ -105,7 +107,8 @@ class KeyRing:
 
     @classmethod
     def load_or_create(cls, folder: Path) -> KeyRing:
-        """The embedded default: every `<kid>.pem` in `folder`, signing with the one named in `active`.
+        """The embedded default: every `<kid>.pem` in `folder`, signing with the one named in
+        `active`.
 
         On first run the folder, a new key and `active` are created, readable by the owner
         only; older keys left in the folder keep verifying the license keys they signed.
@@ -239,7 +242,8 @@ def split_pem_blocks(text: str) -> list[str]:
 
 
 def _payload(data: dict[str, Any]) -> LicenseKeyPayload:
-    """Type-check a signed payload; a failure here means a signing bug, still reported as invalid."""
+    """Type-check a signed payload; a failure here means a signing bug, still reported as
+    invalid."""
     text_fields = ("kid", "issued_at", "token", "client_key", "hash_key")
     entitlements = data.get("entitlements")
     if (
@@ -264,14 +268,16 @@ def _payload(data: dict[str, Any]) -> LicenseKeyPayload:
 
 
 def canonical_json(payload: Mapping[str, Any]) -> bytes:
-    """Sorted keys, no spaces, ASCII: one byte string per document, so signatures and ETags are stable."""
+    """Sorted keys, no spaces, ASCII: one byte string per document, so signatures and ETags are
+    stable."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(
         "ascii"
     )
 
 
 def b64url(data: bytes) -> str:
-    """Unpadded base64url, the spelling of every encoded part of a key, signature and sync secret."""
+    """Unpadded base64url, the spelling of every encoded part of a key, signature and sync
+    secret."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 

@@ -39,7 +39,8 @@ def apply_changes(
     catalogue: Catalogue,
     paid: bool,
 ) -> list[EntitlementChange]:
-    """Set the given items to their new totals; return the ledger rows written (flushed, not committed).
+    """Set the given items to their new totals; return the ledger rows written (flushed, not
+    committed).
 
     Items not named keep their quantity. The whole resulting snapshot is checked (R7, R8,
     R10) before anything is written, so a refused change leaves the session untouched.

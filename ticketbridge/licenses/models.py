@@ -54,7 +54,7 @@ class License(Base):
     license_key: Mapped[str | None] = mapped_column(Text)
     license_key_issued_at: Mapped[dt.datetime | None]
     license_key_issued_by: Mapped[str | None] = mapped_column(String(200))
-    # R16: SHA-256 of the sync secret issued with the license key; the secret itself is never stored.
+    # R16: SHA-256 of the sync secret issued with the license key; the secret is never stored.
     sync_secret_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -97,7 +97,8 @@ class AppState(enum.StrEnum):
 
 
 class LicenseApplication(Base):
-    """One allowed application of a license (R18): when it was subscribed, until when, and its state.
+    """One allowed application of a license (R18): when it was subscribed, until when, and its
+    state.
 
     The application's on/off flag lives in the entitlement ledger like any item; this row adds
     the dates the ledger does not carry. Expiry is derived from `expires_at` when read.

@@ -1,4 +1,5 @@
-"""Which Ed25519 keys sign license keys and sync answers: from configuration, or the embedded default.
+"""Which Ed25519 keys sign license keys and sync answers: from configuration, or the embedded
+default.
 
 Production sets the private key through the environment (a secret, never in a file of the
 repository) and lists retired public keys in `license_public_keys`. The embedded default

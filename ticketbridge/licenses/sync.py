@@ -56,7 +56,8 @@ class SyncDocument:
 
 
 def derive_sync_secret(secret_key: str, license: License) -> str:
-    """The sync secret that goes with the license key issued last (for its email, again if need be)."""
+    """The sync secret that goes with the license key issued last (for its email, again if need
+    be)."""
     if license.license_key_issued_at is None:
         raise ValueError(f"license {license.token} has no license key, so no sync secret")
     message = f"license-sync:{license.id}:{int(license.license_key_issued_at.timestamp())}".encode()
@@ -77,7 +78,8 @@ def find_license(session: Session, token: str, *options: ORMOption) -> License |
 
 
 def authenticate(session: Session, token: str, secret: str, *options: ORMOption) -> License:
-    """The license of `token` if `secret` is its sync secret; SyncDenied otherwise, in constant time.
+    """The license of `token` if `secret` is its sync secret; SyncDenied otherwise, in constant
+    time.
 
     `options` load what the caller reads next in the same query (the GET: its applications).
     """
@@ -169,7 +171,8 @@ def record_usage(
     catalogue: Catalogue,
     ai_conversations: Mapping[str, int] | None = None,
 ) -> UsageReport:
-    """Store one report; `ai_conversations` counts, per usage-billed add-on, what happened since the last one (R8)."""
+    """Store one report; `ai_conversations` counts, per usage-billed add-on, what happened since the
+    last one (R8)."""
     billed = sorted(key for key, item in catalogue.items.items() if item.billed_on_usage)
     for key in ai_conversations or {}:
         if key not in billed:
@@ -233,7 +236,7 @@ def usage_against_limits(session: Session, license: License, *, since: dt.dateti
             peak or 0,
             int(entitlements.get(item, 0)),
         )
-        for (measure, item), peak in zip(USAGE_LIMITS.items(), peaks)
+        for (measure, item), peak in zip(USAGE_LIMITS.items(), peaks, strict=True)
     )
     return UsageSummary(latest.reported_at if latest else None, lines)
 

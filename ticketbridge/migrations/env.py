@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from the caller (`ticketbridge db upgrade`), never from a file."""
+"""Alembic environment: the URL comes from the caller (`ticketbridge db upgrade`), never from a
+file."""
 
 from __future__ import annotations
 

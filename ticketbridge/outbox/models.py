@@ -1,4 +1,5 @@
-"""The transactional outbox: an email row is written in the same transaction as the change it reports."""
+"""The transactional outbox: an email row is written in the same transaction as the change it
+reports."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ class Sender(Protocol):
 
 
 class FolderSender:
-    """Keeps each email as <name>.eml; written to a temporary name and renamed, so never half a file."""
+    """Keeps each email as <name>.eml; written to a temporary name and renamed, so never half a
+    file."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -60,7 +61,8 @@ class SmtpSender:
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             self._close()
             raise DeliveryError(
-                f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} unreachable: {exc}",
+                f"SMTP server {self.settings.smtp_host}:{self.settings.smtp_port} "
+                f"unreachable: {exc}",
                 permanent=False,
             ) from None
 
@@ -82,7 +84,8 @@ class SmtpSender:
         return smtp
 
     def _reset(self) -> None:
-        """After a refused transaction the session stays usable once RSET; if even that fails, drop it."""
+        """After a refused transaction the session stays usable once RSET; if even that fails, drop
+        it."""
         smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)
         try:
             if smtp is not None:

@@ -57,7 +57,8 @@ def queue_email(
     now: dt.datetime,
     context: Mapping[str, Any] | None = None,
 ) -> OutboxEmail:
-    """Render `template` for the ticket's customer and add it to the outbox; delivery starts after commit."""
+    """Render `template` for the ticket's customer and add it to the outbox; delivery starts after
+    commit."""
     return queue_emails(session, services, [EmailRequest(ticket, template, context or {})], now)[0]
 
 
@@ -169,7 +170,8 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
             ticket,
             actor="system",
             kind="email_held",
-            summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {email.recipient} reached the cap of {cap} emails per hour",
+            summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {email.recipient} reached "
+            f"the cap of {cap} emails per hour",
             payload={"outbox_id": email.id, "until": slot.isoformat()},
             now=now,
         )
@@ -263,7 +265,8 @@ def _record_failure(
             email.message.ticket,
             actor="system",
             kind="email_failed" if final else "email_retry",
-            summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: {error.message}",
+            summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: "
+            f"{error.message}",
             payload={"outbox_id": email.id, "attempts": email.attempts},
             now=now,
         )

@@ -81,14 +81,16 @@ def issue_license_key_step(context: StepContext) -> None:
         now=context.now,
     )
     context.note(
-        f"License key issued for {context.license.token} (signing key {context.services.keyring.active_kid})",
+        f"License key issued for {context.license.token} (signing key "
+        f"{context.services.keyring.active_kid})",
         license_key=issued.license_key,
     )
 
 
 @registry.register("move_to_new_token")
 def move_to_new_token_step(context: StepContext) -> None:
-    """R14 (c): move the license to the new token given on the grace-period form, keeping its history."""
+    """R14 (c): move the license to the new token given on the grace-period form, \
+keeping its history."""
     new_token = str((context.ticket.form_data or {}).get("new_token", ""))
     move = move_to_new_token(
         context.session,

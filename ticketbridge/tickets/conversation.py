@@ -38,7 +38,8 @@ def add_customer_message(
         )
     if ticket.is_closed:
         raise Conflict(
-            f"ticket {ticket.reference} is closed; reply to its last email or send a General request to follow up"
+            f"ticket {ticket.reference} is closed; reply to its last email or send a General "
+            "request to follow up"
         )
     message = Message(
         ticket=ticket,

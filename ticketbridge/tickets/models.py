@@ -61,7 +61,8 @@ class Ticket(Base):
 
     @property
     def reference(self) -> str:
-        """The public reference (LIC-000123), derived from the id so it can never disagree with it."""
+        """The public reference (LIC-000123), derived from the id so it can never disagree with
+        it."""
         return f"{REFERENCE_PREFIX}{self.id:06d}"
 
     @property

@@ -1,4 +1,5 @@
-"""The one place where errors become pages: a domain error shows its message, nothing shows a traceback."""
+"""The one place where errors become pages: a domain error shows its message, nothing shows a
+traceback."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def init_app(app: Flask) -> None:
         if request.path.startswith(API_PREFIX):
             return api_routing_error(error)
         messages = {
-            404: "There is no such page. If you followed a link from an email, check that it was copied whole."
+            404: "There is no such page. If you followed a link from an email, check that it "
+            "was copied whole."
         }
         return render_template(
             "error.html",
@@ -39,5 +41,6 @@ def init_app(app: Flask) -> None:
         return render_template(
             "error.html",
             title="Something went wrong",
-            message="The error was logged; nothing you sent was lost. Please try again in a minute.",
+            message="The error was logged; nothing you sent was lost. Please try again in a "
+            "minute.",
         ), 500

@@ -73,7 +73,8 @@ def _unreachable(workflow: Workflow) -> Iterator[Problem]:
         if state.name not in reachable:
             yield Problem(
                 state.position,
-                f"state {state.name!r} cannot be reached from the initial state {workflow.initial!r}",
+                f"state {state.name!r} cannot be reached from the initial state "
+                f"{workflow.initial!r}",
                 "add a transition into it, or remove it",
             )
 
@@ -93,7 +94,8 @@ def _dead_ends(workflow: Workflow) -> Iterator[Problem]:
         elif not _reachable(graph, state.name) & finals:
             yield Problem(
                 state.position,
-                f"no final state can be reached from state {state.name!r}: tickets entering it never close",
+                f"no final state can be reached from state {state.name!r}: tickets entering "
+                "it never close",
                 "add a transition from this loop to a state with an outcome",
             )
 
@@ -106,8 +108,10 @@ def _ambiguous(workflow: Workflow) -> Iterator[Problem]:
                 if _may_overlap(earlier, later):
                     yield Problem(
                         later.position,
-                        f"automatic transitions {earlier.name!r} and {later.name!r} from state {state!r} can fire at once ({_why(earlier, later)})",
-                        "give each a guard that excludes the other, e.g. 'guard: X' and 'guard: !(X)'",
+                        f"automatic transitions {earlier.name!r} and {later.name!r} from "
+                        f"state {state!r} can fire at once ({_why(earlier, later)})",
+                        "give each a guard that excludes the other, e.g. 'guard: X' and "
+                        "'guard: !(X)'",
                     )
 
 
@@ -181,7 +185,8 @@ def _type_errors(workflow: Workflow) -> Iterator[Problem]:
                 yield Problem(
                     guard.position,
                     f"{guard.source!r} gives {detail.split(' gave ', 1)[-1]} on a sample ticket",
-                    "a guard or 'when' must give true or false (e.g. form.agents >= 5); a timer's 'at' a timestamp",
+                    "a guard or 'when' must give true or false (e.g. form.agents >= 5); a "
+                    "timer's 'at' a timestamp",
                 )
             else:
                 yield Problem(

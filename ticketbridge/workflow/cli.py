@@ -65,7 +65,8 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
         for problem in exc.problems:
             click.echo(str(problem))
         click.echo(
-            f"{len(exc.problems)} problem(s) in {len({p.position.file for p in exc.problems})} of {len(files)} file(s)",
+            f"{len(exc.problems)} problem(s) in "
+            f"{len({p.position.file for p in exc.problems})} of {len(files)} file(s)",
             err=True,
         )
         raise SystemExit(1) from None
@@ -80,7 +81,8 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
 )
 @pass_state
 def workflows_schema(state: State, write: bool) -> None:
-    """Print the JSON Schema of the workflow language (for editors), generated from the loader and the steps."""
+    """Print the JSON Schema of the workflow language (for editors), generated from the loader and
+    the steps."""
     from ticketbridge.steps import registry
     from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
 
@@ -97,7 +99,8 @@ def workflows_schema(state: State, write: bool) -> None:
 @click.argument("name")
 @pass_state
 def workflows_graph(state: State, name: str) -> None:
-    """Print workflow NAME (from the workflows folder) as a Mermaid state diagram, the trigger on each arrow."""
+    """Print workflow NAME (from the workflows folder) as a Mermaid state diagram, the trigger on
+    each arrow."""
     from ticketbridge.workflow.graph import mermaid
 
     click.echo(mermaid(_load_workflow(state.settings, name)), nl=False)
@@ -117,11 +120,13 @@ def workflows_graph(state: State, name: str) -> None:
     "events",
     multiple=True,
     metavar="EVENT",
-    help='reply, timer:NAME, manual:NAME or manual:NAME:\'{"field": "value"}\'; repeatable, in order.',
+    help='reply, timer:NAME, manual:NAME or manual:NAME:\'{"field": "value"}\'; repeatable, '
+    "in order.",
 )
 @pass_state
 def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[str, ...]) -> None:
-    """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition, action and email."""
+    """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition,
+    action and email."""
     from ticketbridge.workflow.simulate import SimulatedEvent, simulate
 
     try:

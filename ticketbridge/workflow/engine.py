@@ -80,7 +80,8 @@ class Engine:
             taken.append(ready.name)
         else:
             raise WorkflowError(
-                f"more than {MAX_AUTOMATIC_CHAIN} automatic transitions in a row: the workflow loops"
+                f"more than {MAX_AUTOMATIC_CHAIN} automatic transitions in a row: the "
+                "workflow loops"
             )
         return taken
 
@@ -95,7 +96,8 @@ class Engine:
         now: dt.datetime,
         actor: str,
     ) -> Transition:
-        """A staff action: checked against the ticket's state, the role (admins may do agents' actions) and the fields."""
+        """A staff action: checked against the ticket's state, the role (admins may do agents'
+        actions) and the fields."""
         workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(transition_name)
         if transition is None or transition.trigger.kind != TriggerKind.MANUAL:
@@ -106,20 +108,24 @@ class Engine:
                 or "none"
             )
             raise NotFound(
-                f"{workflow.name} has no staff action {transition_name!r}; actions in state {ticket.state!r}: {actions}"
+                f"{workflow.name} has no staff action {transition_name!r}; actions in state "
+                f"{ticket.state!r}: {actions}"
             )
         if transition.source != ticket.state:
             raise Conflict(
-                f"“{transition.trigger.label}” applies in state {transition.source!r}; ticket {ticket.reference} is in {ticket.state!r}"
+                f"“{transition.trigger.label}” applies in state {transition.source!r}; ticket "
+                f"{ticket.reference} is in {ticket.state!r}"
             )
         if staff_role != ADMIN and staff_role != transition.trigger.role:
             raise NotAllowed(
-                f"“{transition.trigger.label}” needs the {transition.trigger.role} role; you are {staff_role}"
+                f"“{transition.trigger.label}” needs the {transition.trigger.role} role; you "
+                f"are {staff_role}"
             )
         cleaned = validate_staff_fields(transition.trigger.fields, fields)
         if not self._guard_holds(transition, ticket, now):
             raise Conflict(
-                f"“{transition.trigger.label}” is not possible now: {transition.guard.source if transition.guard else ''} does not hold"
+                f"“{transition.trigger.label}” is not possible now: "
+                f"{transition.guard.source if transition.guard else ''} does not hold"
             )
         self.fire(session, ticket, transition, now=now, actor=actor, fields=cleaned)
         self._schedule(session, ticket, now)
@@ -128,7 +134,8 @@ class Engine:
     def customer_replied(
         self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None
     ) -> bool:
-        """Take the customer-reply transition of the ticket's state, if it has one whose guard holds."""
+        """Take the customer-reply transition of the ticket's state, if it has one whose guard
+        holds."""
         if ticket.is_closed:
             return False
         transition = self._ready(
@@ -150,7 +157,8 @@ class Engine:
     def fire_timer(
         self, session: Session, ticket: Ticket, timer: WorkflowTimer, *, now: dt.datetime
     ) -> bool:
-        """Take a claimed, due timer's transition; a timer outliving its state, or whose guard fails, is spent."""
+        """Take a claimed, due timer's transition; a timer outliving its state, or whose guard
+        fails, is spent."""
         workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(timer.transition)
         if transition is None or transition.source != ticket.state or ticket.is_closed:
@@ -161,7 +169,8 @@ class Engine:
                 ticket,
                 actor="timer",
                 kind="timer_skipped",
-                summary=f"Timer {transition.name} was due; its guard {transition.guard.source if transition.guard else ''} does not hold",
+                summary=f"Timer {transition.name} was due; its guard "
+                f"{transition.guard.source if transition.guard else ''} does not hold",
                 payload={"transition": transition.name, "due_at": timer.due_at.isoformat()},
                 now=now,
             )
@@ -190,7 +199,8 @@ class Engine:
         workflow = self.workflow_of(session, ticket)
         if transition.source != ticket.state:
             raise WorkflowError(
-                f"transition {transition.name!r} starts from {transition.source!r}, but the ticket is in {ticket.state!r}"
+                f"transition {transition.name!r} starts from {transition.source!r}, but the "
+                f"ticket is in {ticket.state!r}"
             )
         source = ticket.state
         context = StepContext(
@@ -266,7 +276,8 @@ class Engine:
             )
         )
         problems = [
-            f"state {s!r} is in use by {sum(t.state == s for t in tickets)} ticket(s) and is not mapped; add --map {s}=<state of the new version>"
+            f"state {s!r} is in use by {sum(t.state == s for t in tickets)} ticket(s) and is "
+            f"not mapped; add --map {s}=<state of the new version>"
             for s in sorted({t.state for t in tickets} - set(state_map))
         ]
         problems += [
@@ -274,7 +285,8 @@ class Engine:
             for s in sorted(set(state_map) - set(old.states))
         ]
         problems += [
-            f"{s}={t}: {t!r} is not a state of version {new.version} (states: {', '.join(new.states)})"
+            f"{s}={t}: {t!r} is not a state of version {new.version} (states: "
+            f"{', '.join(new.states)})"
             for s, t in sorted(state_map.items())
             if t not in new.states
         ]
@@ -340,7 +352,8 @@ class Engine:
         if len(ready) > 1:
             names = ", ".join(t.name for t in ready)
             raise WorkflowError(
-                f"state {ticket.state!r}: transitions {names} can all fire; their guards must exclude each other"
+                f"state {ticket.state!r}: transitions {names} can all fire; their guards must "
+                "exclude each other"
             )
         return ready[0] if ready else None
 
@@ -393,7 +406,8 @@ class Engine:
                 existing.cancelled_at = None
 
     def _schedule_timer(self, session: Session, timer_id: int, due_at: dt.datetime) -> None:
-        """Ask the job queue to fire the timer on time; the sweeper fires it anyway if that is lost."""
+        """Ask the job queue to fire the timer on time; the sweeper fires it anyway if that is
+        lost."""
         after_commit(session, lambda: self.services.jobs.schedule("fire_timer", timer_id, due_at))
 
     @staticmethod

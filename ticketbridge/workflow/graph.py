@@ -6,7 +6,8 @@ from ticketbridge.workflow.definitions import Transition, TriggerKind, Workflow
 
 
 def trigger_label(transition: Transition) -> str:
-    """What starts the transition, as staff would say it: "manual (admin): Approve", "timer: after 7 days"."""
+    """What starts the transition, as staff would say it: "manual (admin): Approve", "timer: after 7
+    days"."""
     trigger = transition.trigger
     match trigger.kind:
         case TriggerKind.MANUAL:
@@ -45,7 +46,8 @@ def mermaid(workflow: Workflow) -> str:
         lines.append(f"    {state.name} : {_escape(detail)}")
     for transition in workflow.transitions:
         lines.append(
-            f"    {transition.source} --> {transition.target} : {_escape(f'{transition.name} — {trigger_label(transition)}')}"
+            f"    {transition.source} --> {transition.target} : "
+            f"{_escape(f'{transition.name} — {trigger_label(transition)}')}"
         )
     for state in workflow.states.values():
         if state.is_final:

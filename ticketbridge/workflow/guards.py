@@ -81,21 +81,25 @@ class Guard:
         return result
 
     def instant(self, variables: Mapping[str, Any]) -> dt.datetime:
-        """Evaluate a timer's `at:` expression; it must give a timestamp (naive ones are read as UTC)."""
+        """Evaluate a timer's `at:` expression; it must give a timestamp (naive ones are read as
+        UTC)."""
         result = self.evaluate(variables)
         if not isinstance(result, dt.datetime):
             raise GuardEvaluationError(
-                f"timer {self.source!r} gave {result!r}, not a timestamp; wrap it in timestamp(...) or date(...)"
+                f"timer {self.source!r} gave {result!r}, not a timestamp; wrap it in "
+                "timestamp(...) or date(...)"
             )
         return result if result.tzinfo else result.replace(tzinfo=dt.UTC)
 
     def form_references(self) -> set[str]:
-        """The form keys the expression reads (`form.x`, `form["x"]`); CEL's own references stop at `form`."""
+        """The form keys the expression reads (`form.x`, `form["x"]`); CEL's own references stop at
+        `form`."""
         return {dotted or indexed for dotted, indexed in FORM_REFERENCE.findall(self.source)}
 
 
 def _syntax_detail(error: str) -> str:
-    """CEL's first complaint, without its echo of the expression or its long list of expected tokens."""
+    """CEL's first complaint, without its echo of the expression or its long list of expected
+    tokens."""
     match = CEL_SYNTAX_ERROR.search(error)
     if match is None:
         return error.split("\n", 1)[0]

@@ -421,7 +421,8 @@ class _Reader:
         if source in states and states[source].is_final and source_node is not None:
             self.fail(
                 source_node,
-                f"state {source!r} is final (outcome {states[source].outcome}), so no transition may leave it",
+                f"state {source!r} is final (outcome {states[source].outcome}), so no "
+                "transition may leave it",
                 "remove its outcome or this transition",
             )
         return Transition(

@@ -116,14 +116,16 @@ class WorkflowRepository:
         )
 
     def record_versions(self) -> None:
-        """Keep the text of every loaded version; idempotent, so every process may call it at start."""
+        """Keep the text of every loaded version; idempotent, so every process may call it at
+        start."""
         try:
             self._insert_new_versions()
         except IntegrityError:
             self._insert_new_versions()
 
     def _insert_new_versions(self) -> None:
-        """A process starting at the same moment may insert the same row: the retry then finds it."""
+        """A process starting at the same moment may insert the same row: the retry then finds
+        it."""
         with self._db.transaction() as session:
             keys = [(w.name, w.version) for w in self._current.values()]
             known = (

@@ -192,7 +192,8 @@ def workflow_schema(steps: StepRegistry) -> Schema:
             "after": {**DURATION, "description": "timer: fire this long after entering the state"},
             "at": {
                 **EXPRESSION,
-                "description": "timer: an expression giving the timestamp to fire at, e.g. first_of_next_month(now)",
+                "description": "timer: an expression giving the timestamp to fire at, e.g. "
+                "first_of_next_month(now)",
             },
         },
         loader.TRANSITION_REQUIRED,

@@ -45,7 +45,8 @@ class SimulatedEvent:
         name, _, data = rest.partition(":")
         if kind not in EVENT_KINDS or (kind == "reply") == bool(name):
             raise WorkflowError(
-                f'event {text!r}: write reply, timer:NAME, manual:NAME or manual:NAME:{{"field": "value"}}'
+                f"event {text!r}: write reply, timer:NAME, manual:NAME or "
+                f'manual:NAME:{{"field": "value"}}'
             )
         try:
             fields = json.loads(data) if data else {}
@@ -96,7 +97,8 @@ class Simulation:
                 )
             elif not engine.customer_replied(session, ticket, now=self.now):
                 self.echo(
-                    f"   no customer-reply transition from {ticket.state!r}: the reply only joins the ticket"
+                    f"   no customer-reply transition from {ticket.state!r}: the reply only "
+                    "joins the ticket"
                 )
 
     def _pending_timer(self, name: str) -> tuple[int, dt.datetime]:
@@ -131,7 +133,8 @@ class Simulation:
                 )
             )
             self.echo(
-                f"   state: {ticket.state} (waiting on {ticket.waiting_on}{', outcome ' + ticket.outcome if ticket.outcome else ''})"
+                f"   state: {ticket.state} (waiting on {ticket.waiting_on}"
+                f"{', outcome ' + ticket.outcome if ticket.outcome else ''})"
             )
             for timer in timers:
                 self.echo(
@@ -142,7 +145,8 @@ class Simulation:
         payload = event.payload
         if event.kind == "transition":
             self.echo(
-                f"   transition {payload['transition']} ({payload['trigger']}, by {event.actor}): {payload['from']} → {payload['to']}"
+                f"   transition {payload['transition']} ({payload['trigger']}, by "
+                f"{event.actor}): {payload['from']} → {payload['to']}"
             )
             for name, value in payload["fields"].items():
                 self.echo(f"      field {name}: {value}")
@@ -171,7 +175,8 @@ def simulate(
         try:
             simulation = Simulation(services, echo)
             echo(
-                f"simulating {name} version {services.workflows.current(name).version} in a throwaway database; no mail leaves it"
+                f"simulating {name} version {services.workflows.current(name).version} in a "
+                "throwaway database; no mail leaves it"
             )
             simulation.submit(name, form)
             for event in events:

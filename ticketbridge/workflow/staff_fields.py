@@ -30,7 +30,8 @@ def _integer(field: FormField, value: Any) -> Any:
         field.maximum is not None and number > field.maximum
     ):
         raise ValueError(
-            f"must be between {field.minimum if field.minimum is not None else '-∞'} and {field.maximum if field.maximum is not None else '∞'}"
+            f"must be between {field.minimum if field.minimum is not None else '-∞'} and "
+            f"{field.maximum if field.maximum is not None else '∞'}"
         )
     return number
 
@@ -76,7 +77,8 @@ CONVERTERS: Mapping[FieldType, Callable[[FormField, Any], Any]] = {
 
 
 def validate_staff_fields(fields: tuple[FormField, ...], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Cleaned values of the declared fields (others are dropped), or ValidationError naming each bad one."""
+    """Cleaned values of the declared fields (others are dropped), or ValidationError naming each
+    bad one."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for field in fields:

@@ -85,7 +85,8 @@ class _Stored:
     follows: Ticket | None = None
 
     def describe(self) -> str:
-        """The note for staff. It names an opened ticket, which has its reference only once flushed."""
+        """The note for staff. It names an opened ticket, which has its reference only once
+        flushed."""
         if not self.opened or self.ticket is None:
             return self.note
         return f"opened {self.ticket.reference}" + (
@@ -103,13 +104,15 @@ class _Item:
 
     @cached_property
     def reply_text(self) -> str:
-        """The new text staff see, worked out once, inside the savepoint that quarantines a failure."""
+        """The new text staff see, worked out once, inside the savepoint that quarantines a
+        failure."""
         return _reply_text(self.email)
 
 
 @dataclass
 class _Batch:
-    """What a batch reads once and shares across its messages, and the receipts it queues at the end."""
+    """What a batch reads once and shares across its messages, and the receipts it queues at the
+    end."""
 
     index: ThreadIndex
     customers: dict[str, Customer]
@@ -198,7 +201,7 @@ class Ingestor:
             session.flush()
             kept = [
                 self._keep(session, item, key, result, now)
-                for item, (key, result) in zip(items, stored)
+                for item, (key, result) in zip(items, stored, strict=True)
                 if key is not None
             ]
             if kept:
@@ -211,11 +214,12 @@ class Ingestor:
                 result.ticket.id if result.ticket is not None else None,
                 result.describe(),
             )
-            for item, (_, result) in zip(items, stored)
+            for item, (_, result) in zip(items, stored, strict=True)
         ]
 
     def _known_keys(self, session: Session, items: Sequence[_Item]) -> dict[str, str]:
-        """Dedupe keys of this batch already stored in the mailbox, with their content hashes: one query."""
+        """Dedupe keys of this batch already stored in the mailbox, with their content hashes: one
+        query."""
         keys = [message_id_key(i.email.message_id) for i in items if i.email.message_id] + [
             hash_key(i.content_hash) for i in items
         ]
@@ -241,7 +245,8 @@ class Ingestor:
     def _keep(
         self, session: Session, item: _Item, key: str, stored: _Stored, now: dt.datetime
     ) -> dict[str, Any]:
-        """The inbound row's values, once the batch is flushed: its note names the ticket a mail opened."""
+        """The inbound row's values, once the batch is flushed: its note names the ticket a mail
+        opened."""
         if (
             stored.opened
             and stored.follows is not None
@@ -279,7 +284,8 @@ class Ingestor:
     def _store(
         self, session: Session, item: _Item, message_id: str | None, batch: _Batch, now: dt.datetime
     ) -> _Stored:
-        """`message_id` is the header's, unless absent or reused: then one is made from the content hash."""
+        """`message_id` is the header's, unless absent or reused: then one is made from the content
+        hash."""
         email = item.email
         automation = classify(email)
         existing = batch.index.message(message_id)
@@ -348,7 +354,8 @@ class Ingestor:
         batch: _Batch,
         now: dt.datetime,
     ) -> _Stored:
-        """Auto-replies, bounces and complaints: recorded, never answered, never moving a workflow."""
+        """Auto-replies, bounces and complaints: recorded, never answered, never moving a
+        workflow."""
         email = item.email
         ticket = None
         if automation.kind == "bounce" and automation.original_message_id:
@@ -376,7 +383,8 @@ class Ingestor:
             ticket,
             actor="system",
             kind=f"{automation.kind}_received",
-            summary=f"{automation.kind.capitalize()} from {email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})",
+            summary=f"{automation.kind.capitalize()} from "
+            f"{email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})",
             payload={
                 "message_id": message.message_id,
                 "reason": automation.reason,
@@ -395,7 +403,8 @@ class Ingestor:
         batch: _Batch,
         now: dt.datetime,
     ) -> _Stored:
-        """A new general request; its receipt is queued with the batch's others once the tickets have ids."""
+        """A new general request; its receipt is queued with the batch's others once the tickets
+        have ids."""
         email = item.email
         ticket = open_general_request(
             session,

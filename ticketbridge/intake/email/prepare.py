@@ -43,7 +43,8 @@ class MailHelper:
         return self._start().submit(parse_all, list(raws))
 
     def result(self, future: Future[list[Parsed]], raws: Sequence[bytes]) -> list[Parsed]:
-        """The parsed batch; parsed here when the helper failed (it is replaced for the next one)."""
+        """The parsed batch; parsed here when the helper failed (it is replaced for the next
+        one)."""
         try:
             return future.result()
         except Exception:  # the helper died or could not start; parsing here never raises

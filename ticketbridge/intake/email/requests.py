@@ -36,7 +36,8 @@ def open_general_request(
     follows: Ticket | None = None,
     customers: dict[str, Customer] | None = None,
 ) -> Ticket:
-    """Create and start the ticket in the caller's transaction; `follows` is a closed ticket it continues.
+    """Create and start the ticket in the caller's transaction; `follows` is a closed ticket it
+    continues.
 
     Nothing is flushed here, so a batch of mails inserts its tickets together; `customers` is
     the batch's customer lookup (see `customer_for`).

@@ -212,7 +212,8 @@ class Fetcher:
                 return 0
             if cursor.uidvalidity != uidvalidity:
                 log.warning(
-                    "%s %s: UIDVALIDITY changed from %s to %s; fetching the folder again (stored messages are skipped)",
+                    "%s %s: UIDVALIDITY changed from %s to %s; fetching the folder again "
+                    "(stored messages are skipped)",
                     self.mailbox,
                     folder,
                     cursor.uidvalidity,

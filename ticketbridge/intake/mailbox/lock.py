@@ -37,7 +37,8 @@ class MailboxLock(Protocol):
 
 
 def holder_name() -> str:
-    """Host and process for the operator to read, and a random part so two fetchers never share one."""
+    """Host and process for the operator to read, and a random part so two fetchers never share
+    one."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
