@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from ticketbridge.errors import TicketbridgeError
+from ticketbridge.errors import ServiceUnavailable, TicketbridgeError
 from ticketbridge.http.redact import redact
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ OUTAGES: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.TimeoutError,
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
+    ServiceUnavailable,  # its message is written for operators: name the setting, not shown here
 )
 PAGE_MESSAGES = {
     404: "There is no such page. If you followed a link from an email, check that it was "
@@ -52,6 +53,13 @@ class Problem:
 
 def problem_for(error: BaseException) -> Problem:
     """What the reader is told about `error`; never its traceback or its own repr."""
+    if isinstance(error, OUTAGES):
+        return Problem(
+            503,
+            "Temporarily unavailable",
+            "The service cannot reach its database right now. Please try again in a few minutes.",
+            headers={"Retry-After": str(OUTAGE_RETRY_SECONDS)},
+        )
     if isinstance(error, TicketbridgeError):
         headers = {"WWW-Authenticate": "Bearer"} if error.http_status == 401 else {}
         return Problem(
