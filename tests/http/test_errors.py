@@ -9,7 +9,7 @@ from tests.fixtures.backends import free_port
 from tests.foundation.helpers import local_path, post_demo, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.db import Database
-from ticketbridge.errors import Conflict
+from ticketbridge.errors import Conflict, ServiceUnavailable
 from ticketbridge.services import Services
 
 
@@ -24,6 +24,10 @@ def app(services: Services):
     @app.get("/api/v1/boom")
     def api_boom() -> str:
         raise RuntimeError("secret internal detail")
+
+    @app.get("/redis-down")
+    def redis_down() -> str:
+        raise ServiceUnavailable("connection refused", setting="TICKETBRIDGE_REDIS_URL")
 
     @app.get("/conflict")
     def conflict() -> str:
@@ -73,3 +77,9 @@ def test_an_unreachable_database_is_a_503_page_and_json_saying_to_come_back(
     answer = client.get("/api/v1/licenses/SRV-7f3a9c2e51", headers={"Authorization": "Bearer x"})
     assert answer.status_code == 503
     assert "try again in a few minutes" in answer.get_json()["error"]["message"]
+
+
+def test_an_operators_message_is_not_shown_to_a_visitor(app) -> None:
+    page = app.test_client().get("/redis-down")
+    assert page.status_code == 503 and "try again in a few minutes" in page.text
+    assert "TICKETBRIDGE_REDIS_URL" not in page.text
