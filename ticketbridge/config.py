@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 from ticketbridge.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +58,9 @@ class Settings:
     unmatched_mail: str
     mail_rate_cap_per_hour: int
     sweep_interval_seconds: int
+    form_rate_limit: str
+    reply_rate_limit: str
+    proxy_count: int
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     imap_password: str = field(repr=False, default="")
@@ -72,6 +77,12 @@ class Settings:
     @property
     def imap_folders(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.imap_folder.split(",") if name.strip())
+
+    @property
+    def rate_limit_storage(self) -> str:
+        """Where rate-limit counters live: Redis in production, so every web process counts the
+        same client together; this process's memory on the embedded default."""
+        return self.redis_url or "memory://"
 
     @property
     def mail_folder(self) -> Path:
@@ -176,6 +187,14 @@ def _validate(settings: Settings) -> None:
             f"{_env_name('secret_key')}: required when {_env_name('redis_url')} is set, "
             "so every machine signs links with the same key"
         )
+    for name in ("form_rate_limit", "reply_rate_limit"):
+        try:
+            parse_many(getattr(settings, name))
+        except ValueError:
+            raise ConfigError(
+                f"{_env_name(name)}: {getattr(settings, name)!r} is not a rate limit such as "
+                "'20 per hour; 5 per minute'"
+            ) from None
     if "@" not in settings.mail_from:
         raise ConfigError(f"{_env_name('mail_from')}: {settings.mail_from!r} has no email address")
 

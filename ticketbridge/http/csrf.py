@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from ticketbridge.http.context import services_of
+
 View = TypeVar("View", bound=Callable[..., object])
 
 TOKEN_LIFETIME_SECONDS = 24 * 3600
@@ -30,7 +32,7 @@ def exempt_token_authenticated(view: View) -> View:
 
 
 def init_app(app: Flask) -> None:
-    public_url = app.extensions["ticketbridge"].settings.public_url
+    public_url = services_of(app).settings.public_url
     app.config.update(
         WTF_CSRF_TIME_LIMIT=TOKEN_LIFETIME_SECONDS,
         SESSION_COOKIE_HTTPONLY=True,

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from ticketbridge.errors import ServiceUnavailable, TicketbridgeError
+from ticketbridge.http import ratelimit
 from ticketbridge.http.redact import redact
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,12 @@ def _http_problem(error: HTTPException) -> Problem:
     headers = {}
     if status == 405:
         headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ())
+    if status == 429:
+        wait = ratelimit.seconds_until_reset()
+        headers["Retry-After"] = str(wait)
+        return Problem(
+            status, "Please come back later", ratelimit.come_back_message(wait), None, headers
+        )
     if _in_api() and request.url_rule is None:
         # Routing failed: no API endpoint has this path or method.
         message = f"{error.name}: {current_app.config['TICKETBRIDGE_API_HINT']}"

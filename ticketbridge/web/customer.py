@@ -10,6 +10,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
 from ticketbridge.http.context import services
 from ticketbridge.http.headers import no_store
+from ticketbridge.http.ratelimit import ticket_reply
 from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
 
@@ -55,6 +56,7 @@ def ticket_page(token: str) -> str:
 
 
 @blueprint.post("/t/<token>/messages")
+@ticket_reply
 @no_store
 def post_message(token: str) -> Response | tuple[str, int]:
     """A message from the ticket page joins the ticket and may move its workflow (R20)."""

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.errors import NotFound, ValidationError
 from ticketbridge.http.context import services
+from ticketbridge.http.ratelimit import public_form
 from ticketbridge.intake.email.attachments import store_attachments
 from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.intake.forms import all_fields
@@ -31,6 +32,7 @@ def health() -> dict[str, str]:
 
 
 @blueprint.route("/requests/<request_type>", methods=["GET", "POST"])
+@public_form
 def request_form(request_type: str) -> str | Response | tuple[str, int]:
     try:
         workflow = services().workflows.current(request_type)
