@@ -199,6 +199,13 @@ def test_the_embedded_secret_outbox_and_attachments_are_private(tmp_path: Path) 
     assert stat.S_IMODE((settings.instance_path / "secret_key").stat().st_mode) == 0o600
 
 
+def simulate_error(tmp_path: Path, data: bytes, *event: str) -> tuple[Path, str]:
+    form = tmp_path / "form.json"
+    form.write_bytes(data)
+    command = ["workflows", "simulate", "demo", "--data", str(form), *event]
+    return form, one_line_error(invoke(*command, TICKETBRIDGE_INSTANCE_PATH=str(tmp_path)))
+
+
 @pytest.mark.parametrize(
     ("data", "kind"),
     [(b"[1, 2]", "array"), (b'"demo"', "string"), (b"3", "number"), (b"null", "null")],
@@ -206,18 +213,7 @@ def test_the_embedded_secret_outbox_and_attachments_are_private(tmp_path: Path) 
 def test_simulate_refuses_json_that_is_not_an_object(
     tmp_path: Path, data: bytes, kind: str
 ) -> None:
-    form = tmp_path / "form.json"
-    form.write_bytes(data)
-    line = one_line_error(
-        invoke(
-            "workflows",
-            "simulate",
-            "demo",
-            "--data",
-            str(form),
-            TICKETBRIDGE_INSTANCE_PATH=str(tmp_path),
-        )
-    )
+    form, line = simulate_error(tmp_path, data)
     assert line == (
         f"Error: --data {form}: a JSON {kind}, not an object; write one object of field names "
         'and values, e.g. {"customer_name": "Acme"}'
@@ -236,19 +232,7 @@ def test_simulate_refuses_json_that_is_not_an_object(
 def test_simulate_refuses_unreadable_input_in_one_line(
     tmp_path: Path, data: bytes, event: tuple[str, ...], expected: str
 ) -> None:
-    form = tmp_path / "form.json"
-    form.write_bytes(data)
-    line = one_line_error(
-        invoke(
-            "workflows",
-            "simulate",
-            "demo",
-            "--data",
-            str(form),
-            *event,
-            TICKETBRIDGE_INSTANCE_PATH=str(tmp_path),
-        )
-    )
+    form, line = simulate_error(tmp_path, data, *event)
     assert line.startswith("Error: " + expected.format(form=form))
 
 
