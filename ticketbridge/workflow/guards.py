@@ -20,7 +20,7 @@ from typing import Any
 import cel
 
 from ticketbridge.errors import WorkflowError
-from ticketbridge.workflow.position import Position
+from ticketbridge.position import Position
 
 VARIABLES = frozenset({"form", "license", "ticket", "now"})
 CEL_SYNTAX_ERROR = re.compile(r"<input>:(\d+):(\d+): (.*)")
