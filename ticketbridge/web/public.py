@@ -13,8 +13,8 @@ from ticketbridge.errors import NotFound, ValidationError
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.fields import FormField
 from ticketbridge.forms.submitted import answers_from
+from ticketbridge.http.context import services
 from ticketbridge.intake.service import submit_request
-from ticketbridge.web.context import services
 from ticketbridge.web.portal import QUESTIONS, menu
 from ticketbridge.workflow.definitions import Workflow
 
