@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.fixtures import backends
+from tests.foundation.helpers import submit
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
@@ -160,7 +161,7 @@ def through_customer_form(services: Services, answers: dict[str, Any]) -> Outcom
     data: dict[str, Any] = {**COMMON, **answers}
     if "log_file" in data:
         data["log_file"] = [(io.BytesIO(content), name) for name, content in data["log_file"]]
-    response = client.post("/requests/table", data=data, content_type="multipart/form-data")
+    response = submit(client, "/requests/table", data, content_type="multipart/form-data")
     if response.status_code == 422:
         page = response.text.replace("&#39;", "'").replace("&lt;", "<")
         fields = page.split('id="field-')[1:]
