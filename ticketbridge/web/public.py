@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from itertools import groupby
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -17,6 +16,7 @@ from ticketbridge.http.context import services
 from ticketbridge.http.ratelimit import public_form
 from ticketbridge.intake.service import submit_request
 from ticketbridge.web.portal import QUESTIONS, menu
+from ticketbridge.web.submissions import Submissions
 from ticketbridge.workflow.definitions import Workflow
 
 blueprint = Blueprint("public", __name__)
@@ -74,19 +74,24 @@ def request_form(request_type: str) -> str | Response | tuple[str, int]:
         workflow = services().workflows.current(request_type)
     except NotFound:
         abort(404)
+    submissions = Submissions(services().settings.secret_key)
     if request.method == "GET":
-        return _form_page(workflow, MultiDict({"submission_id": uuid.uuid4().hex}), {})
+        return _form_page(
+            workflow, MultiDict({"submission_id": submissions.issue(request_type)}), {}
+        )
     answers = answers_from(all_fields(workflow.form), request.form, request.files)
+    submission_id = request.form.get("submission_id", "")
     try:
         ticket_id = submit_request(
             services(),
             request_type,
             answers,
-            submission_id=request.form.get("submission_id") or None,
+            submission_id=submissions.key(request_type, submission_id, answers),
         )
     except ValidationError as exc:
         values = request.form.copy()
-        values.setdefault("submission_id", uuid.uuid4().hex)
+        if not submissions.is_valid(request_type, submission_id):
+            values["submission_id"] = submissions.issue(request_type)
         return _form_page(workflow, values, exc.errors), 422
     return redirect(services().links.ticket_url(ticket_id), code=303)
 
