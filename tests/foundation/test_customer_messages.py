@@ -10,6 +10,7 @@ from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent
 
+FOLLOW_UP = "To follow up, reply to any email you received about your request, or send a Support"
 GENERAL = {
     "customer_name": "Acme",
     "customer_email": "ops@acme.example",
@@ -91,7 +92,8 @@ def test_a_closed_ticket_offers_no_form_and_refuses_a_message(services) -> None:
     token = hidden_fields(client.get("/requests/general").text)["csrf_token"]
     refused = client.post(f"{page_path}/messages", data={"message": "Thanks!", "csrf_token": token})
     assert refused.status_code == 409
-    assert "is closed; reply to its last email or send a General request" in refused.text
+    assert "is closed, so no message can be added here." in refused.text
+    assert FOLLOW_UP in visible_text(refused.text) and FOLLOW_UP in visible_text(page)
 
 
 def test_a_forged_link_cannot_post_a_message(services) -> None:

@@ -37,10 +37,7 @@ def add_customer_message(
             }
         )
     if ticket.is_closed:
-        raise Conflict(
-            f"ticket {ticket.reference} is closed; reply to its last email or send a General "
-            "request to follow up"
-        )
+        raise Conflict(f"Ticket {ticket.reference} is closed, so no message can be added here.")
     message = Message(
         ticket=ticket,
         direction=Direction.INBOUND,

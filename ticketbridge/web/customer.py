@@ -13,6 +13,7 @@ from ticketbridge.http.headers import no_store
 from ticketbridge.http.ratelimit import ticket_reply
 from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
+from ticketbridge.web.history import customer_history
 
 blueprint = Blueprint("customer", __name__)
 
@@ -43,6 +44,7 @@ def _page(session: Session, ticket_id: int, **extra: object) -> str:
         ticket=ticket,
         workflow=workflow,
         state=workflow.states[ticket.state],
+        history=customer_history(ticket, workflow),
         **extra,
     )
 

@@ -27,6 +27,7 @@ from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import Action, State, Transition, TriggerKind, Workflow
 from ticketbridge.workflow.models import WorkflowTimer
+from ticketbridge.workflow.wording import customer_words
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -212,7 +213,7 @@ class Engine:
         target = workflow.states[transition.target]
         self._enter(ticket, target, now)
         if target.is_final:
-            ticket.outcome_reason = transition.reason or None
+            ticket.outcome_reason = customer_words(transition.reason) or None
         self._run_actions(target.actions, context)
         record(
             session,

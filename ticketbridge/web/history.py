@@ -1,0 +1,48 @@
+"""A ticket's history as its customer reads it: the workflow's own words, nothing internal.
+
+The timeline holds everything staff need — step errors, retries, email deliveries, rule codes.
+The customer sees an allow-list of event kinds, each as a plain sentence; an event kind not
+listed here (a staff note, a failed step, a held email) is never shown to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ticketbridge.tickets.models import Ticket, TicketEvent
+from ticketbridge.workflow.definitions import Workflow
+from ticketbridge.workflow.wording import customer_words
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: dt.datetime
+    text: str
+
+
+def _transition(event: TicketEvent, workflow: Workflow) -> str:
+    state = workflow.states.get(event.payload.get("to", ""))
+    words = state.description if state and state.description else None
+    text = words or str(event.payload.get("to", "")).replace("_", " ").capitalize() + "."
+    reason = customer_words(event.payload.get("reason"))
+    return f"{text} {reason}" if reason else text
+
+
+_SENTENCES: dict[str, Callable[[TicketEvent, Workflow], str]] = {
+    "created": lambda event, workflow: f"Request received: {workflow.title or workflow.name}.",
+    "transition": _transition,
+    "customer_message": lambda event, workflow: "You added a message on this page.",
+    "email_received": lambda event, workflow: "Your email was received.",
+    "email_sent": lambda event, workflow: "We emailed you about this ticket.",
+    "reopened": lambda event, workflow: "Reopened by your reply.",
+}
+
+
+def customer_history(ticket: Ticket, workflow: Workflow) -> list[Entry]:
+    return [
+        Entry(event.at, _SENTENCES[event.kind](event, workflow))
+        for event in ticket.events
+        if event.kind in _SENTENCES
+    ]
