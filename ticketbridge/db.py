@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, session
 from sqlalchemy.types import TypeDecorator
 
 from ticketbridge.config import create_sqlite_file
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -106,10 +109,20 @@ class Database:
             session.close()
         if committed:
             for hook in hooks:
-                hook()
+                _run_after_commit(hook)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _run_after_commit(hook: Callable[[], None]) -> None:
+    """The work is committed whatever a hook does next: a hook that fails (Redis down while
+    enqueueing) is logged, and the sweeper re-drives what the database says is due. Raising
+    would tell a customer whose request was stored that it was not."""
+    try:
+        hook()
+    except Exception:
+        log.exception("after-commit hook failed; the sweeper will pick the work up")
 
 
 def after_commit(session: Session, hook: Callable[[], None]) -> None:

@@ -1,0 +1,34 @@
+"""Issue 8 item 13: with Redis down in production, a request that was stored answers with its
+ticket (never a 500 that invites a second submission), and the sweeper enqueues it later."""
+
+from __future__ import annotations
+
+from rq import Queue
+from sqlalchemy import select
+
+from tests.fixtures.backends import free_port
+from tests.foundation.helpers import local_path, post_demo, visible_text
+from ticketbridge.app import create_app
+from ticketbridge.clock import utcnow
+from ticketbridge.jobs.queue import QUEUE_NAME
+from ticketbridge.jobs.sweeper import sweep
+from ticketbridge.tickets.models import Ticket
+
+
+def test_a_request_stored_while_redis_is_down_answers_with_its_ticket(
+    make_services, pg_url, redis_url
+) -> None:
+    down = make_services(database_url=pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    client = create_app(services=down).test_client()
+    response = post_demo(client)
+    assert response.status_code == 303
+    page = client.get(local_path(response.headers["Location"]))
+    assert page.status_code == 200 and "Ticket LIC-000001" in visible_text(page.text)
+    with down.db.transaction() as session:
+        [(ticket_id, due)] = session.execute(select(Ticket.id, Ticket.next_run_at)).all()
+    assert due is not None, "the database says the ticket still has work due"
+
+    back = make_services(database_url=pg_url, redis_url=redis_url)
+    assert sweep(back, utcnow()).tickets == 1
+    queue = Queue(QUEUE_NAME, connection=back.jobs.connection)
+    assert f"advance_ticket-{ticket_id}" in queue.job_ids
