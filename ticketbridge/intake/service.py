@@ -17,11 +17,14 @@ from ticketbridge.forms.fields import Upload
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.intake.checks import CHECKS
 from ticketbridge.intake.email.attachments import store_attachments
+from ticketbridge.intake.email.ingest import RECEIPT_TEMPLATE
 from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.licenses.models import License
+from ticketbridge.licenses.sync import find_license
+from ticketbridge.outbox.service import queue_email
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.service import open_ticket
-from ticketbridge.workflow.definitions import Workflow
+from ticketbridge.workflow.definitions import TriggerKind, Workflow
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -82,6 +85,17 @@ def _create(
             submission_id=submission_id,
         )
         session.flush()
+        if not workflow.transitions_from(workflow.initial, TriggerKind.AUTOMATIC):
+            # R19: nothing answers this request until staff act, so a receipt with its ticket
+            # link goes out now; a request with automatic steps is answered by their outcome.
+            queue_email(
+                session,
+                services,
+                ticket=ticket,
+                template=RECEIPT_TEMPLATE,
+                now=now,
+                context={"related_reference": None},
+            )
         ticket_id = ticket.id
     return ticket_id
 
@@ -95,7 +109,7 @@ def _store(instance_path: Path, uploads: tuple[Upload, ...]) -> list[dict[str, A
 def _license_for(session: Session, token: str | None) -> License | None:
     if not token:
         return None
-    license = session.scalars(select(License).where(License.token == token)).one_or_none()
+    license = find_license(session, token)
     if license is None:
         license = License(token=token)
         session.add(license)

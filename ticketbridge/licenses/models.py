@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.clock import utcnow
@@ -30,6 +30,10 @@ class LicenseState(enum.StrEnum):
 
 
 class License(Base):
+    """A server token's license. Tokens are not case-sensitive: the first spelling seen is kept
+    for display, and a unique index on its lower case makes every other spelling the same
+    license (R2: `token-acme-0001` and `TOKEN-ACME-0001` share one demo)."""
+
     __tablename__ = "licenses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +73,9 @@ class License(Base):
     )
 
     __mapper_args__ = {"version_id_col": row_version}
+
+
+Index("uq_licenses_token_lower", func.lower(License.token), unique=True)
 
 
 class EntitlementChange(Base):

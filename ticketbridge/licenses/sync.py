@@ -70,8 +70,11 @@ def secret_hash(secret: str) -> str:
 
 
 def find_license(session: Session, token: str, *options: ORMOption) -> License | None:
+    """The license of `token` in any spelling of its case (tokens are not case-sensitive)."""
     return (
-        session.scalars(select(License).where(License.token == token).options(*options))
+        session.scalars(
+            select(License).where(func.lower(License.token) == token.lower()).options(*options)
+        )
         .unique()
         .one_or_none()
     )

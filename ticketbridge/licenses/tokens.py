@@ -30,7 +30,7 @@ def move_to_new_token(
 ) -> TokenMove:
     """Give `license` the token `new_token`, record the move (flushed, not committed)."""
     new_token = new_token.strip()
-    if not new_token or new_token == license.token:
+    if not new_token or new_token.lower() == license.token.lower():
         raise ValidationError(
             {"new_token": ["give the new server token, different from the old one"]}
         )
