@@ -28,6 +28,7 @@ from ticketbridge.private_files import private_file, private_folder
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 ENV_PREFIX = "TICKETBRIDGE_"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "imap_password", "license_signing_key"})
 # Links and reply addresses are HMACs keyed with the secret key: below 32 bytes (256 bits, the
 # HMAC-SHA256 block's security level) a key is within reach of offline guessing.
@@ -84,6 +85,19 @@ class Settings:
     @property
     def imap_folders(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.imap_folder.split(",") if name.strip())
+
+    @property
+    def link_base(self) -> str:
+        """Where links in emails point: the public URL, or (unset) the local default."""
+        return self.public_url or DEFAULT_PUBLIC_URL
+
+    def served_at(self, host: str, port: int) -> Settings:
+        """`ticketbridge serve` with no public URL set: links point where it listens."""
+        if self.public_url:
+            return self
+        shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, host)
+        shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
+        return self.replace(public_url=f"http://{shown}:{port}")
 
     @property
     def rate_limit_storage(self) -> str:
@@ -177,7 +191,7 @@ def _validate(settings: Settings) -> None:
     if settings.imap_host and not settings.imap_folders:
         raise ConfigError(f"{_env_name('imap_folder')}: name at least one folder, e.g. INBOX")
     url = urlsplit(settings.public_url)
-    if url.scheme not in ("http", "https") or not url.netloc:
+    if settings.public_url and (url.scheme not in ("http", "https") or not url.netloc):
         raise ConfigError(
             f"{_env_name('public_url')}: {settings.public_url!r} is not an http(s) URL"
         )

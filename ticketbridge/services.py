@@ -84,7 +84,7 @@ def build_services(settings: Settings, *, sender: Sender | None = None) -> Servi
         steps=steps,
         renderer=renderer,
         workflows=workflows,
-        links=Links(settings.secret_key, settings.public_url, settings.reply_domain),
+        links=Links(settings.secret_key, settings.link_base, settings.reply_domain),
         sender=sender or sender_for(settings),
         keyring=keyring_for(settings),
     )

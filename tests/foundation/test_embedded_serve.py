@@ -44,7 +44,8 @@ def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-    env |= {"TICKETBRIDGE_INSTANCE_PATH": str(instance), "TICKETBRIDGE_PUBLIC_URL": url}
+    # No public URL: `serve --port N` must make links that point at where it listens.
+    env |= {"TICKETBRIDGE_INSTANCE_PATH": str(instance)}
     log = instance.parent / "serve.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)],
@@ -84,7 +85,11 @@ def test_serve_with_nothing_configured_runs_the_demo_request(
         what="the outcome email in the mail folder",
     )
     link = LINK.search(text_part(emails[-1])).group(1)
-    assert link == ticket_page.url
+    assert link == ticket_page.url and link.startswith(f"{embedded_service.url}/t/")
+    assert (
+        f"open {embedded_service.url}/"
+        in (embedded_service.instance.parent / "serve.log").read_text()
+    )
     assert (embedded_service.instance / "ticketbridge.sqlite3").exists()
 
 

@@ -23,8 +23,11 @@ def serve(state: State, host: str, port: int, workers: int | None) -> None:
     from ticketbridge import migrate
     from ticketbridge.server import run_server
 
-    migrate.upgrade(state.settings.database_url)
-    run_server(state.settings, host=host, port=port, workers=workers)
+    settings = state.settings.served_at(host, port)
+    click.echo("Migrating the database …")
+    migrate.upgrade(settings.database_url)
+    click.echo(f"Serving on http://{host}:{port}; open {settings.link_base}/ (Ctrl+C stops it)")
+    run_server(settings, host=host, port=port, workers=workers)
 
 
 @click.command()

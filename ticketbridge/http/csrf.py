@@ -32,7 +32,7 @@ def exempt_token_authenticated(view: View) -> View:
 
 
 def init_app(app: Flask) -> None:
-    public_url = services_of(app).settings.public_url
+    public_url = services_of(app).settings.link_base
     app.config.update(
         WTF_CSRF_TIME_LIMIT=TOKEN_LIFETIME_SECONDS,
         SESSION_COOKIE_HTTPONLY=True,
