@@ -16,8 +16,9 @@ from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-MAX_BODY_BYTES = 32 * 1024 * 1024
-"""A whole request, uploads included."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""A whole request, uploads included: above what the forms accept (five files of 10 MiB), so
+an upload too large for its field is a form error naming it, not a bare 413."""
 MAX_FORM_TEXT_BYTES = 512 * 1024
 """One text field of a multipart form, or a whole URL-encoded form."""
 MAX_FORM_FIELDS = 300
