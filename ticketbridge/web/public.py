@@ -45,7 +45,12 @@ def _question(slug: str) -> str | Response:
     chosen = question.request_type(answer)
     if chosen is not None and chosen in _installed():
         return redirect(url_for("public.request_form", request_type=chosen), code=303)
-    return render_template("question.html", question=question, answered=bool(answer))
+    return render_template(
+        "question.html",
+        question=question,
+        options=question.offered(_installed()),
+        answered=bool(answer),
+    )
 
 
 def _sections(fields: tuple[FormField, ...]) -> list[tuple[str, list[FormField]]]:
