@@ -108,7 +108,7 @@ def retry_quarantined(services: Services, inbound_id: int, now: dt.datetime) -> 
         session.flush()
         newest = session.scalar(select(func.max(InboundEmail.id))) or 0
         [outcome] = Ingestor(services, row.mailbox).ingest(
-            session, [FetchedMail(row.folder, row.uid, row.raw)], now
+            session, [FetchedMail(row.folder, row.uid, row.raw, row.uidvalidity)], now
         )
         written = session.scalars(
             select(InboundEmail).where(

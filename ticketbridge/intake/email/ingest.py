@@ -59,9 +59,13 @@ MAX_NOTE = 2000
 
 @dataclass(frozen=True)
 class FetchedMail:
+    """One delivery: where it was fetched from (folder, UID, the folder's UIDVALIDITY) and its
+    bytes."""
+
     folder: str
     uid: int
     raw: bytes
+    uidvalidity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,7 @@ class Ingestor:
             "mailbox": self.mailbox,
             "folder": item.mail.folder,
             "uid": item.mail.uid,
+            "uidvalidity": item.mail.uidvalidity,
             "dedupe_key": key,
             "header_message_id": item.email.message_id,
             "content_hash": item.content_hash,
@@ -497,6 +502,7 @@ class Ingestor:
                     mailbox=self.mailbox,
                     folder=mail.folder,
                     uid=mail.uid,
+                    uidvalidity=mail.uidvalidity,
                     dedupe_key=key,
                     header_message_id=email.message_id,
                     content_hash=item.content_hash,
