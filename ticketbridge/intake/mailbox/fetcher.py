@@ -20,7 +20,6 @@ dropped connection is reopened after a pause.
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,9 +31,10 @@ from sqlalchemy import select
 
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
-from ticketbridge.errors import Conflict
+from ticketbridge.errors import Conflict, ServiceUnavailable
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
 from ticketbridge.intake.email.prepare import MailHelper, Parsed
+from ticketbridge.intake.mailbox.connection import connect, lost
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundStatus, MailboxFolder
 from ticketbridge.services import Services
@@ -68,19 +68,6 @@ class FetchReport:
 
 def mailbox_name(settings: Settings) -> str:
     return f"{settings.imap_user}@{settings.imap_host}"
-
-
-def connect(settings: Settings) -> IMAPClient:
-    client = IMAPClient(
-        settings.imap_host,
-        port=settings.imap_port,
-        ssl=settings.imap_tls == "ssl",
-        timeout=max(30, settings.imap_poll_seconds + 30),
-    )
-    if settings.imap_tls == "starttls":
-        client.starttls(ssl.create_default_context())
-    client.login(settings.imap_user, settings.imap_password)
-    return client
 
 
 class Fetcher:
@@ -127,7 +114,7 @@ class Fetcher:
         while not stop.is_set():
             try:
                 client = self._connect(self.settings)
-            except (IMAPClientError, OSError) as exc:
+            except ServiceUnavailable as exc:
                 if once:
                     raise
                 failures = self._pause(stop, failures, exc)
@@ -143,7 +130,7 @@ class Fetcher:
                     self._wait_for_mail(client, stop)
             except (IMAPClientError, OSError) as exc:
                 if once:
-                    raise
+                    raise lost(self.settings, exc) from exc
                 failures = self._pause(stop, failures, exc)
             finally:
                 _logout(client)
