@@ -65,6 +65,7 @@ class Settings:
     imap_poll_seconds: int
     unmatched_mail: str
     mail_rate_cap_per_hour: int
+    receipt_cap_per_sender_per_hour: int
     sweep_interval_seconds: int
     form_rate_limit: str
     reply_rate_limit: str

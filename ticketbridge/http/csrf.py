@@ -31,6 +31,13 @@ def exempt_token_authenticated(view: View) -> View:
     return view
 
 
+def exempt_cookieless(view: View) -> View:
+    """For an open endpoint that reads no cookie (the request API): a forged request can do no
+    more than its sender could do directly, so a token would protect nothing."""
+    protect.exempt(view)
+    return view
+
+
 def init_app(app: Flask) -> None:
     public_url = services_of(app).settings.link_base
     app.config.update(

@@ -14,9 +14,9 @@ from ticketbridge.forms.fields import FormField
 from ticketbridge.forms.submitted import answers_from
 from ticketbridge.http.context import services
 from ticketbridge.http.ratelimit import public_form
+from ticketbridge.http.submissions import Submissions
 from ticketbridge.intake.service import submit_request
 from ticketbridge.web.portal import QUESTIONS, menu
-from ticketbridge.web.submissions import Submissions
 from ticketbridge.workflow.definitions import Workflow
 
 blueprint = Blueprint("public", __name__)
@@ -44,7 +44,12 @@ def _question(slug: str) -> str | Response:
     chosen = question.request_type(answer)
     if chosen is not None and chosen in _installed():
         return redirect(url_for("public.request_form", request_type=chosen), code=303)
-    return render_template("question.html", question=question, answered=bool(answer))
+    return render_template(
+        "question.html",
+        question=question,
+        options=question.offered(_installed()),
+        answered=bool(answer),
+    )
 
 
 def _sections(fields: tuple[FormField, ...]) -> list[tuple[str, list[FormField]]]:

@@ -38,8 +38,14 @@ class Submissions:
         """The ticket's dedupe key for this exact submission; None for an id we did not issue
         for this form."""
         nonce = self._nonce(request_type, submission_id)
-        if nonce is None:
-            return None
+        return None if nonce is None else self._mac(request_type, nonce, answers)
+
+    def api_key(self, request_type: str, idempotency_key: str, answers: dict[str, Any]) -> str:
+        """The API's `Idempotency-Key` is the client's own nonce: bound the same way to the
+        request type and content, a retry finds its ticket and a known key finds no other."""
+        return self._mac(request_type, f"api:{idempotency_key}", answers)
+
+    def _mac(self, request_type: str, nonce: str, answers: dict[str, Any]) -> str:
         content = json.dumps([request_type, nonce, answers], sort_keys=True, default=_digest)
         return hmac.new(self._key, content.encode(), hashlib.sha256).hexdigest()
 
