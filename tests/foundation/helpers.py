@@ -16,6 +16,13 @@ DEMO_FORM = {
     "customer_email": "ops@acme.example",
     "accept_conditions": "on",
 }
+GENERAL_FORM = {
+    "customer_name": "Acme Contact Center",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+    "description": "Which plan fits 40 agents?",
+}
+"""A general request: no token, a description."""
 LINK = re.compile(r"CLICK HERE TO REPLY: (\S+)")
 
 

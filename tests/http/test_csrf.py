@@ -5,13 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.foundation.helpers import DEMO_FORM, hidden_fields, local_path, submit
+from tests.foundation.helpers import DEMO_FORM, GENERAL_FORM, hidden_fields, local_path, submit
 from ticketbridge.app import create_app
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Direction, Message, Ticket
-
-GENERAL = {**DEMO_FORM, "description": "Which plan fits us?"}
-GENERAL.pop("token")
 
 
 @pytest.fixture
@@ -39,7 +36,7 @@ def test_a_request_form_without_the_visitors_token_is_refused(app, services, tok
 
 def test_a_ticket_message_without_the_token_is_refused(app, services) -> None:
     client = app.test_client()
-    page = local_path(submit(client, "/requests/general", GENERAL).headers["Location"])
+    page = local_path(submit(client, "/requests/general", GENERAL_FORM).headers["Location"])
     response = client.post(f"{page}/messages", data={"message": "from another site"})
     assert response.status_code == 400
     with services.db.transaction() as session:

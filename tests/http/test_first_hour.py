@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.foundation.helpers import (
+    GENERAL_FORM,
     LINK,
     kept_emails,
     local_path,
@@ -20,13 +21,6 @@ from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket
 
-GENERAL = {
-    "customer_name": "Acme",
-    "customer_email": "ops@acme.example",
-    "accept_conditions": "on",
-    "description": "Which plan fits 40 agents?",
-}
-
 
 @pytest.fixture
 def client(services: Services):
@@ -34,7 +28,7 @@ def client(services: Services):
 
 
 def test_r19_a_general_request_from_the_web_gets_a_receipt_with_its_link(client, services) -> None:
-    response = submit(client, "/requests/general", GENERAL)
+    response = submit(client, "/requests/general", GENERAL_FORM)
     assert response.status_code == 303
     [receipt] = kept_emails(services.settings.mail_folder)
     assert receipt["To"].addresses[0].addr_spec == "ops@acme.example"

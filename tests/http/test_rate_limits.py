@@ -10,12 +10,11 @@ import pytest
 import redis
 
 from tests.fixtures import backends
-from tests.foundation.helpers import DEMO_FORM, local_path, post_demo, submit
+from tests.foundation.helpers import GENERAL_FORM, local_path, post_demo, submit
 from ticketbridge.app import create_app
 from ticketbridge.errors import ConfigError
 
 LIMITS = {"form_rate_limit": "3 per hour", "reply_rate_limit": "2 per hour"}
-GENERAL = {k: v for k, v in DEMO_FORM.items() if k != "token"} | {"description": "Hello"}
 
 
 def from_address(client, address: str):
@@ -28,7 +27,7 @@ def test_the_public_forms_share_one_budget_per_address(make_services, db_url) ->
     client = from_address(app.test_client(), "198.51.100.7")
     assert post_demo(client, token="SRV-limit-0001").status_code == 303
     assert post_demo(client, token="SRV-limit-0002").status_code == 303
-    assert submit(client, "/requests/general", GENERAL).status_code == 303
+    assert submit(client, "/requests/general", GENERAL_FORM).status_code == 303
 
     refused = post_demo(client, token="SRV-limit-0003")
     assert refused.status_code == 429
@@ -44,7 +43,7 @@ def test_the_public_forms_share_one_budget_per_address(make_services, db_url) ->
 def test_the_reply_form_has_its_own_limit(make_services, db_url) -> None:
     app = create_app(services=make_services(database_url=db_url, **LIMITS))
     client = from_address(app.test_client(), "198.51.100.8")
-    page = local_path(submit(client, "/requests/general", GENERAL).headers["Location"])
+    page = local_path(submit(client, "/requests/general", GENERAL_FORM).headers["Location"])
     statuses = [
         submit(client, page, {"message": f"note {i}"}, action=f"{page}/messages").status_code
         for i in range(3)

@@ -8,12 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.foundation.helpers import DEMO_FORM, hidden_fields
+from tests.foundation.helpers import DEMO_FORM, GENERAL_FORM, hidden_fields
 from ticketbridge.app import create_app
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket
-
-GENERAL = {k: v for k, v in DEMO_FORM.items() if k != "token"} | {"description": "A question"}
 
 
 @pytest.fixture
@@ -54,9 +52,9 @@ def test_back_then_a_changed_answer_is_a_new_ticket_not_the_first_one(client, se
 def test_another_forms_id_never_answers_with_that_forms_ticket(client, services) -> None:
     general_id = page_fields(client, "/requests/general")["submission_id"]
     victim = client.post(
-        "/requests/general", data={**page_fields(client, "/requests/general"), **GENERAL}
+        "/requests/general", data={**page_fields(client, "/requests/general"), **GENERAL_FORM}
     )
-    replayed_general = {**page_fields(client, "/requests/general"), **GENERAL}
+    replayed_general = {**page_fields(client, "/requests/general"), **GENERAL_FORM}
     replayed_general["submission_id"] = general_id
     client.post("/requests/general", data=replayed_general)
     demo = {**page_fields(client, "/requests/demo"), **DEMO_FORM, "submission_id": general_id}
@@ -68,11 +66,15 @@ def test_another_forms_id_never_answers_with_that_forms_ticket(client, services)
 
 def test_posting_a_known_id_or_key_never_answers_with_that_ticket(client, services) -> None:
     """The old form looked the posted id up as is: whoever knew it got that ticket's link."""
-    victim_form = {**page_fields(client, "/requests/general"), **GENERAL}
+    victim_form = {**page_fields(client, "/requests/general"), **GENERAL_FORM}
     victim = client.post("/requests/general", data=victim_form)
     [(_, victim_key)] = stored(services)
     for known in (victim_form["submission_id"], victim_key):
-        attacker = {**page_fields(client, "/requests/general"), **GENERAL, "submission_id": known}
+        attacker = {
+            **page_fields(client, "/requests/general"),
+            **GENERAL_FORM,
+            "submission_id": known,
+        }
         attacker["description"] = "Something else"
         answer = client.post("/requests/general", data=attacker)
         assert answer.status_code == 303

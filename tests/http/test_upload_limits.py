@@ -8,17 +8,12 @@ import re
 
 import pytest
 
-from tests.foundation.helpers import hidden_fields
+from tests.foundation.helpers import GENERAL_FORM, hidden_fields
 from ticketbridge.app import create_app
 from ticketbridge.forms.fields import DEFAULT_MAX_LENGTH, DEFAULT_MAX_SIZE, FieldType
 from ticketbridge.services import Services
 
-TYPED = {
-    "customer_name": "Acme Contact Center",
-    "customer_email": "ops@acme.example",
-    "accept_conditions": "on",
-    "description": "Our server log, please check the license.",
-}
+TYPED = GENERAL_FORM
 
 
 @pytest.fixture
