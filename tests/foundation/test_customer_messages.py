@@ -80,7 +80,7 @@ def test_an_empty_message_is_refused_at_the_field(services) -> None:
     field = response.text.split('id="field-message"', 1)[1].split("</div>", 1)[0]
     assert "write your message before sending it" in field
     with services.db.transaction() as session:
-        assert session.scalars(select(Message)).all() == []
+        assert session.scalars(select(Message.direction)).all() == [Direction.OUTBOUND]
 
 
 def test_a_closed_ticket_offers_no_form_and_refuses_a_message(services) -> None:
