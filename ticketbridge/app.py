@@ -5,15 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 from ticketbridge.config import Settings, load_settings
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
-    if services is None:
-        services = build_services(settings or load_settings())
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    if runtime is None:
+        runtime = build_runtime(settings or load_settings())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.config.update(SECRET_KEY=services.settings.secret_key, MAX_CONTENT_LENGTH=25 * 1024 * 1024)
-    app.extensions["ticketbridge"] = services
+    app.config.update(SECRET_KEY=runtime.settings.secret_key, MAX_CONTENT_LENGTH=25 * 1024 * 1024)
+    app.extensions["ticketbridge"] = runtime
 
     from ticketbridge.api import sync
     from ticketbridge.web import customer, errors, public

@@ -1,4 +1,4 @@
-"""What every `ticketbridge` subcommand shares: lazily built settings and services, and the one
+"""What every `ticketbridge` subcommand shares: lazily built settings and runtime, and the one
 place where domain errors become a CLI message.
 
 Feature packages define their own command groups (workflow/cli.py, licenses/cli.py,
@@ -13,7 +13,7 @@ import click
 
 from ticketbridge.config import Settings, load_settings
 from ticketbridge.errors import TicketbridgeError
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 
 
 class Command(click.Group):
@@ -27,11 +27,11 @@ class Command(click.Group):
 
 
 class State:
-    """Settings and services, built on first use so `--help` works with any configuration."""
+    """Settings and runtime, built on first use so `--help` works with any configuration."""
 
     def __init__(self) -> None:
         self._settings: Settings | None = None
-        self._services: Services | None = None
+        self._runtime: Runtime | None = None
 
     @property
     def settings(self) -> Settings:
@@ -40,10 +40,10 @@ class State:
         return self._settings
 
     @property
-    def services(self) -> Services:
-        if self._services is None:
-            self._services = build_services(self.settings)
-        return self._services
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = build_runtime(self.settings)
+        return self._runtime
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)

@@ -10,6 +10,10 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from ticketbridge.clock import utcnow
+from ticketbridge.intake.service import submit_request
+from ticketbridge.runtime import Runtime
+
 DEMO_FORM = {
     "token": "SRV-7f3a9c2e51",
     "customer_name": "Acme Contact Center",
@@ -17,6 +21,12 @@ DEMO_FORM = {
     "accept_conditions": "on",
 }
 LINK = re.compile(r"CLICK HERE TO REPLY: (\S+)")
+
+
+def submit(runtime: Runtime, request_type: str, data: dict[str, Any]) -> int:
+    """Submit a request as the web form does: in a transaction of its own."""
+    with runtime.db.transaction() as session:
+        return submit_request(session, runtime.engine, request_type, data, now=utcnow())
 
 
 def post_demo(client: FlaskClient, **changes: Any) -> Any:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ticketbridge.customers.models import Customer
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, WaitingOn
 
 PAID = {"agents": 5, "admins": 1, "webphone_sessions": 4, "cdr_survey": 1, "webrtc": 1}
@@ -19,7 +19,7 @@ PAID = {"agents": 5, "admins": 1, "webphone_sessions": 4, "cdr_survey": 1, "webr
 
 def add_license(
     session: Session,
-    services: Services,
+    runtime: Runtime,
     token: str,
     *,
     at: dt.datetime,
@@ -47,7 +47,7 @@ def add_license(
         effective_at=at,
         ticket_id=None,
         actor="test",
-        catalogue=services.catalogue,
+        catalogue=runtime.catalogue,
         paid=paid,
     )
     return license

@@ -1,4 +1,4 @@
-"""Mail-test fixtures: services whose workflows and templates add tests/mail's own to the shipped
+"""Mail-test fixtures: runtimes whose workflows and templates add tests/mail's own to the shipped
 ones."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 from tests.fixtures.dovecot import DovecotServer
 from tests.mail.mailbuild import imap_settings
 from ticketbridge.config import PROJECT_ROOT
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 HERE = Path(__file__).resolve().parent
-MailServices = Callable[..., Services]
+MailServices = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -31,12 +31,12 @@ def mail_config(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_mail_services(
-    make_services: Callable[..., Services], mail_config: dict[str, str], imap_mailbox: DovecotServer
+def make_mail_runtime(
+    make_runtime: Callable[..., Runtime], mail_config: dict[str, str], imap_mailbox: DovecotServer
 ) -> MailServices:
-    """Services reading the empty test mailbox; keyword arguments override settings."""
+    """Runtime reading the empty test mailbox; keyword arguments override settings."""
 
-    def make(**overrides: Any) -> Services:
-        return make_services(**{**mail_config, **imap_settings(imap_mailbox), **overrides})
+    def make(**overrides: Any) -> Runtime:
+        return make_runtime(**{**mail_config, **imap_settings(imap_mailbox), **overrides})
 
     return make

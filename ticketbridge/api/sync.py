@@ -18,7 +18,7 @@ from ticketbridge.api.errors import init_blueprint
 from ticketbridge.clock import utcnow
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
-from ticketbridge.web.context import services
+from ticketbridge.web.context import runtime
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 init_blueprint(blueprint)
@@ -61,9 +61,9 @@ class UsageReportSchema(marshmallow.Schema):
 @blueprint.get("/licenses/<token>")
 def license_document(token: str) -> Response:
     secret = _bearer_secret()
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
-        document = sync_document(license, services().catalogue, utcnow())
+        document = sync_document(license, runtime().catalogue, utcnow())
     response = (
         Response(status=304)
         if request.if_none_match.contains_weak(document.etag.strip('"'))
@@ -72,8 +72,8 @@ def license_document(token: str) -> Response:
     response.headers["ETag"] = document.etag
     response.headers["Cache-Control"] = "no-cache, private"
     if response.status_code == 200:
-        response.headers[KEY_ID_HEADER] = services().keyring.active_kid
-        response.headers[SIGNATURE_HEADER] = services().keyring.sign(document.body)
+        response.headers[KEY_ID_HEADER] = runtime().keyring.active_kid
+        response.headers[SIGNATURE_HEADER] = runtime().keyring.sign(document.body)
     return response
 
 
@@ -89,11 +89,11 @@ def report_usage(token: str) -> tuple[dict[str, Any], int]:
         raise marshmallow.ValidationError(
             {"body": ['send a JSON object: {"concurrent_agents": N, "webphone_sessions": N}']}
         )
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         license = authenticate(session, token, secret)
         usage = UsageReportSchema().load(body)
         report = record_usage(
-            session, license, now=utcnow(), catalogue=services().catalogue, **usage
+            session, license, now=utcnow(), catalogue=runtime().catalogue, **usage
         )
         return {"recorded_at": report.reported_at.isoformat(), **usage}, 201
 

@@ -31,10 +31,9 @@ def mail_fetch(state: State, once: bool) -> None:
     """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the
     current batch."""
     from ticketbridge.errors import ConfigError
-    from ticketbridge.intake.mailbox.fetcher import Fetcher
 
-    services = state.services
-    if not services.settings.imap_host:
+    runtime = state.runtime
+    if not runtime.settings.imap_host:
         raise ConfigError(
             "TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, "
             "TICKETBRIDGE_IMAP_PASSWORD) to fetch mail"
@@ -42,7 +41,7 @@ def mail_fetch(state: State, once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        report = Fetcher(services).run(once=once, stop=stop)
+        report = runtime.fetcher().run(once=once, stop=stop)
     except KeyboardInterrupt:
         stop.set()
         return
@@ -56,8 +55,10 @@ def mail_quarantine(state: State) -> None:
     when stored."""
     from ticketbridge.intake.quarantine import list_quarantined
 
-    for held in list_quarantined(state.services.db):
-        click.echo(json.dumps(held.as_json(), ensure_ascii=False))
+    with state.runtime.db.transaction() as session:
+        held = list_quarantined(session)
+    for mail in held:
+        click.echo(json.dumps(mail.as_json(), ensure_ascii=False))
 
 
 @mail_group.command("retry")
@@ -69,7 +70,9 @@ def mail_retry(state: State, inbound_id: int) -> None:
     from ticketbridge.clock import utcnow
     from ticketbridge.intake.quarantine import retry_quarantined
 
-    result = retry_quarantined(state.services, inbound_id, utcnow())
+    runtime = state.runtime
+    with runtime.db.transaction() as session:
+        result = retry_quarantined(session, inbound_id, utcnow(), ingestor_for=runtime.ingestor)
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
     if result.still_quarantined:
         raise click.ClickException(f"message {inbound_id} is still quarantined: {result.note}")
@@ -94,5 +97,5 @@ def tickets_export(state: State, since: dt.datetime | None) -> None:
     from ticketbridge.intake.export import export_tickets
 
     since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
-    for record in export_tickets(state.services.db, since_utc):
+    for record in export_tickets(state.runtime.db, since_utc):
         click.echo(json.dumps(record, ensure_ascii=False, default=str))

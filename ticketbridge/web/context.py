@@ -1,11 +1,13 @@
-"""Access to the process's services from inside a request."""
+"""The process's runtime, from inside a request."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import current_app
 
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
-def services() -> Services:
-    return current_app.extensions["ticketbridge"]
+def runtime() -> Runtime:
+    return cast(Runtime, current_app.extensions["ticketbridge"])

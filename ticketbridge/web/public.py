@@ -8,12 +8,13 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from ticketbridge.clock import utcnow
 from ticketbridge.errors import NotFound, ValidationError
 from ticketbridge.intake.email.attachments import store_attachments
 from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.intake.forms import all_fields
 from ticketbridge.intake.service import submit_request
-from ticketbridge.web.context import services
+from ticketbridge.web.context import runtime
 from ticketbridge.workflow.definitions import FieldType, FormSpec
 
 blueprint = Blueprint("public", __name__)
@@ -21,7 +22,7 @@ blueprint = Blueprint("public", __name__)
 
 @blueprint.get("/")
 def index() -> str:
-    workflows = [services().workflows.current(name) for name in services().workflows.names()]
+    workflows = [runtime().workflows.current(name) for name in runtime().workflows.names()]
     return render_template("index.html", workflows=workflows)
 
 
@@ -33,7 +34,7 @@ def health() -> dict[str, str]:
 @blueprint.route("/requests/<request_type>", methods=["GET", "POST"])
 def request_form(request_type: str) -> str | Response | tuple[str, int]:
     try:
-        workflow = services().workflows.current(request_type)
+        workflow = runtime().workflows.current(request_type)
     except NotFound:
         abort(404)
     errors: dict[str, list[str]] = {}
@@ -46,13 +47,19 @@ def request_form(request_type: str) -> str | Response | tuple[str, int]:
         }
         data |= _uploads(workflow.form)
         try:
-            ticket_id = submit_request(
-                services(), request_type, data, submission_id=values.get("submission_id") or None
-            )
+            with runtime().db.transaction() as session:
+                ticket_id = submit_request(
+                    session,
+                    runtime().engine,
+                    request_type,
+                    data,
+                    now=utcnow(),
+                    submission_id=values.get("submission_id") or None,
+                )
         except ValidationError as exc:
             errors = exc.errors
         else:
-            return redirect(services().links.ticket_url(ticket_id), code=303)
+            return redirect(runtime().links.ticket_url(ticket_id), code=303)
     values.setdefault("submission_id", uuid.uuid4().hex)
     page = render_template(
         "request_form.html",
@@ -67,7 +74,7 @@ def request_form(request_type: str) -> str | Response | tuple[str, int]:
 def _uploads(form: FormSpec) -> dict[str, list[dict[str, Any]]]:
     """Store the form's files (content-addressed, so a rejected form leaves only unreferenced
     copies) and give the form data what a message's attachments record: name, type, size, hash."""
-    instance = services().settings.instance_path
+    instance = runtime().settings.instance_path
     return {
         field.name: store_attachments(
             instance,

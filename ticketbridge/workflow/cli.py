@@ -24,15 +24,15 @@ def workflows_group() -> None:
 @pass_state
 def workflows_list(state: State) -> None:
     """List the workflows in force with their versions."""
-    for name in state.services.workflows.names():
-        workflow = state.services.workflows.current(name)
+    for name in state.runtime.workflows.names():
+        workflow = state.runtime.workflows.current(name)
         click.echo(f"{workflow.name}\t{workflow.version}\t{workflow.title}")
 
 
 def _load_workflow(settings: Settings, name: str) -> Workflow:
     """One workflow straight from its file: reading needs no database."""
     from ticketbridge.outbox.render import TemplateRenderer
-    from ticketbridge.steps import registry
+    from ticketbridge.steps import installed
     from ticketbridge.workflow.repository import load_files
 
     path = settings.workflows_path / f"{name}.yaml"
@@ -40,7 +40,7 @@ def _load_workflow(settings: Settings, name: str) -> Workflow:
         known = ", ".join(sorted(p.stem for p in settings.workflows_path.glob("*.yaml")))
         raise NotFound(f"no workflow {name!r} in {settings.workflows_path}; known: {known}")
     return load_files(
-        [path], steps=registry.load(), templates=TemplateRenderer(settings.email_templates_path)
+        [path], steps=installed.load(), templates=TemplateRenderer(settings.email_templates_path)
     )[name]
 
 
@@ -50,7 +50,7 @@ def _load_workflow(settings: Settings, name: str) -> Workflow:
 def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
     """Check workflow files (default: the workflows folder); each problem as file:line:column."""
     from ticketbridge.outbox.render import TemplateRenderer
-    from ticketbridge.steps import registry
+    from ticketbridge.steps import installed
     from ticketbridge.workflow.problems import WorkflowLoadError
     from ticketbridge.workflow.repository import load_files, workflow_files
 
@@ -58,7 +58,7 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
     try:
         loaded = load_files(
             files,
-            steps=registry.load(),
+            steps=installed.load(),
             templates=TemplateRenderer(state.settings.email_templates_path),
         )
     except WorkflowLoadError as exc:
@@ -83,10 +83,10 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
 def workflows_schema(state: State, write: bool) -> None:
     """Print the JSON Schema of the workflow language (for editors), generated from the loader and
     the steps."""
-    from ticketbridge.steps import registry
+    from ticketbridge.steps import installed
     from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
 
-    text = schema_text(registry.load())
+    text = schema_text(installed.load())
     if write:
         path = state.settings.workflows_path / SCHEMA_FILE_NAME
         path.write_text(text, encoding="utf-8")
@@ -174,10 +174,10 @@ def workflows_migrate(
         if not sep or not old or not new:
             raise click.BadParameter(f"{mapping!r} is not OLD=NEW", param_hint="--map")
         state_map[old.strip()] = new.strip()
-    services = state.services
-    target = to_version or services.workflows.current(name).version
-    with services.db.transaction() as session:
-        moved = services.engine.migrate_tickets(
+    runtime = state.runtime
+    target = to_version or runtime.workflows.current(name).version
+    with runtime.db.transaction() as session:
+        moved = runtime.engine.migrate_tickets(
             session, name, from_version, target, state_map, actor=actor, now=utcnow()
         )
     click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")
