@@ -15,7 +15,7 @@ from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.tickets.models import Ticket
 
 
-def production_services(make_runtime, pg_url, redis_url, smtp_server):
+def production_runtime(make_runtime, pg_url, redis_url, smtp_server):
     return make_runtime(
         database_url=pg_url,
         redis_url=redis_url,
@@ -36,7 +36,7 @@ def wait_for_outbox_sent(runtime) -> None:
 def test_demo_request_through_postgresql_rq_worker_and_smtp(
     make_runtime, pg_url, redis_url, smtp_server, start_worker
 ) -> None:
-    runtime = production_services(make_runtime, pg_url, redis_url, smtp_server)
+    runtime = production_runtime(make_runtime, pg_url, redis_url, smtp_server)
     worker = start_worker(runtime.settings)
     client = create_app(runtime=runtime).test_client()
 
@@ -65,7 +65,7 @@ def test_demo_request_through_postgresql_rq_worker_and_smtp(
 def test_a_redis_flush_loses_nothing_the_sweeper_requeues_from_the_database(
     make_runtime, pg_url, redis_url, smtp_server, start_worker
 ) -> None:
-    runtime = production_services(make_runtime, pg_url, redis_url, smtp_server)
+    runtime = production_runtime(make_runtime, pg_url, redis_url, smtp_server)
     client = create_app(runtime=runtime).test_client()
     post_demo(client)
     redis.Redis.from_url(redis_url).flushdb()

@@ -10,11 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from tests.fixtures.backends import test_settings as settings_for_test
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, issue
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import RuleViolation, ValidationError
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.keys import issue_license_key, verify_license_key
 from ticketbridge.licenses.models import LicenseState
 from ticketbridge.licenses.signing import keyring_for
@@ -29,16 +28,7 @@ def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(
 ) -> None:
     with runtime.db.transaction() as session:
         license = add_license(session, runtime, "SRV-K", at=NOW)
-        issued = issue_key(
-            session,
-            license,
-            keyring=runtime.keyring,
-            secret_key=runtime.settings.secret_key,
-            client_key=" CK-123 ",
-            hash_key="HK-456",
-            actor="ana",
-            now=NOW,
-        )
+        issued = issue(session, runtime, license, client_key=" CK-123 ", hash_key="HK-456", now=NOW)
     with runtime.db.transaction() as session:
         license = find_license(session, "SRV-K")
         assert license.license_key == issued.license_key and license.license_key_issued_by == "ana"
@@ -61,16 +51,7 @@ def test_r15_server_keys_are_checked(
     with runtime.db.transaction() as session:
         license = add_license(session, runtime, "SRV-K", at=NOW)
         with pytest.raises(ValidationError) as error:
-            issue_key(
-                session,
-                license,
-                keyring=runtime.keyring,
-                secret_key=runtime.settings.secret_key,
-                client_key=client_key,
-                hash_key=hash_key,
-                actor="ana",
-                now=NOW,
-            )
+            issue(session, runtime, license, client_key=client_key, hash_key=hash_key, now=NOW)
     assert error.value.field == field
 
 
@@ -79,16 +60,7 @@ def test_r15_no_key_for_a_deactivated_license(runtime: Runtime) -> None:
         license = add_license(session, runtime, "SRV-K", at=NOW)
         license.state = LicenseState.DEACTIVATED
         with pytest.raises(RuleViolation, match="deactivated"):
-            issue_key(
-                session,
-                license,
-                keyring=runtime.keyring,
-                secret_key=runtime.settings.secret_key,
-                client_key="CK",
-                hash_key="HK",
-                actor="ana",
-                now=NOW,
-            )
+            issue(session, runtime, license, now=NOW)
 
 
 def _run(instance: Path, *args: str):

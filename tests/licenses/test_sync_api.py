@@ -9,10 +9,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, issue
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.applications import set_application
 from ticketbridge.licenses.keys import verify_detached
 from ticketbridge.licenses.ledger import apply_changes
@@ -31,15 +30,8 @@ def secrets(runtime: Runtime) -> dict[str, str]:
     with runtime.db.transaction() as session:
         for token in ("SRV-A", "SRV-B"):
             license = add_license(session, runtime, token, at=now)
-            issued[token] = issue_key(
-                session,
-                license,
-                keyring=runtime.keyring,
-                secret_key=runtime.settings.secret_key,
-                client_key=f"CK-{token}",
-                hash_key="HK-1",
-                actor="staff@x",
-                now=now,
+            issued[token] = issue(
+                session, runtime, license, client_key=f"CK-{token}", hash_key="HK-1", now=now
             ).sync_secret
     return issued
 

@@ -7,10 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.licenses.helpers import add_license, add_ticket
+from tests.licenses.helpers import add_license, add_ticket, issue
 from ticketbridge.app import create_app
 from ticketbridge.errors import Conflict, ValidationError
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import replay
 from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import find_license
@@ -24,16 +23,7 @@ NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 def test_r14c_move_keeps_ledger_tickets_and_sync_secret(runtime: Runtime) -> None:
     with runtime.db.transaction() as session:
         license = add_license(session, runtime, "SRV-OLD", at=NOW)
-        secret = issue_key(
-            session,
-            license,
-            keyring=runtime.keyring,
-            secret_key=runtime.settings.secret_key,
-            client_key="CK",
-            hash_key="HK",
-            actor="ana",
-            now=NOW,
-        ).sync_secret
+        secret = issue(session, runtime, license, now=NOW).sync_secret
         old_ticket = add_ticket(session, license)
         placeholder = License(
             token="SRV-NEW"

@@ -16,7 +16,7 @@ from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.runtime import Runtime
 
 HERE = Path(__file__).resolve().parent
-MailServices = Callable[..., Runtime]
+MailRuntime = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def mail_config(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def make_mail_runtime(
     make_runtime: Callable[..., Runtime], mail_config: dict[str, str], imap_mailbox: DovecotServer
-) -> MailServices:
+) -> MailRuntime:
     """Runtime reading the empty test mailbox; keyword arguments override settings."""
 
     def make(**overrides: Any) -> Runtime:

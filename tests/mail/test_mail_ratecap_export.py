@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
-from ticketbridge.cli import State, main
+from ticketbridge.cli import main
+from ticketbridge.cli.context import State
 from ticketbridge.clock import utcnow
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 
@@ -46,7 +47,7 @@ def test_tickets_export_prints_json_lines(make_mail_runtime, imap_mailbox, db_ur
     )
     fetch_once(runtime)
     state = State()
-    state._settings, state._services = runtime.settings, runtime
+    state._settings, state._runtime = runtime.settings, runtime
 
     result = CliRunner().invoke(main, ["tickets", "export"], obj=state)
     assert result.exit_code == 0, result.output
