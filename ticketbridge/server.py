@@ -13,6 +13,7 @@ from gunicorn.app.base import BaseApplication
 
 from ticketbridge.app import create_app
 from ticketbridge.config import Settings
+from ticketbridge.http.redact import RedactingLogger
 from ticketbridge.runtime import build_runtime
 from ticketbridge.worker import start_sweeper
 
@@ -42,6 +43,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int | None)
         "worker_class": "gthread",
         "threads": 4,
         "accesslog": "-",
+        "logger_class": RedactingLogger,
         "timeout": 60,
     }
     _Server(settings, options).run()

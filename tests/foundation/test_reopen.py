@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import DEMO_FORM, submit
+from tests.foundation.helpers import DEMO_FORM, open_request
 from ticketbridge.clock import utcnow
 from ticketbridge.tickets.models import Ticket, TicketEvent, WaitingOn
 
 
 def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(runtime) -> None:
-    ticket_id = submit(
+    ticket_id = open_request(
         runtime, "general", {**DEMO_FORM, "token": "", "description": "Please check our invoice."}
     )
     with runtime.db.transaction() as session:
@@ -51,7 +51,7 @@ def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(runtim
 
 
 def test_a_closed_demo_is_not_reopened(runtime) -> None:
-    ticket_id = submit(runtime, "demo", DEMO_FORM)
+    ticket_id = open_request(runtime, "demo", DEMO_FORM)
     with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         assert ticket.outcome == "completed"

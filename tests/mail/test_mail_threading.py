@@ -9,7 +9,7 @@ from email.message import EmailMessage
 import pytest
 
 from tests.fixtures.dovecot import DovecotServer
-from tests.foundation.helpers import submit
+from tests.foundation.helpers import open_request
 from tests.mail.mailbuild import email, fetch_once, reply_to, sent_emails, tickets
 from ticketbridge.clock import utcnow
 from ticketbridge.runtime import Runtime
@@ -180,7 +180,7 @@ def test_a_reply_to_a_closed_demo_opens_a_linked_general_request(
     make_mail_runtime, imap_mailbox, db_url
 ) -> None:
     runtime = make_mail_runtime(database_url=db_url)
-    submit(
+    open_request(
         runtime,
         "demo",
         {

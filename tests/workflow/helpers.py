@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import submit as submit_form
+from tests.foundation.helpers import open_request
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.models import WorkflowTimer
@@ -19,7 +19,7 @@ CUSTOMER = {
 
 
 def submit(runtime: Runtime, request_type: str, token: str = "SRV-7f3a9c2e51", **form: Any) -> int:
-    return submit_form(runtime, request_type, {**CUSTOMER, "token": token, **form})
+    return open_request(runtime, request_type, {**CUSTOMER, "token": token, **form})
 
 
 def ticket(runtime: Runtime, ticket_id: int) -> Ticket:

@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import NotFound, ValidationError
+from ticketbridge.http.context import runtime
 from ticketbridge.intake.email.attachments import store_attachments
 from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.intake.forms import all_fields
 from ticketbridge.intake.service import submit_request
-from ticketbridge.web.context import runtime
 from ticketbridge.workflow.definitions import FieldType, FormSpec
 
 blueprint = Blueprint("public", __name__)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from flask import current_app
 
 from ticketbridge.runtime import Runtime
 
 
 def runtime() -> Runtime:
-    return cast(Runtime, current_app.extensions["ticketbridge"])
+    found: Runtime = current_app.extensions["ticketbridge"]
+    return found
