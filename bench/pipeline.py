@@ -30,7 +30,6 @@ from sqlalchemy import func, select
 from ticketbridge import migrate
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
-from ticketbridge.intake.service import submit_request
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.runtime import build_runtime
 
@@ -81,7 +80,7 @@ def pipeline(requests: int, workers: int) -> None:
                 "accept_conditions": "on",
             }
             with runtime.db.transaction() as session:
-                submit_request(session, runtime.engine, "demo", form, now=utcnow())
+                runtime.intake.submit_request(session, "demo", form, now=utcnow())
         submitted = time.perf_counter() - started
         print(
             f"submitted {requests} demo requests in {submitted:.2f}s: "

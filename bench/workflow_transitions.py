@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 from ticketbridge import migrate
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
-from ticketbridge.intake.service import submit_request
 from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.tickets.models import TicketEvent
 
@@ -72,7 +71,7 @@ def build(url: str, folder: Path) -> Runtime:
 
 def submit(runtime: Runtime, form: dict[str, object]) -> int:
     with runtime.db.transaction() as session:
-        return submit_request(session, runtime.engine, "bench", form, now=utcnow())
+        return runtime.intake.submit_request(session, "bench", form, now=utcnow())
 
 
 def transition_count(runtime: Runtime) -> int:

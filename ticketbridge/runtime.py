@@ -14,6 +14,8 @@ from ticketbridge.config import Settings
 from ticketbridge.db import Database
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
 from ticketbridge.intake.mailbox.fetcher import Fetcher
+from ticketbridge.intake.service import Intake
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.jobs.queue import InlineJobQueue, JobQueue, queue_for
 from ticketbridge.jobs.tasks import Tasks
 from ticketbridge.licenses.catalogue import Catalogue, load_catalogue
@@ -43,6 +45,7 @@ class Runtime:
     jobs: JobQueue
     outbox: Outbox
     engine: Engine
+    intake: Intake
     tasks: Tasks
 
     def ingestor(
@@ -86,9 +89,15 @@ def build_runtime(
     db = Database(settings.database_url)
     renderer = TemplateRenderer(settings.email_templates_path)
     steps = installed.load()
-    workflows = WorkflowRepository(settings.workflows_path, db, steps=steps, templates=renderer)
-    workflows.record_versions()
     catalogue = load_catalogue(settings.catalogue_path)
+    workflows = WorkflowRepository(
+        settings.workflows_path,
+        db,
+        steps=steps,
+        templates=renderer,
+        forms=CatalogueVocabulary(catalogue),
+    )
+    workflows.record_versions()
     keyring = keyring_for(settings)
     links = Links(settings.secret_key, settings.public_url, settings.reply_domain)
     sender = sender or sender_for(settings)
@@ -117,5 +126,6 @@ def build_runtime(
         jobs=jobs,
         outbox=outbox,
         engine=engine,
+        intake=Intake(engine, catalogue, settings.instance_path),
         tasks=tasks,
     )

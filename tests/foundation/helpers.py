@@ -11,7 +11,6 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from ticketbridge.clock import utcnow
-from ticketbridge.intake.service import submit_request
 from ticketbridge.runtime import Runtime
 
 DEMO_FORM = {
@@ -26,7 +25,7 @@ LINK = re.compile(r"CLICK HERE TO REPLY: (\S+)")
 def open_request(runtime: Runtime, request_type: str, data: dict[str, Any]) -> int:
     """Open a request through the intake service, in a transaction of its own."""
     with runtime.db.transaction() as session:
-        return submit_request(session, runtime.engine, request_type, data, now=utcnow())
+        return runtime.intake.submit_request(session, request_type, data, now=utcnow())
 
 
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -12,68 +13,93 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketbridge.customers.service import customer_for
-from ticketbridge.intake.forms import validate_form
+from ticketbridge.forms.common import all_fields
+from ticketbridge.forms.fields import Upload
+from ticketbridge.forms.validate import validate_fields, with_stored_files
+from ticketbridge.intake.checks import CHECKS
+from ticketbridge.intake.email.attachments import store_attachments
+from ticketbridge.intake.email.parse import Attachment
+from ticketbridge.licenses.catalogue import Catalogue
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.service import open_ticket
+from ticketbridge.workflow.definitions import Workflow
 from ticketbridge.workflow.engine import Engine
 
 
-def submit_request(
-    session: Session,
-    engine: Engine,
-    request_type: str,
-    data: Mapping[str, Any],
-    *,
-    now: dt.datetime,
-    submission_id: str | None = None,
-) -> int:
-    """Create the ticket (flushed, not committed) and return its id; the same submission id twice
-    returns the first ticket.
+class Intake:
+    """Files requests from forms with what that takes: the engine that starts the ticket, the
+    catalogue the form's checks read and the folder uploads are kept in."""
 
-    Creation races (two identical submissions, two requests naming one new token) end in a
-    unique-constraint violation for the loser; its savepoint rolls back and the second attempt
-    finds the winner's rows.
-    """
-    workflow = engine.workflows.current(request_type)
-    form = validate_form(workflow.form, data)
-    for attempt in range(2):
-        try:
-            with session.begin_nested():
-                return _create(session, engine, request_type, form, submission_id, now)
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    def __init__(self, engine: Engine, catalogue: Catalogue, instance_path: Path) -> None:
+        self.engine = engine
+        self.catalogue = catalogue
+        self.instance_path = instance_path
 
+    def submit_request(
+        self,
+        session: Session,
+        request_type: str,
+        data: Mapping[str, Any],
+        *,
+        now: dt.datetime,
+        submission_id: str | None = None,
+    ) -> int:
+        """Create the ticket (flushed, not committed) and return its id; the same submission id
+        twice returns the first ticket.
 
-def _create(
-    session: Session,
-    engine: Engine,
-    request_type: str,
-    form: dict[str, Any],
-    submission_id: str | None,
-    now: dt.datetime,
-) -> int:
-    if submission_id:
-        existing = session.scalars(
-            select(Ticket.id).where(Ticket.submission_id == submission_id)
-        ).one_or_none()
-        if existing is not None:
-            return existing
-    customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
-    ticket = open_ticket(
-        session,
-        engine,
-        request_type=request_type,
-        customer=customer,
-        license=_license_for(session, form.get("token")),
-        form=form,
-        now=now,
-        submission_id=submission_id,
-    )
-    session.flush()
-    return ticket.id
+        The answers are validated, then cross-checked against the license registry by the
+        form's `checks` in the caller's transaction, so nothing is created on a refusal.
+        Creation races (two identical submissions, two requests naming one new token) end in a
+        unique-constraint violation for the loser; its savepoint rolls back and the second
+        attempt finds the winner's rows.
+        """
+        workflow = self.engine.workflows.current(request_type)
+        answers = validate_fields(all_fields(workflow.form), data)
+        for attempt in range(2):
+            try:
+                with session.begin_nested():
+                    return self._create(session, workflow, answers, submission_id, now)
+            except IntegrityError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _create(
+        self,
+        session: Session,
+        workflow: Workflow,
+        answers: dict[str, Any],
+        submission_id: str | None,
+        now: dt.datetime,
+    ) -> int:
+        if submission_id:
+            existing = session.scalars(
+                select(Ticket.id).where(Ticket.submission_id == submission_id)
+            ).one_or_none()
+            if existing is not None:
+                return existing
+        CHECKS.run(workflow.form.checks, session, self.catalogue, answers)
+        form = with_stored_files(all_fields(workflow.form), answers, self._store)
+        customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
+        ticket = open_ticket(
+            session,
+            self.engine,
+            request_type=workflow.name,
+            customer=customer,
+            license=_license_for(session, form.get("token")),
+            form=form,
+            now=now,
+            submission_id=submission_id,
+        )
+        session.flush()
+        return ticket.id
+
+    def _store(self, uploads: tuple[Upload, ...]) -> list[dict[str, Any]]:
+        return store_attachments(
+            self.instance_path,
+            tuple(Attachment(u.filename, u.content_type, u.payload) for u in uploads),
+        )
 
 
 def _license_for(session: Session, token: str | None) -> License | None:

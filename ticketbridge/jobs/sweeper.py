@@ -1,6 +1,6 @@
 """The sweeper: re-enqueue whatever the database says is due, so a lost job (a Redis flush, a
 crashed worker) only delays work and never loses it. Timers live only in the database, so the
-sweeper is what fires them; a timer enqueued twice is still fired once (see `tasks.run_timer`)."""
+sweeper is what fires them; a timer enqueued twice is still fired once (see `Tasks.fire_timer`)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ from ticketbridge import migrate
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound, TicketbridgeError, WorkflowError
-from ticketbridge.intake.service import submit_request
 from ticketbridge.outbox.senders import FolderSender
 from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
@@ -88,7 +87,7 @@ class Simulation:
 
     def submit(self, name: str, form: Mapping[str, Any]) -> None:
         with self.runtime.db.transaction() as session:
-            self.ticket_id = submit_request(session, self.runtime.engine, name, form, now=self.now)
+            self.ticket_id = self.runtime.intake.submit_request(session, name, form, now=self.now)
         self.report()
 
     def play(self, event: SimulatedEvent) -> None:
