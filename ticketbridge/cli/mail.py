@@ -51,10 +51,8 @@ def mail_quarantine(state: State) -> None:
     when stored."""
     from ticketbridge.intake.quarantine import list_quarantined
 
-    with state.runtime.db.transaction() as session:
-        held = list_quarantined(session)
-    for mail in held:
-        click.echo(json.dumps(mail.as_json(), ensure_ascii=False))
+    for held in list_quarantined(state.runtime.db):
+        click.echo(json.dumps(held.as_json(), ensure_ascii=False))
 
 
 @mail_group.command("retry")
