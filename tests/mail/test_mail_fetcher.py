@@ -12,7 +12,7 @@ from tests.fixtures.backends import wait_until
 from tests.mail.mailbuild import email, fetch_once, tickets
 from ticketbridge.errors import Conflict
 from ticketbridge.intake.email.ingest import FetchedMail
-from ticketbridge.intake.mailbox.fetcher import Fetcher, mailbox_name
+from ticketbridge.intake.mailbox.fetcher import mailbox_name
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus, MailboxFolder
 from ticketbridge.outbox.models import OutboxEmail
@@ -153,7 +153,7 @@ def test_the_running_fetcher_picks_up_new_mail_with_idle(
 ) -> None:
     runtime = make_mail_runtime(database_url=pg_url, imap_poll_seconds=30)
     stop = threading.Event()
-    runner = threading.Thread(target=Fetcher(runtime).run, kwargs={"once": False, "stop": stop})
+    runner = threading.Thread(target=runtime.fetcher().run, kwargs={"once": False, "stop": stop})
     runner.start()
     try:
         wait_until(lambda: _cursor_exists(runtime), what="the first pass")
