@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.customers.service import customer_for
 from ticketbridge.forms.common import all_fields
-from ticketbridge.forms.fields import Upload
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.intake.checks import CHECKS
 from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.licenses.catalogue import Catalogue
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket
@@ -80,7 +78,11 @@ class Intake:
             if existing is not None:
                 return existing
         CHECKS.run(workflow.form.checks, session, self.catalogue, answers)
-        form = with_stored_files(all_fields(workflow.form), answers, self._store)
+        form = with_stored_files(
+            all_fields(workflow.form),
+            answers,
+            lambda uploads: store_attachments(self.instance_path, uploads),
+        )
         customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
         ticket = open_ticket(
             session,
@@ -94,12 +96,6 @@ class Intake:
         )
         session.flush()
         return ticket.id
-
-    def _store(self, uploads: tuple[Upload, ...]) -> list[dict[str, Any]]:
-        return store_attachments(
-            self.instance_path,
-            tuple(Attachment(u.filename, u.content_type, u.payload) for u in uploads),
-        )
 
 
 def _license_for(session: Session, token: str | None) -> License | None:
