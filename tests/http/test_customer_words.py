@@ -18,7 +18,7 @@ from tests.foundation.helpers import (
 )
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.wording import customer_words
@@ -27,8 +27,8 @@ RULE_CODE = re.compile(r"\(R\d")
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 @pytest.mark.parametrize(
@@ -45,24 +45,24 @@ def test_rule_citations_are_cut_from_customer_text(text: str, plain: str) -> Non
 
 
 def test_a_refusal_reads_plainly_to_the_customer_and_keeps_the_rule_for_staff(
-    client, services
+    client, runtime
 ) -> None:
     post_demo(client)
     refused = post_demo(client, customer_email="someone.else@acme.example")
     page = client.get(local_path(refused.headers["Location"])).text
     assert "A new activation is only possible while the server token is not active yet" in page
     assert not RULE_CODE.search(page)
-    assert not RULE_CODE.search(text_part(kept_emails(services.settings.mail_folder)[-1]))
-    with services.db.transaction() as session:
+    assert not RULE_CODE.search(text_part(kept_emails(runtime.settings.mail_folder)[-1]))
+    with runtime.db.transaction() as session:
         reasons = session.scalars(
             select(TicketEvent.payload).where(TicketEvent.kind == "transition")
         ).all()
     assert any("(R2)" in (payload.get("reason") or "") for payload in reasons)
 
 
-def test_internal_events_and_error_text_never_reach_the_ticket_page(client, services) -> None:
+def test_internal_events_and_error_text_never_reach_the_ticket_page(client, runtime) -> None:
     page_path = local_path(post_demo(client).headers["Location"])
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         for kind, summary in (
             ("step_failed", "Step failed in state received: NonASCIILocalPartDefect"),

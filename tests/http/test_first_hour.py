@@ -18,19 +18,19 @@ from tests.foundation.helpers import (
 )
 from ticketbridge.app import create_app
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
-def test_r19_a_general_request_from_the_web_gets_a_receipt_with_its_link(client, services) -> None:
+def test_r19_a_general_request_from_the_web_gets_a_receipt_with_its_link(client, runtime) -> None:
     response = submit(client, "/requests/general", GENERAL_FORM)
     assert response.status_code == 303
-    [receipt] = kept_emails(services.settings.mail_folder)
+    [receipt] = kept_emails(runtime.settings.mail_folder)
     assert receipt["To"].addresses[0].addr_spec == "ops@acme.example"
     link = LINK.search(text_part(receipt)).group(1)
     assert link == response.headers["Location"]
@@ -39,11 +39,11 @@ def test_r19_a_general_request_from_the_web_gets_a_receipt_with_its_link(client,
 
 
 def test_r2_a_token_in_another_case_is_the_same_license_and_gets_no_second_demo(
-    client, services
+    client, runtime
 ) -> None:
     post_demo(client, token="token-acme-0001")
     post_demo(client, token="TOKEN-ACME-0001", customer_email="someone.else@acme.example")
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         [license] = session.scalars(select(License)).all()
         outcomes = session.scalars(select(Ticket.outcome).order_by(Ticket.id)).all()
         assert license.token == "token-acme-0001" and license.state == LicenseState.TRIAL

@@ -22,8 +22,8 @@ def from_address(client, address: str):
     return client
 
 
-def test_the_public_forms_share_one_budget_per_address(make_services, db_url) -> None:
-    app = create_app(services=make_services(database_url=db_url, **LIMITS))
+def test_the_public_forms_share_one_budget_per_address(make_runtime, db_url) -> None:
+    app = create_app(runtime=make_runtime(database_url=db_url, **LIMITS))
     client = from_address(app.test_client(), "198.51.100.7")
     assert post_demo(client, token="SRV-limit-0001").status_code == 303
     assert post_demo(client, token="SRV-limit-0002").status_code == 303
@@ -40,8 +40,8 @@ def test_the_public_forms_share_one_budget_per_address(make_services, db_url) ->
     assert post_demo(other, token="SRV-limit-0004").status_code == 303
 
 
-def test_the_reply_form_has_its_own_limit(make_services, db_url) -> None:
-    app = create_app(services=make_services(database_url=db_url, **LIMITS))
+def test_the_reply_form_has_its_own_limit(make_runtime, db_url) -> None:
+    app = create_app(runtime=make_runtime(database_url=db_url, **LIMITS))
     client = from_address(app.test_client(), "198.51.100.8")
     page = local_path(submit(client, "/requests/general", GENERAL_FORM).headers["Location"])
     statuses = [
@@ -51,9 +51,9 @@ def test_the_reply_form_has_its_own_limit(make_services, db_url) -> None:
     assert statuses[-1] == 429
 
 
-def test_production_counts_in_redis(make_services, pg_url, redis_url) -> None:
-    services = make_services(database_url=pg_url, redis_url=redis_url, **LIMITS)
-    client = from_address(create_app(services=services).test_client(), "198.51.100.9")
+def test_production_counts_in_redis(make_runtime, pg_url, redis_url) -> None:
+    runtime = make_runtime(database_url=pg_url, redis_url=redis_url, **LIMITS)
+    client = from_address(create_app(runtime=runtime).test_client(), "198.51.100.9")
     statuses = [post_demo(client, token=f"SRV-redis-000{i}").status_code for i in range(4)]
     assert statuses == [303, 303, 303, 429]
     store = redis.Redis.from_url(redis_url)
@@ -63,8 +63,8 @@ def test_production_counts_in_redis(make_services, pg_url, redis_url) -> None:
     assert post_demo(client, token="SRV-redis-0005").status_code == 303
 
 
-def test_behind_a_proxy_the_forwarded_address_is_the_client(make_services, db_url) -> None:
-    app = create_app(services=make_services(database_url=db_url, proxy_count=1, **LIMITS))
+def test_behind_a_proxy_the_forwarded_address_is_the_client(make_runtime, db_url) -> None:
+    app = create_app(runtime=make_runtime(database_url=db_url, proxy_count=1, **LIMITS))
     client = from_address(app.test_client(), "10.0.0.2")
     for i in range(4):
         client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{20 + i}"

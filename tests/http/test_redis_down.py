@@ -16,10 +16,10 @@ from ticketbridge.tickets.models import Ticket
 
 
 def test_a_request_stored_while_redis_is_down_answers_with_its_ticket(
-    make_services, pg_url, redis_url
+    make_runtime, pg_url, redis_url
 ) -> None:
-    down = make_services(database_url=pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    client = create_app(services=down).test_client()
+    down = make_runtime(database_url=pg_url, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    client = create_app(runtime=down).test_client()
     response = post_demo(client)
     assert response.status_code == 303
     page = client.get(local_path(response.headers["Location"]))
@@ -28,7 +28,7 @@ def test_a_request_stored_while_redis_is_down_answers_with_its_ticket(
         [(ticket_id, due)] = session.execute(select(Ticket.id, Ticket.next_run_at)).all()
     assert due is not None, "the database says the ticket still has work due"
 
-    back = make_services(database_url=pg_url, redis_url=redis_url)
-    assert sweep(back, utcnow()).tickets == 1
+    back = make_runtime(database_url=pg_url, redis_url=redis_url)
+    assert sweep(back.db, back.jobs, utcnow()).tickets == 1
     queue = Queue(QUEUE_NAME, connection=back.jobs.connection)
     assert f"advance_ticket-{ticket_id}" in queue.job_ids

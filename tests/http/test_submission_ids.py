@@ -10,46 +10,46 @@ from sqlalchemy import select
 
 from tests.foundation.helpers import DEMO_FORM, GENERAL_FORM, hidden_fields
 from ticketbridge.app import create_app
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 def page_fields(client, path: str) -> dict[str, str]:
     return hidden_fields(client.get(path).text)
 
 
-def stored(services: Services) -> list[tuple[int, str | None]]:
-    with services.db.transaction() as session:
+def stored(runtime: Runtime) -> list[tuple[int, str | None]]:
+    with runtime.db.transaction() as session:
         return list(session.execute(select(Ticket.id, Ticket.submission_id).order_by(Ticket.id)))
 
 
 def test_a_replay_answers_with_its_own_ticket_and_the_stored_key_is_not_the_posted_id(
-    client, services
+    client, runtime
 ) -> None:
     form = {**page_fields(client, "/requests/demo"), **DEMO_FORM}
     first = client.post("/requests/demo", data=form)
     again = client.post("/requests/demo", data=form)
     assert first.status_code == again.status_code == 303
     assert first.headers["Location"] == again.headers["Location"]
-    [(_, key)] = stored(services)
+    [(_, key)] = stored(runtime)
     assert key and key != form["submission_id"]
 
 
-def test_back_then_a_changed_answer_is_a_new_ticket_not_the_first_one(client, services) -> None:
+def test_back_then_a_changed_answer_is_a_new_ticket_not_the_first_one(client, runtime) -> None:
     form = {**page_fields(client, "/requests/demo"), **DEMO_FORM}
     first = client.post("/requests/demo", data=form)
     changed = client.post("/requests/demo", data={**form, "token": "SRV-other-0002"})
     assert changed.status_code == 303
     assert changed.headers["Location"] != first.headers["Location"]
-    assert len(stored(services)) == 2
+    assert len(stored(runtime)) == 2
 
 
-def test_another_forms_id_never_answers_with_that_forms_ticket(client, services) -> None:
+def test_another_forms_id_never_answers_with_that_forms_ticket(client, runtime) -> None:
     general_id = page_fields(client, "/requests/general")["submission_id"]
     victim = client.post(
         "/requests/general", data={**page_fields(client, "/requests/general"), **GENERAL_FORM}
@@ -61,14 +61,14 @@ def test_another_forms_id_never_answers_with_that_forms_ticket(client, services)
     answer = client.post("/requests/demo", data=demo)
     assert answer.status_code == 303
     assert answer.headers["Location"] != victim.headers["Location"]
-    assert len(stored(services)) == 3
+    assert len(stored(runtime)) == 3
 
 
-def test_posting_a_known_id_or_key_never_answers_with_that_ticket(client, services) -> None:
+def test_posting_a_known_id_or_key_never_answers_with_that_ticket(client, runtime) -> None:
     """The old form looked the posted id up as is: whoever knew it got that ticket's link."""
     victim_form = {**page_fields(client, "/requests/general"), **GENERAL_FORM}
     victim = client.post("/requests/general", data=victim_form)
-    [(_, victim_key)] = stored(services)
+    [(_, victim_key)] = stored(runtime)
     for known in (victim_form["submission_id"], victim_key):
         attacker = {
             **page_fields(client, "/requests/general"),
@@ -82,7 +82,7 @@ def test_posting_a_known_id_or_key_never_answers_with_that_ticket(client, servic
 
 
 @pytest.mark.parametrize("forged", ["4b1f0c8e9d2a", "x" * 5000, "WyJkZW1vIiwiMSJd.Zm9yZ2Vk", ""])
-def test_a_forged_or_over_long_id_is_a_new_ticket_never_a_500(client, services, forged) -> None:
+def test_a_forged_or_over_long_id_is_a_new_ticket_never_a_500(client, runtime, forged) -> None:
     form = {**page_fields(client, "/requests/demo"), **DEMO_FORM, "submission_id": forged}
     assert client.post("/requests/demo", data=form).status_code == 303
-    assert len(stored(services)) == 1
+    assert len(stored(runtime)) == 1

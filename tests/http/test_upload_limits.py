@@ -11,14 +11,14 @@ import pytest
 from tests.foundation.helpers import GENERAL_FORM, hidden_fields
 from ticketbridge.app import create_app
 from ticketbridge.forms.fields import DEFAULT_MAX_LENGTH, DEFAULT_MAX_SIZE, FieldType
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 TYPED = GENERAL_FORM
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 def post_general(client, **fields):
@@ -26,8 +26,8 @@ def post_general(client, **fields):
     return client.post("/requests/general", data=form, content_type="multipart/form-data")
 
 
-def stored_files(services: Services) -> list[str]:
-    folder = services.settings.instance_path / "attachments"
+def stored_files(runtime: Runtime) -> list[str]:
+    folder = runtime.settings.instance_path / "attachments"
     return [p.name for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
 
 
@@ -36,32 +36,32 @@ def field_block(page: str, name: str) -> str:
 
 
 def test_an_upload_too_large_for_its_field_is_a_form_error_keeping_the_text(
-    client, services
+    client, runtime
 ) -> None:
     big = io.BytesIO(b"x" * (DEFAULT_MAX_SIZE + 1))
     response = post_general(client, attachments=[(big, "server.log")])
     assert response.status_code == 422
     assert "each file may have" in field_block(response.text, "attachments")
     assert TYPED["description"] in response.text and TYPED["customer_name"] in response.text
-    assert stored_files(services) == []
+    assert stored_files(runtime) == []
 
 
-def test_a_rejected_form_stores_none_of_its_files(client, services) -> None:
+def test_a_rejected_form_stores_none_of_its_files(client, runtime) -> None:
     response = post_general(
         client, description="", attachments=[(io.BytesIO(b"log line"), "server.log")]
     )
     assert response.status_code == 422
-    assert stored_files(services) == []
+    assert stored_files(runtime) == []
 
 
-def test_a_text_longer_than_its_field_allows_is_a_form_error(client, services) -> None:
+def test_a_text_longer_than_its_field_allows_is_a_form_error(client, runtime) -> None:
     limit = DEFAULT_MAX_LENGTH[FieldType.TEXTAREA]
     response = post_general(client, description="d" * (limit + 1))
     assert response.status_code == 422
     assert re.search(r"at most 10,?000", field_block(response.text, "description"))
 
 
-def test_a_24_mb_description_is_refused_before_it_is_parsed(client, services) -> None:
+def test_a_24_mb_description_is_refused_before_it_is_parsed(client, runtime) -> None:
     response = post_general(client, description="d" * 24_000_000)
     assert response.status_code == 413
     assert "What you sent is too large" in response.text

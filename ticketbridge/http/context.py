@@ -1,18 +1,18 @@
-"""Access to the process's services from inside a request."""
+"""The process's runtime, from inside a request."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
-def services() -> Services:
-    found: Services = current_app.extensions["ticketbridge"]
+def runtime() -> Runtime:
+    found: Runtime = current_app.extensions["ticketbridge"]
     return found
 
 
-def services_of(app: Flask) -> Services:
+def runtime_of(app: Flask) -> Runtime:
     """For set-up code that runs outside a request."""
-    found: Services = app.extensions["ticketbridge"]
+    found: Runtime = app.extensions["ticketbridge"]
     return found

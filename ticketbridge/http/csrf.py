@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from ticketbridge.http.context import services_of
+from ticketbridge.http.context import runtime_of
 
 View = TypeVar("View", bound=Callable[..., object])
 
@@ -39,7 +39,7 @@ def exempt_cookieless(view: View) -> View:
 
 
 def init_app(app: Flask) -> None:
-    public_url = services_of(app).settings.link_base
+    public_url = runtime_of(app).settings.link_base
     app.config.update(
         WTF_CSRF_TIME_LIMIT=TOKEN_LIFETIME_SECONDS,
         SESSION_COOKIE_HTTPONLY=True,

@@ -18,16 +18,16 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ticketbridge.clock import utcnow
-from ticketbridge.http.context import services, services_of
+from ticketbridge.http.context import runtime, runtime_of
 
 limiter = Limiter(get_remote_address, key_prefix="ticketbridge", swallow_errors=True)
 
 public_form = limiter.shared_limit(
-    lambda: services().settings.form_rate_limit, scope="public-forms", methods=["POST"]
+    lambda: runtime().settings.form_rate_limit, scope="public-forms", methods=["POST"]
 )
 """For every public form: one budget per client address across all of them."""
 ticket_reply = limiter.shared_limit(
-    lambda: services().settings.reply_rate_limit, scope="ticket-replies", methods=["POST"]
+    lambda: runtime().settings.reply_rate_limit, scope="ticket-replies", methods=["POST"]
 )
 """For the ticket page's message form."""
 
@@ -50,7 +50,7 @@ def come_back_message(seconds: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    settings = services_of(app).settings
+    settings = runtime_of(app).settings
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
