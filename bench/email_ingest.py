@@ -3,7 +3,9 @@
 Each run appends mail to a private Dovecot, starts `python -m ticketbridge mail fetch --once`
 (configured through TICKETBRIDGE_* variables only, process start-up included, as
 ../shared/peer-bench times it) and reports messages per second and the peak memory of the
-fetcher's whole process tree (the fetcher and its helper, RSS summed, sampled every 20 ms).
+fetcher's whole process tree (the fetcher and its helper, RSS summed, sampled every 20 ms), and
+the fetcher's CPU seconds (with its helper's), which the machine's load disturbs far less than
+wall-clock rates.
 Two figures per kind of mail:
 
 - **ingested (receipts queued)**: the fetcher has stored every message and queued every
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +50,7 @@ from redis import Redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.fixtures.backends import free_port  # noqa: E402
 from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
 from tests.mail.processes import process_tree  # noqa: E402
 from ticketbridge import migrate  # noqa: E402
@@ -76,10 +80,11 @@ class Sink:
 @contextmanager
 def smtp_sink() -> Iterator[tuple[Sink, int]]:
     sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield sink, controller.server.sockets[0].getsockname()[1]
+        yield sink, port
     finally:
         controller.stop()
 
@@ -170,6 +175,7 @@ class Setup:
     def fetch(self, label: str, count: int, receipts: int, size: int) -> None:
         """Run one `mail fetch --once`; time it until it exits and the sink has `receipts` more."""
         expected = self.sink.accepted + receipts
+        cpu_before = children_cpu()
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-m", "ticketbridge", "mail", "fetch", "--once"],
@@ -188,11 +194,19 @@ class Setup:
         while self.sink.accepted < expected:
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
+        cpu = children_cpu() - cpu_before
         print(
-            f"{label:<52} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  "
-            f"{count / elapsed:6.0f}/s  peak tree {peak / 2**20:4.0f} MB   ({output.strip()})",
+            f"{label:<58} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  "
+            f"{count / elapsed:5.0f}/s  fetcher CPU {cpu:6.2f}s ({count / cpu:4.0f}/CPU-s)  "
+            f"peak tree {peak / 2**20:4.0f} MB",
             flush=True,
         )
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children: a fetcher and the helper it waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tree_rss(pid: int) -> int:
