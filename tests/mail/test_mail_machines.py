@@ -58,16 +58,16 @@ def synthetic_machines() -> list[bytes]:
 
 
 def test_no_machine_gets_a_receipt_and_each_is_visible(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     raws = corpus_machines() + synthetic_machines()
     imap_mailbox.append_many(raws)
 
-    report = fetch_once(services)
+    report = fetch_once(runtime)
 
-    assert sent_emails(services) == []
+    assert sent_emails(runtime) == []
     assert report.counts[InboundStatus.QUARANTINED] == 0
     kept = report.total - report.counts[InboundStatus.DUPLICATE]
-    on_tickets = sum(len(t.messages) for t in tickets(services))
-    assert on_tickets + len(mail_on_no_ticket(services.db)) == kept
+    on_tickets = sum(len(t.messages) for t in tickets(runtime))
+    assert on_tickets + len(mail_on_no_ticket(runtime.db)) == kept
