@@ -193,7 +193,9 @@ class WorkflowRepository:
                     select(WorkflowVersion.name, WorkflowVersion.version)
                     .join(WorkflowPublication, WorkflowPublication.version_id == WorkflowVersion.id)
                     .where(WorkflowPublication.id.in_(newest))
-                ).all()
+                )
+                .tuples()
+                .all()
             )
             for workflow in self._folder.values():
                 if last.get(workflow.name) != workflow.version:
