@@ -164,13 +164,14 @@ class WorkflowRepository:
         if session.info.get(_REFRESHED) is self:
             return
         session.info[_REFRESHED] = self
-        newest, count = session.execute(
-            select(func.max(WorkflowPublication.id), func.count(WorkflowPublication.id))
-        ).one()
-        seen = (newest or 0, count)
-        if seen != self._seen:
-            self._current = self._in_force(session)
-            self._seen = seen
+        with session.no_autoflush:  # a ticket being opened is not complete yet
+            newest, count = session.execute(
+                select(func.max(WorkflowPublication.id), func.count(WorkflowPublication.id))
+            ).one()
+            seen = (newest or 0, count)
+            if seen != self._seen:
+                self._current = self._in_force(session)
+                self._seen = seen
 
     def _in_force(self, session: Session) -> dict[str, Workflow]:
         newest = select(func.max(WorkflowPublication.id)).group_by(WorkflowPublication.name)
