@@ -114,8 +114,7 @@ def test_r16_license_verify_refuses_an_answer_past_its_valid_until(
     )
     assert (result.exit_code, result.output) == (
         1,
-        f"Error: The answer expired at {valid_until}; fetch a fresh one from the license "
-        "server.\n",
+        f"Error: The answer expired at {valid_until}; fetch a fresh one from the license server.\n",
     )
 
 
