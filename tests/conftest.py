@@ -1,5 +1,1 @@
-pytest_plugins = [
-    "tests.fixtures.backends",
-    "tests.fixtures.dovecot",
-    "tests.fixtures.processes",
-]
+pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.dovecot"]
