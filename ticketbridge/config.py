@@ -66,6 +66,7 @@ class Settings:
     imap_poll_seconds: int
     unmatched_mail: str
     mail_rate_cap_per_hour: int
+    receipt_cap_per_sender_per_hour: int
     sweep_interval_seconds: int
     # R16: how long a signed sync answer stays valid (Keygen's license-file TTL); a server refuses
     # an answer past its valid_until, so an old one cannot be replayed to it forever.
