@@ -1,0 +1,29 @@
+"""Issue 14: the helpers a long-running command starts end when it dies, even by SIGKILL (a
+deploy, the OOM killer), instead of living on under init and piling up with every crash."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+
+from tests.fixtures.backends import WorkerProcess, wait_until
+from tests.fixtures.processes import alive, children_of
+from ticketbridge.services import Services
+
+
+def test_the_workers_scheduler_ends_when_the_worker_is_killed(
+    make_services: Callable[..., Services],
+    pg_url: str,
+    redis_url: str,
+    start_worker: Callable[..., WorkerProcess],
+) -> None:
+    services = make_services(database_url=pg_url, redis_url=redis_url)
+    worker = start_worker(services.settings)
+    [scheduler] = wait_until(
+        lambda: children_of(worker.process.pid), timeout=60, what="the rq scheduler process"
+    )
+    worker.process.send_signal(signal.SIGKILL)
+    worker.process.wait(timeout=10)
+    wait_until(
+        lambda: not alive(scheduler.pid), timeout=30, what=f"the scheduler {scheduler} to end"
+    )
