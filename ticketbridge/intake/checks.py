@@ -20,7 +20,8 @@ from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.licenses.rules import check_add, check_entitlements, check_remove
 from ticketbridge.licenses.sync import find_license
 
-FLAG_LIST_FIELDS = ("add_ons", "plugins")
+LIST_FIELD_OF_KIND = {ItemKind.ADD_ON: "add_ons", ItemKind.PLUGIN: "plugins"}
+FLAG_LIST_FIELDS = tuple(LIST_FIELD_OF_KIND.values())
 """Multiple-choice fields whose values are catalogue flags a request turns on (or, on a
 removal, off)."""
 STATE_WORDS = {
@@ -176,10 +177,10 @@ def new_plan_rules(request: CheckInput) -> None:
 
 def _form_field(catalogue: Catalogue, form: Mapping[str, Any], item: str | None) -> str:
     """The form field a refusal about catalogue item `item` belongs at: the item's own total,
-    the add-on or plugin list naming it, else the token (the license as a whole)."""
-    for name, value in form.items():
-        if item is not None and (
-            catalogue.canonical_key(name) == item or (name in FLAG_LIST_FIELDS and item in value)
-        ):
-            return name
-    return item if item in form else "token"
+    else the list of its kind (an add-on's refusal at the add-ons), else the token (the license
+    as a whole)."""
+    if item is None or not catalogue.is_known(item):
+        return "token"
+    own = next((name for name in form if catalogue.canonical_key(name) == item), None)
+    listed = LIST_FIELD_OF_KIND.get(catalogue.item(item).kind)
+    return own or (listed if listed in form else "token")
