@@ -1,5 +1,6 @@
 pytest_plugins = [
     "tests.fixtures.backends",
+    "tests.fixtures.browser",
     "tests.fixtures.dovecot",
     "tests.fixtures.processes",
 ]

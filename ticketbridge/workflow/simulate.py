@@ -76,7 +76,9 @@ def _json_kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, int | float):
         return "number"
-    return {list: "array", str: "string"}.get(type(value), "null")
+    if isinstance(value, list):
+        return "array"
+    return "string" if isinstance(value, str) else "null"
 
 
 class Simulation:
