@@ -8,17 +8,17 @@ from collections.abc import Callable
 
 from tests.fixtures.backends import WorkerProcess, wait_until
 from tests.fixtures.processes import alive, children_of
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
 def test_the_workers_scheduler_ends_when_the_worker_is_killed(
-    make_services: Callable[..., Services],
+    make_runtime: Callable[..., Runtime],
     pg_url: str,
     redis_url: str,
     start_worker: Callable[..., WorkerProcess],
 ) -> None:
-    services = make_services(database_url=pg_url, redis_url=redis_url)
-    worker = start_worker(services.settings)
+    runtime = make_runtime(database_url=pg_url, redis_url=redis_url)
+    worker = start_worker(runtime.settings)
     [scheduler] = wait_until(
         lambda: children_of(worker.process.pid), timeout=60, what="the rq scheduler process"
     )

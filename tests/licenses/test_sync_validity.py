@@ -11,14 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, issue
 from ticketbridge.app import create_app
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ConfigError
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.sync import sync_document, validity
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 WEEK = dt.timedelta(days=7)
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -28,16 +27,16 @@ def parse(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, TIME_FORMAT).replace(tzinfo=dt.UTC)
 
 
-def fetch(services: Services) -> tuple[bytes, str, str]:
+def fetch(runtime: Runtime) -> tuple[bytes, str, str]:
     """A license with a key, then its sync answer through the API: body, signature, key id."""
     now = utcnow()
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-T", at=now)
-        secret = issue_key(
-            session, services, license, client_key="CK", hash_key="HK", actor="staff", now=now
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-T", at=now)
+        secret = issue(
+            session, runtime, license, client_key="CK", hash_key="HK", now=now
         ).sync_secret
     response = (
-        create_app(services=services)
+        create_app(runtime=runtime)
         .test_client()
         .get("/api/v1/licenses/SRV-T", headers={"Authorization": f"Bearer {secret}"})
     )
@@ -49,24 +48,24 @@ def fetch(services: Services) -> tuple[bytes, str, str]:
     )
 
 
-def verify(services: Services, tmp_path: Path, body: bytes, *options: str) -> Result:
+def verify(runtime: Runtime, tmp_path: Path, body: bytes, *options: str) -> Result:
     answer = tmp_path / "answer.json"
     answer.write_bytes(body)
     env = {
-        "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
-        "TICKETBRIDGE_SECRET_KEY": services.settings.secret_key,
+        "TICKETBRIDGE_INSTANCE_PATH": str(runtime.settings.instance_path),
+        "TICKETBRIDGE_SECRET_KEY": runtime.settings.secret_key,
     }
     return CliRunner().invoke(
         main, ["license", "verify", "--answer", str(answer), *options], env=env
     )
 
 
-def test_r16_the_answer_is_dated_and_valid_for_the_configured_ttl(services: Services) -> None:
+def test_r16_the_answer_is_dated_and_valid_for_the_configured_ttl(runtime: Runtime) -> None:
     before = utcnow()
-    body, _, _ = fetch(services)
+    body, _, _ = fetch(runtime)
     document = json.loads(body)
     issued_at, valid_until = parse(document["issued_at"]), parse(document["valid_until"])
-    assert valid_until - issued_at == services.settings.license_sync_ttl == WEEK
+    assert valid_until - issued_at == runtime.settings.license_sync_ttl == WEEK
     assert before - WEEK / 4 <= issued_at <= utcnow()
 
 
@@ -82,16 +81,16 @@ def test_r16_polls_within_a_quarter_of_the_ttl_get_the_same_bytes() -> None:
 
 
 def test_r16_license_verify_accepts_a_fresh_answer_and_refuses_it_altered(
-    services: Services, tmp_path: Path
+    runtime: Runtime, tmp_path: Path
 ) -> None:
-    body, signature, kid = fetch(services)
-    fresh = verify(services, tmp_path, body, "--signature", signature, "--key-id", kid)
+    body, signature, kid = fetch(runtime)
+    fresh = verify(runtime, tmp_path, body, "--signature", signature, "--key-id", kid)
     assert fresh.exit_code == 0, fresh.output
     shown = json.loads(fresh.output)
     assert (shown["token"], shown["kid"]) == ("SRV-T", kid)
     assert shown["valid_until"] == json.loads(body)["valid_until"]
     later = body.replace(b'"valid_until":"', b'"valid_until":"2' + b"9")
-    altered = verify(services, tmp_path, later, "--signature", signature, "--key-id", kid)
+    altered = verify(runtime, tmp_path, later, "--signature", signature, "--key-id", kid)
     assert (altered.exit_code, altered.output) == (
         1,
         "Error: The signature does not match: the answer was altered, or signed by a key this "
@@ -100,17 +99,17 @@ def test_r16_license_verify_accepts_a_fresh_answer_and_refuses_it_altered(
 
 
 def test_r16_license_verify_refuses_an_answer_past_its_valid_until(
-    services: Services, tmp_path: Path
+    runtime: Runtime, tmp_path: Path
 ) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-OLD", at=utcnow())
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-OLD", at=utcnow())
         old = sync_document(
-            license, services.catalogue, utcnow() - dt.timedelta(days=8), ttl=WEEK
+            license, runtime.catalogue, utcnow() - dt.timedelta(days=8), ttl=WEEK
         ).body
     valid_until = json.loads(old)["valid_until"]
-    keyring = services.keyring
+    keyring = runtime.keyring
     result = verify(
-        services, tmp_path, old, "--signature", keyring.sign(old), "--key-id", keyring.active_kid
+        runtime, tmp_path, old, "--signature", keyring.sign(old), "--key-id", keyring.active_kid
     )
     assert (result.exit_code, result.output) == (
         1,
@@ -118,12 +117,12 @@ def test_r16_license_verify_refuses_an_answer_past_its_valid_until(
     )
 
 
-def test_r16_an_undated_answer_is_refused(services: Services, tmp_path: Path) -> None:
+def test_r16_an_undated_answer_is_refused(runtime: Runtime, tmp_path: Path) -> None:
     """An answer signed before answers were dated would otherwise be valid forever."""
     undated = b'{"state":"active","token":"SRV-T"}'
-    keyring = services.keyring
+    keyring = runtime.keyring
     result = verify(
-        services,
+        runtime,
         tmp_path,
         undated,
         "--signature",
@@ -135,18 +134,18 @@ def test_r16_an_undated_answer_is_refused(services: Services, tmp_path: Path) ->
     assert result.output.startswith("Error: The answer has no issued_at and valid_until")
 
 
-def test_r16_license_verify_names_the_missing_option(services: Services, tmp_path: Path) -> None:
-    result = verify(services, tmp_path, b"{}", "--signature", "x")
+def test_r16_license_verify_names_the_missing_option(runtime: Runtime, tmp_path: Path) -> None:
+    result = verify(runtime, tmp_path, b"{}", "--signature", "x")
     assert (result.exit_code, result.output) == (
         1,
         "Error: --answer: goes with --signature and --key-id (its headers), and without a KEY\n",
     )
 
 
-def test_r16_the_ttl_is_a_setting_from_an_hour_to_a_year(make_services, db_url: str) -> None:
-    hourly = make_services(database_url=db_url, license_sync_ttl_seconds=3600)
+def test_r16_the_ttl_is_a_setting_from_an_hour_to_a_year(make_runtime, db_url: str) -> None:
+    hourly = make_runtime(database_url=db_url, license_sync_ttl_seconds=3600)
     body, _, _ = fetch(hourly)
     document = json.loads(body)
     assert parse(document["valid_until"]) - parse(document["issued_at"]) == dt.timedelta(hours=1)
     with pytest.raises(ConfigError, match="LICENSE_SYNC_TTL_SECONDS: must be from 3600"):
-        make_services(database_url=db_url, license_sync_ttl_seconds=60)
+        make_runtime(database_url=db_url, license_sync_ttl_seconds=60)

@@ -43,7 +43,7 @@ def worker(state: State, burst: bool, sweep: bool) -> None:
     from ticketbridge.worker import run_worker
 
     forks_die_with_their_parent()
-    run_worker(state.services, burst=burst, sweep=sweep)
+    run_worker(state.runtime, burst=burst, sweep=sweep)
 
 
 @click.command("sweep")
@@ -52,7 +52,8 @@ def sweep_command(state: State) -> None:
     """Re-enqueue, once, every ticket step and email the database says is due."""
     from ticketbridge.jobs.sweeper import sweep
 
-    report = sweep(state.services, utcnow())
+    runtime = state.runtime
+    report = sweep(runtime.db, runtime.jobs, utcnow())
     click.echo(
         f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} "
         "email(s)"
