@@ -2,5 +2,5 @@ pytest_plugins = [
     "tests.fixtures.backends",
     "tests.fixtures.browser",
     "tests.fixtures.dovecot",
-    "tests.fixtures.processes",
+    "tests.fixtures.leftovers",
 ]

@@ -7,7 +7,7 @@ import signal
 from collections.abc import Callable
 
 from tests.fixtures.backends import WorkerProcess, wait_until
-from tests.fixtures.processes import alive, children_of
+from tests.mail.processes import process_tree, running
 from ticketbridge.runtime import Runtime
 
 
@@ -19,11 +19,10 @@ def test_the_workers_scheduler_ends_when_the_worker_is_killed(
 ) -> None:
     runtime = make_runtime(database_url=pg_url, redis_url=redis_url)
     worker = start_worker(runtime.settings)
-    [scheduler] = wait_until(
-        lambda: children_of(worker.process.pid), timeout=60, what="the rq scheduler process"
+    pid = worker.process.pid
+    helpers = wait_until(
+        lambda: process_tree(pid) - {pid}, timeout=60, what="the rq scheduler process"
     )
     worker.process.send_signal(signal.SIGKILL)
     worker.process.wait(timeout=10)
-    wait_until(
-        lambda: not alive(scheduler.pid), timeout=30, what=f"the scheduler {scheduler} to end"
-    )
+    wait_until(lambda: not running(helpers), timeout=30, what=f"helpers {helpers} to end")

@@ -74,9 +74,8 @@ def _json_kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, int | float):
         return "number"
-    if isinstance(value, list):
-        return "array"
-    return "string" if isinstance(value, str) else "null"
+    kinds: dict[type, str] = {list: "array", str: "string"}
+    return kinds.get(type(value), "null")
 
 
 class Simulation:
