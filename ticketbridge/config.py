@@ -8,6 +8,7 @@ later inside a request or a job.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import os
 import secrets
@@ -36,6 +37,8 @@ SECRET_KEY_MIN_BYTES = 32
 # Query parameters of a URL whose value is a credential (libpq and redis-py accept `password=`).
 CREDENTIAL_QUERY_WORDS = ("pass", "secret", "token", "key")
 TLS_MODES = ("none", "starttls", "ssl")
+# An hour to a year, as Keygen bounds its license files' TTL.
+SYNC_TTL_RANGE = (3600, 365 * 86400)
 UNMATCHED_MAIL = ("general", "ignore")
 
 
@@ -70,6 +73,9 @@ class Settings:
     form_rate_limit: str
     reply_rate_limit: str
     proxy_count: int
+    # R16: how long a signed sync answer stays valid (Keygen's license-file TTL); a server refuses
+    # an answer past its valid_until, so an old one cannot be replayed to it forever.
+    license_sync_ttl_seconds: int
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     imap_password: str = field(repr=False, default="")
@@ -105,6 +111,10 @@ class Settings:
         """Where rate-limit counters live: Redis in production, so every web process counts the
         same client together; this process's memory on the embedded default."""
         return self.redis_url or "memory://"
+
+    @property
+    def license_sync_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.license_sync_ttl_seconds)
 
     @property
     def mail_folder(self) -> Path:
@@ -187,6 +197,12 @@ def _validate(settings: Settings) -> None:
     for name in ("smtp_port", "imap_port"):
         if not 0 < getattr(settings, name) < 65536:
             raise ConfigError(f"{_env_name(name)}: must be a port number from 1 to 65535")
+    low, high = SYNC_TTL_RANGE
+    if not low <= settings.license_sync_ttl_seconds <= high:
+        raise ConfigError(
+            f"{_env_name('license_sync_ttl_seconds')}: must be from {low} (an hour) to {high} "
+            "(a year)"
+        )
     if not settings.imap_batch_size:
         raise ConfigError(f"{_env_name('imap_batch_size')}: must be at least 1")
     if settings.imap_host and not settings.imap_folders:

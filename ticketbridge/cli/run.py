@@ -6,6 +6,7 @@ import click
 
 from ticketbridge.cli.context import State, pass_state
 from ticketbridge.clock import utcnow
+from ticketbridge.lifeline import forks_die_with_their_parent
 
 
 @click.command()
@@ -26,6 +27,7 @@ def serve(state: State, host: str, port: int, workers: int | None) -> None:
     settings = state.settings.served_at(host, port)
     click.echo("Migrating the database …")
     migrate.upgrade(settings.database_url)
+    forks_die_with_their_parent()
     click.echo(f"Serving on http://{host}:{port}; open {settings.link_base}/ (Ctrl+C stops it)")
     run_server(settings, host=host, port=port, workers=workers)
 
@@ -43,6 +45,7 @@ def worker(state: State, burst: bool, sweep: bool) -> None:
     """Run an rq worker (with its scheduler) for TICKETBRIDGE_REDIS_URL."""
     from ticketbridge.worker import run_worker
 
+    forks_die_with_their_parent()
     run_worker(state.runtime, burst=burst, sweep=sweep)
 
 
