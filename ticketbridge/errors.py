@@ -67,3 +67,7 @@ class DeliveryError(TicketbridgeError):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class UnsafeHeader(TicketbridgeError):
+    """An outgoing header that would not parse back as written (an injection): never sent."""

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from ticketbridge.customers.models import Customer
+from ticketbridge.customers.service import clean_name
 from ticketbridge.db import after_commit
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket, WaitingOn
@@ -30,6 +31,8 @@ def open_ticket(
 ) -> Ticket:
     """Create the ticket in its workflow's initial state, in the caller's transaction.
 
+    The ticket keeps the customer name its own request gave (`form["customer_name"]`): its
+    emails greet that name even after a later request from the same address gives another.
     Nothing is flushed here, so a batch of mails inserts its tickets together. When the initial
     state has automatic transitions the ticket is marked due and its advance is enqueued once
     the transaction commits; a state that waits on staff or the customer needs no job.
@@ -39,6 +42,7 @@ def open_ticket(
     ticket = Ticket(
         request_type=request_type,
         customer=customer,
+        customer_name=clean_name(str(form.get("customer_name") or customer.name)),
         license=license,
         form_data=form,
         submission_id=submission_id,
