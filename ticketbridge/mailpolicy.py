@@ -94,8 +94,13 @@ def _fetched(policy: MemoPolicy, name: str, value: str) -> Any:
 DEFAULT = MemoPolicy()
 """Behaves as ``email.policy.default``: for parsing inbound mail."""
 
-SMTP = WritingPolicy(linesep="\r\n")
+WRITTEN_LINE_LENGTH = 998
+"""RFC 5322's limit. The email package folds a long quoted display name into an unquoted one
+(`"a@b...c" <x@y>` comes out as `a@b...c <x@y>`, another address), so we do not ask it to fold
+below the limit: a 200-character name and any address fit on one line."""
+
+SMTP = WritingPolicy(linesep="\r\n", max_line_length=WRITTEN_LINE_LENGTH)
 """Behaves as ``email.policy.SMTP``: for composing outbound mail."""
 
-SMTPUTF8 = WritingPolicy(linesep="\r\n", utf8=True)
+SMTPUTF8 = WritingPolicy(linesep="\r\n", max_line_length=WRITTEN_LINE_LENGTH, utf8=True)
 """Behaves as ``email.policy.SMTPUTF8``: for mail to an address only SMTPUTF8 can carry."""

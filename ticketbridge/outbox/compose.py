@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from ticketbridge import mailpolicy
+from ticketbridge.customers.service import NAME_LENGTH
 from ticketbridge.errors import UnsafeHeader
 from ticketbridge.mailaddress import needs_smtputf8
 from ticketbridge.mailheaders import header_text
@@ -51,7 +52,9 @@ def compose(
     message["Subject"] = tagged_subject(rendered.subject, reference)
     from_name, from_address = parseaddr(mail_from)
     message["From"] = Address(display_name=header_text(from_name), addr_spec=from_address)
-    message["To"] = Address(display_name=header_text(to_name), addr_spec=to_address)
+    message["To"] = Address(
+        display_name=header_text(to_name, limit=NAME_LENGTH), addr_spec=to_address
+    )
     message["Reply-To"] = Address(addr_spec=reply_to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id
@@ -62,8 +65,10 @@ def compose(
     message["Auto-Submitted"] = "auto-generated"
     message["X-Auto-Response-Suppress"] = "All"
     message["X-Ticketbridge-Reference"] = reference
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+    # Quoted-printable keeps bodies 7-bit with short lines for any server, whatever the policy's
+    # header line length.
+    message.set_content(rendered.text, cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
     return message
 
 
