@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from email import message_from_string, policy
 from email.message import EmailMessage
 
 import pytest
@@ -55,7 +55,11 @@ class TranscriptServer:
         return "250 Message accepted for delivery"
 
     def parsed(self) -> list[EmailMessage]:
-        return [message_from_bytes(raw, policy=policy.default) for raw in self.messages]  # type: ignore[misc]
+        """Each message as a receiver reads it (headers as UTF-8, which SMTPUTF8 allows)."""
+        return [
+            message_from_string(raw.decode("utf-8"), policy=policy.default)  # type: ignore[misc]
+            for raw in self.messages
+        ]
 
     def wait_for(self, count: int) -> list[EmailMessage]:
         wait_until(lambda: len(self.messages) >= count, what=f"{count} email(s) at the server")

@@ -92,7 +92,9 @@ ENCODED_NAMES = {
 INBOUND_NAMES = {
     **{f"b {key}": _b(text) for key, text in ATTACKS.items()},
     **{f"q {key}": _q(text) for key, text in ATTACKS.items()},
-    "folded encoded words": f"=?utf-8?q?Sup?=\r\n =?utf-8?q?port=0D=0ABcc=3A_{EVIL.replace('@', '=40')}?=",
+    "folded encoded words": (
+        "=?utf-8?q?Sup?=\r\n =?utf-8?q?port=0D=0ABcc=3A_mallory=40evil.example?="
+    ),
 }
 RAW_NAMES = {
     **{f"raw {key}": text for key, text in ATTACKS.items()},

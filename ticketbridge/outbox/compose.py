@@ -52,8 +52,10 @@ def compose(
     message["Subject"] = tagged_subject(rendered.subject, reference)
     from_name, from_address = parseaddr(mail_from)
     message["From"] = Address(display_name=header_text(from_name), addr_spec=from_address)
+    local, _, domain = to_address.rpartition("@")
+    # By parts: Address(addr_spec=) refuses a non-ASCII local part whatever the policy.
     message["To"] = Address(
-        display_name=header_text(to_name, limit=NAME_LENGTH), addr_spec=to_address
+        display_name=header_text(to_name, limit=NAME_LENGTH), username=local, domain=domain
     )
     message["Reply-To"] = Address(addr_spec=reply_to)
     message["Date"] = format_datetime(now)

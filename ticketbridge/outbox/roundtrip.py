@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage, Message
-from email.parser import BytesParser
+from email.parser import BytesParser, Parser
 from email.policy import EmailPolicy
 from typing import Any
 
@@ -25,7 +25,7 @@ def check_round_trip(built: EmailMessage, raw: bytes) -> None:
     policy = built.policy
     assert isinstance(policy, EmailPolicy)
     _check_header_lines(raw, utf8=policy.utf8)
-    parsed = BytesParser(policy=policy).parsebytes(raw)
+    parsed = _parsed(raw, policy)
     built_parts, parsed_parts = list(built.walk()), list(parsed.walk())
     if _types(built_parts) != _types(parsed_parts):
         raise UnsafeHeader(
@@ -34,6 +34,17 @@ def check_round_trip(built: EmailMessage, raw: bytes) -> None:
         )
     for ours, theirs in zip(built_parts, parsed_parts, strict=True):
         _check_headers(ours, theirs)
+
+
+def _parsed(raw: bytes, policy: EmailPolicy) -> Message:
+    """As a receiver reads it; UTF-8 headers (SMTPUTF8) as text, since the byte parser would
+    leave them as undecodable bytes."""
+    if not policy.utf8:
+        return BytesParser(policy=policy).parsebytes(raw)
+    try:
+        return Parser(policy=policy).parsestr(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UnsafeHeader(f"the email is not UTF-8 as its SMTPUTF8 headers say: {exc}") from None
 
 
 def _check_header_lines(raw: bytes, *, utf8: bool) -> None:

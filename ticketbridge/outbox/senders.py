@@ -52,8 +52,7 @@ class SmtpSender:
         try:
             self._send_on_live_session(sender, recipient, raw)
         except DeliveryError:
-            self._reset()
-            raise
+            raise  # refused before MAIL FROM: the session has no transaction to reset
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             code, reply = next(iter(exc.recipients.values()))
