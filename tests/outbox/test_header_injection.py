@@ -16,10 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.foundation.helpers import kept_emails, post_demo
+from tests.outbox.mailin import inbound, ingest
 from ticketbridge.app import create_app
-from ticketbridge.clock import utcnow
 from ticketbridge.errors import UnsafeHeader
-from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
 from ticketbridge.mailpolicy import SMTP
 from ticketbridge.outbox.compose import Draft, compose_drafts
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
@@ -155,22 +154,6 @@ def test_form_names_reach_a_real_smtp_server_as_data(make_services, db_url, tran
             "DATA",
         )
     ], "one recipient per email, nothing smuggled into the envelope"
-
-
-def inbound(sender: str, message_id: str = "<q1@acme.example>") -> bytes:
-    """A customer's mail as it arrives, header bytes as written (no library re-encodes them)."""
-    return (
-        f"From: {sender}\r\nTo: license@tickets.test\r\nSubject: License question\r\n"
-        f"Message-ID: {message_id}\r\nDate: Sun, 29 Nov 2026 10:00:00 +0000\r\n\r\n"
-        "Hello, a question.\r\n"
-    ).encode()
-
-
-def ingest(services, *raws: bytes) -> None:
-    with services.db.transaction() as session:
-        Ingestor(services, "INBOX").ingest(
-            session, [FetchedMail("INBOX", uid, raw) for uid, raw in enumerate(raws, 1)], utcnow()
-        )
 
 
 @pytest.mark.parametrize("name", INBOUND_NAMES.values(), ids=INBOUND_NAMES.keys())

@@ -10,7 +10,7 @@ import smtplib
 from sqlalchemy import select
 
 from tests.foundation.helpers import post_demo
-from tests.outbox.test_header_injection import inbound, ingest
+from tests.outbox.mailin import inbound, ingest
 from ticketbridge.app import create_app
 from ticketbridge.customers.models import Customer
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
