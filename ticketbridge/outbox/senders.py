@@ -19,6 +19,7 @@ from typing import Protocol
 from ticketbridge.config import Settings
 from ticketbridge.errors import DeliveryError
 from ticketbridge.mailaddress import needs_smtputf8, undeliverable_reason
+from ticketbridge.private_files import private_folder
 
 
 class Sender(Protocol):
@@ -33,7 +34,7 @@ class FolderSender:
         self.folder = folder
 
     def send(self, *, sender: str, recipient: str, raw: bytes, name: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         partial = self.folder / f".{name}.eml.partial"
         partial.write_bytes(raw)
         partial.replace(self.folder / f"{name}.eml")
