@@ -9,6 +9,7 @@ refused too, whatever the email package on the machine does.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, Parser
 from email.policy import EmailPolicy
@@ -75,5 +76,5 @@ def _value(header: Any) -> Any:
     return " ".join(str(header).split())
 
 
-def _types(parts: list[Message]) -> list[str]:
+def _types(parts: Sequence[Message]) -> list[str]:
     return [part.get_content_type() for part in parts]
