@@ -72,7 +72,7 @@ class SmtpSender:
                 f"unreachable: {exc}",
                 permanent=False,
             ) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever it was, it stays with this email
             # Unknown state mid-transaction (e.g. UnicodeEncodeError after MAIL FROM): only a new
             # session is safe for the next email. Content that cannot be encoded stays so.
             self._close()
