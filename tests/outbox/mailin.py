@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ticketbridge.clock import utcnow
-from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
-from ticketbridge.services import Services
+from ticketbridge.intake.email.ingest import FetchedMail
+from ticketbridge.runtime import Runtime
 
 
 def inbound(
@@ -18,9 +18,9 @@ def inbound(
     ).encode()
 
 
-def ingest(services: Services, *raws: bytes) -> None:
+def ingest(services: Runtime, *raws: bytes) -> None:
     """Store `raws` as one fetched batch; receipts go out after the commit (in-process jobs)."""
     with services.db.transaction() as session:
-        Ingestor(services, "INBOX").ingest(
+        services.ingestor("INBOX").ingest(
             session, [FetchedMail("INBOX", uid, raw) for uid, raw in enumerate(raws, 1)], utcnow()
         )

@@ -14,7 +14,6 @@ from tests.foundation.helpers import kept_emails, local_path, post_demo, submit,
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.outbox.models import OutboxEmail
-from ticketbridge.outbox.service import queue_email
 from ticketbridge.tickets.models import Ticket
 
 TOKEN = "SRV-7f3a9c2e51"
@@ -53,9 +52,8 @@ def test_each_ticket_greets_the_name_of_its_own_request(services) -> None:
 
     with services.db.transaction() as session:
         first = session.scalars(select(Ticket).order_by(Ticket.id)).first()
-        queue_email(
+        services.outbox.queue_email(
             session,
-            services,
             ticket=first,
             template="general_received",
             now=utcnow(),

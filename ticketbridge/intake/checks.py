@@ -186,4 +186,4 @@ def _form_field(catalogue: Catalogue, form: Mapping[str, Any], item: str | None)
         return "token"
     own = next((name for name in form if catalogue.canonical_key(name) == item), None)
     listed = LIST_FIELD_OF_KIND.get(catalogue.item(item).kind)
-    return own or (listed if listed in form else "token")
+    return own or (listed if listed is not None and listed in form else "token")
