@@ -18,9 +18,9 @@ def inbound(
     ).encode()
 
 
-def ingest(services: Runtime, *raws: bytes) -> None:
+def ingest(runtime: Runtime, *raws: bytes) -> None:
     """Store `raws` as one fetched batch; receipts go out after the commit (in-process jobs)."""
-    with services.db.transaction() as session:
-        services.ingestor("INBOX").ingest(
+    with runtime.db.transaction() as session:
+        runtime.ingestor("INBOX").ingest(
             session, [FetchedMail("INBOX", uid, raw) for uid, raw in enumerate(raws, 1)], utcnow()
         )

@@ -33,8 +33,8 @@ def general(client, **changes) -> str:
     return local_path(response.headers["Location"])
 
 
-def test_license_state_shows_only_on_tickets_of_the_license_customer(services) -> None:
-    client = create_app(services=services).test_client()
+def test_license_state_shows_only_on_tickets_of_the_license_customer(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     owner_page = local_path(post_demo(client).headers["Location"])
     other_page = general(client, token=TOKEN)
     colleague_page = general(client, token=TOKEN, customer_email="ops@acme.example")
@@ -45,14 +45,14 @@ def test_license_state_shows_only_on_tickets_of_the_license_customer(services) -
     assert "License state trial until" in visible_text(client.get(colleague_page).text)
 
 
-def test_each_ticket_greets_the_name_of_its_own_request(services) -> None:
-    client = create_app(services=services).test_client()
+def test_each_ticket_greets_the_name_of_its_own_request(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     post_demo(client, customer_name="Acme Contact Center")
     general(client, customer_email="ops@acme.example", customer_name="Someone Else")
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         first = session.scalars(select(Ticket).order_by(Ticket.id)).first()
-        services.outbox.queue_email(
+        runtime.outbox.queue_email(
             session,
             ticket=first,
             template="general_received",
@@ -60,31 +60,31 @@ def test_each_ticket_greets_the_name_of_its_own_request(services) -> None:
             context={"related_reference": None},
         )
 
-    *_, later = kept_emails(services.settings.mail_folder)
+    *_, later = kept_emails(runtime.settings.mail_folder)
     assert later["Subject"].startswith("[LIC-000001]")
     assert later["To"].addresses[0].display_name == "Acme Contact Center"
     assert "Dear Acme Contact Center," in later.get_body(("plain",)).get_content()
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         names = session.scalars(select(Ticket.customer_name).order_by(Ticket.id)).all()
     assert names == ["Acme Contact Center", "Someone Else"]
 
 
 @pytest.mark.parametrize("address", ["ëve@example.com", "Ëve@Example.com"])
-def test_r1_non_ascii_before_the_at_is_refused_at_the_field(services, address) -> None:
-    response = post_demo(create_app(services=services).test_client(), customer_email=address)
+def test_r1_non_ascii_before_the_at_is_refused_at_the_field(runtime, address) -> None:
+    response = post_demo(create_app(runtime=runtime).test_client(), customer_email=address)
     assert response.status_code == 422
     assert "Internationalized characters before the @-sign are not supported" in response.text
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(Ticket)).all() == []
 
 
-def test_the_hourly_cap_counts_tags_and_case_as_one_mailbox(make_services, db_url) -> None:
-    services = make_services(database_url=db_url, mail_rate_cap_per_hour=2)
-    client = create_app(services=services).test_client()
+def test_the_hourly_cap_counts_tags_and_case_as_one_mailbox(make_runtime, db_url) -> None:
+    runtime = make_runtime(database_url=db_url, mail_rate_cap_per_hour=2)
+    client = create_app(runtime=runtime).test_client()
     for number, email in enumerate(("a@example.com", "a+x@example.com", "A@Example.com")):
         post_demo(client, customer_email=email, token=f"SRV-capped-{number:04d}")
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         rows = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
         assert [row.recipient for row in rows] == [
             "a@example.com",
@@ -92,4 +92,4 @@ def test_the_hourly_cap_counts_tags_and_case_as_one_mailbox(make_services, db_ur
             "a@example.com",
         ], "each email goes to the address as given (lower-cased, as customers are kept)"
         assert [row.next_attempt_at > row.created_at for row in rows] == [False, False, True]
-    assert len(kept_emails(services.settings.mail_folder)) == 2
+    assert len(kept_emails(runtime.settings.mail_folder)) == 2

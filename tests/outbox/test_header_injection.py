@@ -116,23 +116,23 @@ def assert_only_what_we_wrote(message: EmailMessage, to: str, headers: list[str]
     assert "=?" not in display, "an encoded word must not be decoded a second time"
 
 
-def eml_files(services) -> list[EmailMessage]:
-    return kept_emails(services.settings.mail_folder)
+def eml_files(runtime) -> list[EmailMessage]:
+    return kept_emails(runtime.settings.mail_folder)
 
 
 @pytest.mark.parametrize("name", ENCODED_NAMES.values(), ids=ENCODED_NAMES.keys())
-def test_r1_form_name_with_encoded_words_is_data_in_the_kept_eml(services, name) -> None:
-    response = post_demo(create_app(services=services).test_client(), customer_name=name)
+def test_r1_form_name_with_encoded_words_is_data_in_the_kept_eml(runtime, name) -> None:
+    response = post_demo(create_app(runtime=runtime).test_client(), customer_name=name)
     assert response.status_code == 303, response.text
-    [message] = eml_files(services)
+    [message] = eml_files(runtime)
     assert_only_what_we_wrote(message, "ops@acme.example", HEADERS)
 
 
-def test_form_names_reach_a_real_smtp_server_as_data(make_services, db_url, transcript_server):
-    services = make_services(
+def test_form_names_reach_a_real_smtp_server_as_data(make_runtime, db_url, transcript_server):
+    runtime = make_runtime(
         database_url=db_url, smtp_host=transcript_server.host, smtp_port=transcript_server.port
     )
-    client = create_app(services=services).test_client()
+    client = create_app(runtime=runtime).test_client()
     for number, name in enumerate(ENCODED_NAMES.values()):
         response = post_demo(
             client,
@@ -157,11 +157,11 @@ def test_form_names_reach_a_real_smtp_server_as_data(make_services, db_url, tran
 
 
 @pytest.mark.parametrize("name", INBOUND_NAMES.values(), ids=INBOUND_NAMES.keys())
-def test_inbound_from_display_name_is_decoded_once_and_stays_data(services, name) -> None:
-    ingest(services, inbound(f"{name} <eve@acme.example>"))
-    [receipt] = eml_files(services)
+def test_inbound_from_display_name_is_decoded_once_and_stays_data(runtime, name) -> None:
+    ingest(runtime, inbound(f"{name} <eve@acme.example>"))
+    [receipt] = eml_files(runtime)
     assert_only_what_we_wrote(receipt, "eve@acme.example", REPLY_HEADERS)
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         assert "\r" not in ticket.customer_name and "\n" not in ticket.customer_name
         assert "=?" not in ticket.customer_name and "=?" not in ticket.customer.name
@@ -206,7 +206,7 @@ def test_the_writing_policy_refuses_a_header_that_would_not_parse_back() -> None
         message.as_bytes()
 
 
-def test_an_email_that_would_not_parse_back_is_failed_alone(services, monkeypatch) -> None:
+def test_an_email_that_would_not_parse_back_is_failed_alone(runtime, monkeypatch) -> None:
     """If the email package ever writes a header we did not mean, that email is refused and
     recorded as failed; the request and every other email go on."""
     from ticketbridge.outbox import compose as compose_module
@@ -220,11 +220,11 @@ def test_an_email_that_would_not_parse_back_is_failed_alone(services, monkeypatc
         return message
 
     monkeypatch.setattr(compose_module, "compose", smuggling)
-    client = create_app(services=services).test_client()
+    client = create_app(runtime=runtime).test_client()
     assert post_demo(client, customer_email="victim@acme.example").status_code == 303
     assert post_demo(client, token="SRV-second-0001").status_code == 303
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         rows = session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
         assert [(r.recipient, r.status) for r in rows] == [
             ("victim@acme.example", OutboxStatus.FAILED),
@@ -235,7 +235,7 @@ def test_an_email_that_would_not_parse_back_is_failed_alone(services, monkeypatc
             select(TicketEvent).where(TicketEvent.kind == "email_failed")
         ).one()
         assert failed.ticket_id == rows[0].message.ticket_id
-    [kept] = eml_files(services)
+    [kept] = eml_files(runtime)
     assert kept["To"].addresses[0].addr_spec == "ops@acme.example"
 
 

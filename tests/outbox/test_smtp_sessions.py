@@ -17,12 +17,12 @@ from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.tickets.models import Ticket, TicketEvent
 
 
-def smtp_services(make_services, db_url, server):
-    return make_services(database_url=db_url, smtp_host=server.host, smtp_port=server.port)
+def smtp_runtime(make_runtime, db_url, server):
+    return make_runtime(database_url=db_url, smtp_host=server.host, smtp_port=server.port)
 
 
-def outbox(services) -> list[tuple[str, OutboxStatus, str | None]]:
-    with services.db.transaction() as session:
+def outbox(runtime) -> list[tuple[str, OutboxStatus, str | None]]:
+    with runtime.db.transaction() as session:
         return [
             (row.recipient, row.status, row.last_error)
             for row in session.scalars(select(OutboxEmail).order_by(OutboxEmail.id))
@@ -30,10 +30,10 @@ def outbox(services) -> list[tuple[str, OutboxStatus, str | None]]:
 
 
 def test_idn_domain_is_stored_and_sent_in_its_ascii_form(
-    make_services, db_url, transcript_server
+    make_runtime, db_url, transcript_server
 ) -> None:
-    services = smtp_services(make_services, db_url, transcript_server)
-    client = create_app(services=services).test_client()
+    runtime = smtp_runtime(make_runtime, db_url, transcript_server)
+    client = create_app(runtime=runtime).test_client()
     assert post_demo(client, customer_email="idn@Bücher.example").status_code == 303
 
     [message] = transcript_server.wait_for(1)
@@ -43,16 +43,16 @@ def test_idn_domain_is_stored_and_sent_in_its_ascii_form(
         "DATA",
     ]
     assert message["To"].addresses[0].addr_spec == "idn@xn--bcher-kva.example"
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(Customer.email)).one() == "idn@xn--bcher-kva.example"
 
 
 def test_non_ascii_sender_is_stored_and_its_receipt_fails_alone_without_smtputf8(
-    make_services, db_url, transcript_server
+    make_runtime, db_url, transcript_server
 ) -> None:
-    services = smtp_services(make_services, db_url, transcript_server)
+    runtime = smtp_runtime(make_runtime, db_url, transcript_server)
     ingest(
-        services,
+        runtime,
         inbound("Ëve <ëve@example.com>", "<e1@example.com>"),
         inbound("Olga <ops@acme.example>", "<o1@acme.example>"),
     )
@@ -64,7 +64,7 @@ def test_non_ascii_sender_is_stored_and_its_receipt_fails_alone_without_smtputf8
         "RCPT <ops@acme.example>",
         "DATA",
     ], "nothing of the undeliverable email reached the server"
-    [(eve, eve_status, eve_error), (olga, olga_status, _)] = outbox(services)
+    [(eve, eve_status, eve_error), (olga, olga_status, _)] = outbox(runtime)
     assert (eve, eve_status, olga, olga_status) == (
         "ëve@example.com",
         OutboxStatus.FAILED,
@@ -72,7 +72,7 @@ def test_non_ascii_sender_is_stored_and_its_receipt_fails_alone_without_smtputf8
         OutboxStatus.SENT,
     )
     assert "SMTPUTF8" in eve_error and "ëve@example.com" in eve_error
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
         assert [t.customer.email for t in tickets] == ["ëve@example.com", "ops@acme.example"]
         failed = session.scalars(select(TicketEvent).where(TicketEvent.kind == "email_failed"))
@@ -80,10 +80,10 @@ def test_non_ascii_sender_is_stored_and_its_receipt_fails_alone_without_smtputf8
 
 
 def test_non_ascii_address_goes_out_where_the_server_offers_smtputf8(
-    make_services, db_url, smtputf8_server
+    make_runtime, db_url, smtputf8_server
 ) -> None:
-    services = smtp_services(make_services, db_url, smtputf8_server)
-    ingest(services, inbound("Ëve <ëve@example.com>", "<e1@example.com>"))
+    runtime = smtp_runtime(make_runtime, db_url, smtputf8_server)
+    ingest(runtime, inbound("Ëve <ëve@example.com>", "<e1@example.com>"))
 
     [received] = smtputf8_server.wait_for(1)
     assert smtputf8_server.transcript == [
@@ -92,14 +92,14 @@ def test_non_ascii_address_goes_out_where_the_server_offers_smtputf8(
         "DATA",
     ]
     assert received["To"].addresses[0].addr_spec == "ëve@example.com"
-    assert [status for _, status, _ in outbox(services)] == [OutboxStatus.SENT]
+    assert [status for _, status, _ in outbox(runtime)] == [OutboxStatus.SENT]
 
 
 def test_an_exception_mid_transaction_closes_the_session_and_the_next_email_arrives(
-    make_services, db_url, transcript_server, monkeypatch
+    make_runtime, db_url, transcript_server, monkeypatch
 ) -> None:
     """The shape of the 503 nested MAIL bug: MAIL FROM went out, then the client raised."""
-    services = smtp_services(make_services, db_url, transcript_server)
+    runtime = smtp_runtime(make_runtime, db_url, transcript_server)
     real_rcpt, calls = smtplib.SMTP.rcpt, []
 
     def rcpt_failing_once(self, recip, options=()):
@@ -109,7 +109,7 @@ def test_an_exception_mid_transaction_closes_the_session_and_the_next_email_arri
         return real_rcpt(self, recip, options)
 
     monkeypatch.setattr(smtplib.SMTP, "rcpt", rcpt_failing_once)
-    client = create_app(services=services).test_client()
+    client = create_app(runtime=runtime).test_client()
     post_demo(client, customer_email="first@acme.example")
     post_demo(client, customer_email="second@acme.example", token="SRV-second-0001")
 
@@ -121,6 +121,6 @@ def test_an_exception_mid_transaction_closes_the_session_and_the_next_email_arri
         "RCPT <second@acme.example>",
         "DATA",
     ], "the first email's open transaction died with its session"
-    [(_, first, first_error), (_, second, _)] = outbox(services)
+    [(_, first, first_error), (_, second, _)] = outbox(runtime)
     assert (first, second) == (OutboxStatus.FAILED, OutboxStatus.SENT)
     assert first_error.startswith("sending to first@acme.example failed: UnicodeEncodeError")
