@@ -7,20 +7,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ticketbridge.customers.models import Customer
+from ticketbridge.customers.models import Customer, clean_name
 from ticketbridge.mailaddress import deliverable
-from ticketbridge.mailheaders import header_text
-
-NAME_LENGTH = 200
-
-
-def clean_name(name: str) -> str:
-    """A name as we keep it: data, never header syntax (see mailheaders), fitting its column.
-
-    Forms and inbound From display names both come here, so an encoded word or a CR LF in a
-    name is neutralised before it is stored, shown or written into any email.
-    """
-    return header_text(name, limit=NAME_LENGTH)
 
 
 def customers_by_email(session: Session, emails: Iterable[str]) -> dict[str, Customer]:

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from ticketbridge import mailpolicy
-from ticketbridge.customers.service import NAME_LENGTH
+from ticketbridge.customers.models import NAME_LENGTH
 from ticketbridge.errors import UnsafeHeader
 from ticketbridge.mailaddress import needs_smtputf8
 from ticketbridge.mailheaders import header_text

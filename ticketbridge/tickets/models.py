@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.clock import utcnow
-from ticketbridge.customers.models import Customer
+from ticketbridge.customers.models import NAME_LENGTH, Customer
 from ticketbridge.db import Base, str_enum
 from ticketbridge.licenses.models import License
 
@@ -36,7 +36,7 @@ class Ticket(Base):
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     waiting_on: Mapped[WaitingOn] = mapped_column(str_enum(WaitingOn))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    customer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    customer_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="", server_default="")
     """The name given on this ticket's own request: its emails greet that name, whatever a later
     request from the same address says."""
     license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id"), index=True)

@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ticketbridge.customers.models import Customer
-from ticketbridge.customers.service import clean_name
+from ticketbridge.customers.models import Customer, clean_name
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.workflow.engine import Engine
