@@ -35,12 +35,14 @@ REASON = field(
         (field("x", FieldType.TEXT, 'form.reason != "a"'), ShownWhen("reason", ("", "b", "c"))),
         (field("x", FieldType.TEXT, 'form.reason in ["a", "b"]'), ShownWhen("reason", ("a", "b"))),
         (field("x", FieldType.TEXT, "form.urgent"), ShownWhen("urgent", ("yes",))),
+        (field("x", FieldType.TEXT, '"b" in form.lists'), ShownWhen("lists", ("b",))),
         (field("x", FieldType.TEXT, 'form.reason == "c" && form.urgent'), None),
         (field("x", FieldType.TEXT), None),
     ],
 )
 def test_which_answers_show_a_field(dependent: FormField, expected: ShownWhen | None) -> None:
-    fields = (REASON, field("urgent", FieldType.YESNO), dependent)
+    lists = field("lists", FieldType.MULTICHOICE, choices=REASON.choices)
+    fields = (REASON, field("urgent", FieldType.YESNO), lists, dependent)
     assert shown_when(fields, dependent) == expected
 
 
@@ -66,3 +68,11 @@ def test_the_new_token_section_appears_with_its_reason(
     assert axe_violations(browser, axe_source) == []
     Select(browser.find_element(By.NAME, "reason")).select_by_visible_text("Expired license")
     assert not section.is_displayed()
+
+    ai = browser.find_element(By.CSS_SELECTOR, "fieldset.section[data-shown-when=add_ons]")
+    assert not ai.is_displayed()
+    ticked = browser.find_element(By.CSS_SELECTOR, "input[name=add_ons][value=ai_assistants]")
+    ticked.click()
+    assert ai.is_displayed()
+    ticked.click()
+    assert not ai.is_displayed()

@@ -1,8 +1,10 @@
 """Which answers of a single choice show a field, so a page's script can hide the rest at once.
 
 The server decides what counts (`validate`); this only lets a browser with JavaScript hide what
-is not asked. A `when:` that reads exactly one choice or yes/no field above it is evaluated,
-with the real expression, for each answer that field offers; anything else stays shown.
+is not asked. A `when:` that reads exactly one choice, yes/no or multiple-choice field above it
+is evaluated, with the real expression, for each answer that field offers (for a multiple
+choice: each choice ticked alone, and the part is shown while any ticked choice shows it);
+anything else stays shown. The script never hides a part that holds an error.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ YESNO_ANSWERS = {"yes": True, "no": False}
 
 @dataclass(frozen=True)
 class ShownWhen:
-    """The field is shown while the field `name` has one of `answers` (as the page sends it)."""
+    """The field is shown while the field `name` has one of `answers` (as the page sends it;
+    for a multiple choice, while one of the ticked values is among them)."""
 
     name: str
     answers: tuple[str, ...]
@@ -30,7 +33,10 @@ def _answers(field: FormField) -> dict[str, object]:
     offered: dict[str, object] = (
         dict(YESNO_ANSWERS)
         if field.type == FieldType.YESNO
-        else {value: value for value in field.choice_values()}
+        else {
+            value: [value] if field.type == FieldType.MULTICHOICE else value
+            for value in field.choice_values()
+        }
     )
     return {"": empty_value(field), **offered}
 
@@ -43,7 +49,7 @@ def shown_when(fields: Sequence[FormField], field: FormField) -> ShownWhen | Non
     if len(read) != 1 or next(iter(read)) not in above:
         return None
     controller = above[next(iter(read))]
-    if controller.type not in (FieldType.CHOICE, FieldType.YESNO):
+    if controller.type not in (FieldType.CHOICE, FieldType.YESNO, FieldType.MULTICHOICE):
         return None
     blank = {f.name: empty_value(f) for f in fields}
     shown = []
