@@ -1,7 +1,7 @@
 """per-ticket customer name and rate cap key
 
 Revision ID: 286320e17b21
-Revises: 5e1f0c2d9a47
+Revises: b7e3a91c4d20
 Create Date: 2026-11-29 19:44:46.722020
 
 Existing tickets take their customer's current name (the best there is); existing outbox rows
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '286320e17b21'
-down_revision = '5e1f0c2d9a47'
+down_revision = 'b7e3a91c4d20'
 branch_labels = None
 depends_on = None
 
