@@ -12,14 +12,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is None:
         services = build_services(settings or load_settings())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.config.update(SECRET_KEY=services.settings.secret_key, MAX_CONTENT_LENGTH=25 * 1024 * 1024)
+    app.config.update(
+        SECRET_KEY=services.settings.secret_key,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        RATELIMIT_STORAGE_URI=services.settings.redis_url or "memory://",
+    )
     app.extensions["ticketbridge"] = services
 
     from ticketbridge.api import sync
-    from ticketbridge.web import customer, errors, public
+    from ticketbridge.web import customer, errors, public, staff
 
     app.register_blueprint(public.blueprint)
     app.register_blueprint(customer.blueprint)
     app.register_blueprint(sync.blueprint)
+    staff.init_app(app)
     errors.init_app(app)
     return app

@@ -21,6 +21,7 @@ from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, NotFound, WorkflowError
 from ticketbridge.outbox.service import queue_email
 from ticketbridge.steps.registry import StepContext
+from ticketbridge.tickets import due
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
@@ -55,6 +56,7 @@ class Engine:
         initial = workflow.states[workflow.initial]
         ticket.state = initial.name
         ticket.waiting_on = WaitingOn(initial.waits_on.value)
+        due.enter(ticket, initial, now)
         record(
             session,
             ticket,
@@ -430,6 +432,7 @@ class Engine:
     def _enter(ticket: Ticket, state: State, now: dt.datetime) -> None:
         ticket.state = state.name
         ticket.updated_at = now
+        due.enter(ticket, state, now)
         if state.is_final:
             ticket.outcome = state.outcome.value if state.outcome else None
             ticket.closed_at = now

@@ -1,0 +1,26 @@
+"""The staff side: sign-in, the queue, working a ticket, licenses and the admin pages.
+
+One blueprint under /staff with its own templates and static files; `init_app` adds the
+sign-in session (Flask-Login), the CSRF check and the rate limit on failed sign-ins.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+blueprint = Blueprint(
+    "staff",
+    __name__,
+    url_prefix="/staff",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+def init_app(app: Flask) -> None:
+    from ticketbridge.web.staff import admin, auth, filters, licenses, queue, tickets  # noqa: F401
+
+    auth.init_app(app)
+    filters.init_app(app)
+    app.register_blueprint(blueprint)
