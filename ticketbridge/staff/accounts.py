@@ -8,6 +8,9 @@ timing does not tell which addresses have accounts.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
@@ -103,3 +106,37 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def all_staff(session: Session) -> list[StaffUser]:
+    return list(session.scalars(select(StaffUser).order_by(StaffUser.email)))
+
+
+def disable_staff(session: Session, email: str) -> StaffUser:
+    """The account can no longer sign in, and its sessions and API token stop working."""
+    user = get_staff(session, email)
+    user.active = False
+    user.api_token_hash = None
+    return user
+
+
+def token_hash(token: str) -> str:
+    """API tokens are long random strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user: StaffUser) -> str:
+    if not user.active:
+        raise Conflict(f"{user.email} is disabled; enable it before issuing a token")
+    token = "tbs_" + secrets.token_urlsafe(32)
+    user.api_token_hash = token_hash(token)
+    return token
+
+
+def staff_for_token(session: Session, token: str) -> StaffUser | None:
+    if not token.startswith("tbs_") or len(token) > 100:
+        return None
+    user = session.scalars(
+        select(StaffUser).where(StaffUser.api_token_hash == token_hash(token))
+    ).one_or_none()
+    return user if user is not None and user.active else None

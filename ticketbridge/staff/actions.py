@@ -63,12 +63,14 @@ def locked_ticket(session: Session, ticket_id: int, seen_version: int | None) ->
 
 
 def _latest(session: Session, ticket: Ticket) -> str:
-    event = session.scalars(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .order_by(TicketEvent.id.desc())
-        .limit(1)
-    ).one_or_none()
+    """The last thing staff did on the ticket (else its last event), as "who — what"."""
+    events = select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+    event = (
+        session.scalars(
+            events.where(TicketEvent.actor.like("staff:%")).order_by(TicketEvent.id.desc()).limit(1)
+        ).one_or_none()
+        or session.scalars(events.order_by(TicketEvent.id.desc()).limit(1)).first()
+    )
     if event is None:
         return "it moved on"
     name = event.actor.removeprefix("staff:")

@@ -346,11 +346,12 @@ def ticket_page(
     )
     actors = {e.actor.removeprefix("staff:") for e in ticket.events if e.actor.startswith("staff:")}
     staff_names = (
-        dict(
-            session.execute(
+        {
+            email: name
+            for email, name in session.execute(
                 select(StaffUser.email, StaffUser.name).where(StaffUser.email.in_(actors))
-            ).tuples()
-        )
+            )
+        }
         if actors
         else {}
     )

@@ -113,7 +113,7 @@ def admin_required(view: F) -> F:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would let a phishing link borrow our name."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target

@@ -1,0 +1,94 @@
+"""Staff-app fixtures: the real workflows plus a test workflow whose manual approval changes the
+license, on SQLite and PostgreSQL; staff accounts; a signed-in test client."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ticketbridge.app import create_app
+from ticketbridge.config import PROJECT_ROOT
+from ticketbridge.outbox.senders import FolderSender
+from ticketbridge.services import Services
+from ticketbridge.staff.accounts import create_staff
+from ticketbridge.staff.models import StaffRole
+
+PASSWORD = "correct horse battery staple"
+APPROVAL_FORM = {
+    "token": "SRV-approval-0001",
+    "customer_name": "Acme Contact Center",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+    "client_key": "CLIENT-KEY-1",
+    "hash_key": "HASH-KEY-1",
+}
+
+
+@pytest.fixture
+def staff_workflows(tmp_path: Path) -> Path:
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    for source in (PROJECT_ROOT / "workflows").glob("*.yaml"):
+        shutil.copy(source, folder / source.name)
+    for source in (Path(__file__).parent / "workflows").glob("*.yaml"):
+        shutil.copy(source, folder / source.name)
+    return folder
+
+
+@pytest.fixture
+def staff_services(
+    make_services: Callable[..., Services], db_url: str, staff_workflows: Path, tmp_path: Path
+) -> Services:
+    return make_services(
+        database_url=db_url,
+        workflows_path=str(staff_workflows),
+        sender=FolderSender(tmp_path / "mail"),
+    )
+
+
+def add_staff(services: Services, email: str, name: str, role: StaffRole) -> int:
+    with services.db.transaction() as session:
+        return create_staff(session, email=email, name=name, role=role, password=PASSWORD).id
+
+
+@pytest.fixture
+def people(staff_services: Services) -> dict[str, int]:
+    return {
+        "ann": add_staff(staff_services, "ann@team.example", "Ann Agent", StaffRole.AGENT),
+        "bob": add_staff(staff_services, "bob@team.example", "Bob Agent", StaffRole.AGENT),
+        "ada": add_staff(staff_services, "ada@team.example", "Ada Admin", StaffRole.ADMIN),
+    }
+
+
+@pytest.fixture
+def app(staff_services: Services) -> Flask:
+    app = create_app(services=staff_services)
+    app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
+    return app
+
+
+def signed_in(app: Flask, email: str) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/staff/sign-in", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 303, response.text
+    return client
+
+
+def open_request(app: Flask, request_type: str, form: dict[str, Any]) -> str:
+    """File a request form as a customer would; returns the ticket's reference."""
+    response = app.test_client().post(f"/requests/{request_type}", data=form)
+    assert response.status_code == 303, response.text
+    services: Services = app.extensions["ticketbridge"]
+    ticket_id = services.links.ticket_id_from_token(response.headers["Location"].rsplit("/", 1)[1])
+    assert ticket_id is not None
+    return f"LIC-{ticket_id:06d}"
+
+
+def open_approval(app: Flask, **changes: Any) -> str:
+    return open_request(app, "approval", {**APPROVAL_FORM, **changes})
