@@ -48,6 +48,7 @@ def staff_services(
     return make_services(
         database_url=db_url,
         workflows_path=str(staff_workflows),
+        public_url="https://tickets.test",
         sender=FolderSender(tmp_path / "mail"),
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import func, select
 
+from ticketbridge.http.context import services
 from ticketbridge.tickets.models import Ticket
-from ticketbridge.web.context import services
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import admin_required
 from ticketbridge.workflow.models import WorkflowVersion

@@ -19,10 +19,10 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from ticketbridge.http.context import services
 from ticketbridge.staff.accounts import SignInFailed, authenticate
 from ticketbridge.staff.actions import Staff
 from ticketbridge.staff.models import StaffRole, StaffUser
-from ticketbridge.web.context import services
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.limits import limiter
 
@@ -75,20 +75,13 @@ def _load(user_id: str) -> SignedIn | None:
 
 
 def init_app(app: Flask) -> None:
-    app.config.update(
-        SESSION_COOKIE_SECURE=True,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_SECURE=True,
-        REMEMBER_COOKIE_HTTPONLY=True,
-        REMEMBER_COOKIE_SAMESITE="Lax",
+    """Sign-in sessions ride on Flask's session cookie, which http/ makes HttpOnly, SameSite=Lax
+    and Secure whenever the service is served over https."""
+    app.config.setdefault(
+        "RATELIMIT_STORAGE_URI", app.extensions["ticketbridge"].settings.redis_url or "memory://"
     )
     login_manager.init_app(app)
     limiter.init_app(app)
-    if "csrf" not in app.extensions:
-        from flask_wtf.csrf import CSRFProtect
-
-        CSRFProtect(app)
 
 
 def me() -> SignedIn:

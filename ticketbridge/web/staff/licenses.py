@@ -6,9 +6,9 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from ticketbridge.clock import utcnow
+from ticketbridge.http.context import services
 from ticketbridge.licenses.invoicing import invoice_for
 from ticketbridge.tickets.queries import license_page
-from ticketbridge.web.context import services
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import staff_required
 

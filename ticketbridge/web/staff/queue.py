@@ -6,8 +6,8 @@ from flask import abort, render_template, request
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
+from ticketbridge.http.context import services
 from ticketbridge.tickets.queries import Query, View, queue_counts, queue_page, search
-from ticketbridge.web.context import services
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import me, staff_required
 

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
+from ticketbridge.http.context import services
 from ticketbridge.intake.email.attachments import attachment_path
 from ticketbridge.intake.mailbox.models import InboundEmail
 from ticketbridge.outbox.models import OutboxEmail
@@ -21,7 +22,6 @@ from ticketbridge.staff.models import StaffUser
 from ticketbridge.staff.preview import preview_action
 from ticketbridge.tickets.models import Message, Ticket
 from ticketbridge.tickets.queries import others_present, ticket_page
-from ticketbridge.web.context import services
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import me, staff_required
 from ticketbridge.workflow.definitions import FieldType, Transition, TriggerKind, Workflow
