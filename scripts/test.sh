@@ -25,5 +25,10 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && command -v redis-server >/de
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
 fi
 
+# axe-core checks the staff pages' accessibility in the browser tests (tests/staff).
+if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
+  npm install --no-save --no-audit --no-fund --silent axe-core@4.14.1
+fi
+
 EXTRAS=test source scripts/bootstrap.sh
 exec .venv/bin/python -m pytest "$@"

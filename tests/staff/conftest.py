@@ -3,8 +3,12 @@ license, on SQLite and PostgreSQL; staff accounts; a signed-in test client."""
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +16,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.fixtures.backends import free_port, wait_until
+from tests.staff.browser import StaffServer, new_browser
 from ticketbridge.app import create_app
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.outbox.senders import FolderSender
@@ -93,3 +99,81 @@ def open_request(app: Flask, request_type: str, form: dict[str, Any]) -> str:
 
 def open_approval(app: Flask, **changes: Any) -> str:
     return open_request(app, "approval", {**APPROVAL_FORM, **changes})
+
+
+# The real server and browsers (tests/staff/browser.py) -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServer]:
+    """The embedded default (SQLite, in-process jobs, mail kept as files) with the test
+    workflows, an admin and two agents."""
+    root = tmp_path_factory.mktemp("staff-server")
+    workflows = root / "workflows"
+    workflows.mkdir()
+    for folder in (PROJECT_ROOT / "workflows", Path(__file__).parent / "workflows"):
+        for source in folder.glob("*.yaml"):
+            shutil.copy(source, workflows / source.name)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
+    env |= {
+        "TICKETBRIDGE_INSTANCE_PATH": str(root / "instance"),
+        "TICKETBRIDGE_PUBLIC_URL": url,
+        "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows),
+        "TICKETBRIDGE_SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
+    }
+    server = StaffServer(url, root / "instance", workflows, env)
+    server.instance.mkdir()
+    server.cli("db", "upgrade")
+    for email, name, role in (
+        ("ada@team.example", "Ada Admin", "admin"),
+        ("ann@team.example", "Ann Agent", "agent"),
+        ("bob@team.example", "Bob Agent", "agent"),
+    ):
+        server.cli(
+            "staff",
+            "create",
+            email,
+            "--name",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+    log = root / "serve.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+    def up() -> bool:
+        try:
+            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
+        except OSError:
+            assert process.poll() is None, log.read_text()
+            return False
+
+    try:
+        wait_until(up, timeout=60, what="ticketbridge serve to answer")
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def browsers() -> Iterator[Any]:
+    opened: list[Any] = []
+
+    def open_one() -> Any:
+        opened.append(new_browser())
+        return opened[-1]
+
+    yield open_one
+    for browser in opened:
+        browser.quit()

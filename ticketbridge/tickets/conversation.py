@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import Conflict, ValidationError
+from ticketbridge.intake.email.attachments import store_attachments
+from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
 
@@ -20,11 +22,35 @@ if TYPE_CHECKING:
     from ticketbridge.services import Services
 
 MAX_LENGTH = 20_000
+MAX_FILES = 5
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _check_files(files: tuple[Attachment, ...]) -> None:
+    if len(files) > MAX_FILES:
+        raise ValidationError({"attachments": [f"at most {MAX_FILES} files per message"]})
+    too_big = [f.filename for f in files if len(f.payload) > MAX_FILE_BYTES]
+    if too_big:
+        raise ValidationError(
+            {
+                "attachments": [
+                    f"{', '.join(too_big)}: at most {MAX_FILE_BYTES // (1024 * 1024)} MB per file"
+                ]
+            }
+        )
 
 
 def add_customer_message(
-    session: Session, services: Services, ticket: Ticket, text: str, *, now: dt.datetime
+    session: Session,
+    services: Services,
+    ticket: Ticket,
+    text: str,
+    *,
+    now: dt.datetime,
+    files: tuple[Attachment, ...] = (),
 ) -> Message:
+    """Files are stored only once the message is accepted (content-addressed, like mail's)."""
+    _check_files(files)
     text = text.strip()
     if not text:
         raise ValidationError({"message": ["write your message before sending it"]})
@@ -51,6 +77,7 @@ def add_customer_message(
         from_address=ticket.customer.email,
         to_addresses="",
         text_body=text,
+        attachments=store_attachments(services.settings.instance_path, files),
         created_at=now,
     )
     session.add(message)

@@ -10,6 +10,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
 from ticketbridge.http.context import services
 from ticketbridge.http.headers import no_store
+from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
 
@@ -60,12 +61,17 @@ def post_message(token: str) -> Response | tuple[str, int]:
     """A message from the ticket page joins the ticket and may move its workflow (R20)."""
     ticket_id = _ticket_id(token)
     text = request.form.get("message", "")
+    files = tuple(
+        Attachment(f.filename or "", f.mimetype or "application/octet-stream", f.read())
+        for f in request.files.getlist("attachments")
+        if f.filename
+    )
     try:
         with services().db.transaction() as session:
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
             if ticket is None:
                 abort(404)
-            add_customer_message(session, services(), ticket, text, now=utcnow())
+            add_customer_message(session, services(), ticket, text, now=utcnow(), files=files)
     except ValidationError as exc:
         with services().db.transaction() as session:
             return _page(session, ticket_id, errors=exc.errors, draft=text), 422
