@@ -19,7 +19,15 @@ blueprint = Blueprint(
 
 
 def init_app(app: Flask) -> None:
-    from ticketbridge.web.staff import admin, auth, filters, licenses, queue, tickets  # noqa: F401
+    from ticketbridge.web.staff import (  # noqa: F401  (their routes)
+        admin,
+        auth,
+        filters,
+        licenses,
+        queue,
+        tickets,
+        workflows,
+    )
 
     auth.init_app(app)
     filters.init_app(app)

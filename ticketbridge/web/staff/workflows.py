@@ -1,0 +1,84 @@
+"""Admin: one workflow's versions and picture, the YAML editor that checks on save, the replay
+of closed tickets against the draft, and publishing it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from ticketbridge.errors import NotFound
+from ticketbridge.http.context import services
+from ticketbridge.staff.replay import DEFAULT_COUNT, last_closed, replay
+from ticketbridge.staff.workflow_editor import check_draft, publish, source_in_force
+from ticketbridge.tickets.models import Ticket
+from ticketbridge.web.staff import blueprint
+from ticketbridge.web.staff.auth import admin_required
+from ticketbridge.workflow.problems import WorkflowLoadError
+from ticketbridge.workflow.svg import render_svg
+
+
+def _in_force_source(name: str) -> str:
+    try:
+        return source_in_force(services(), name)
+    except NotFound:
+        abort(404)
+
+
+@blueprint.get("/admin/workflows/<name>")
+@admin_required
+def workflow(name: str) -> str:
+    _in_force_source(name)
+    current = services().workflows.current(name)
+    with services().db.transaction() as session:
+        counts = {
+            version: (open_count, closed_count)
+            for version, open_count, closed_count in session.execute(
+                select(
+                    Ticket.workflow_version,
+                    func.count().filter(Ticket.outcome.is_(None)),
+                    func.count().filter(Ticket.outcome.is_not(None)),
+                )
+                .where(Ticket.workflow_name == name)
+                .group_by(Ticket.workflow_version)
+            )
+        }
+    return render_template(
+        "staff/workflow.html", workflow=current, counts=counts, svg=render_svg(current)
+    )
+
+
+@blueprint.route("/admin/workflows/<name>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_workflow(name: str) -> str | Response | tuple[str, int]:
+    """Save checks the draft; a valid draft shows its picture and the replay, then publishes."""
+    source = request.form.get("source") if request.method == "POST" else None
+    source = _in_force_source(name) if source is None else source
+    if request.method == "GET":
+        return render_template("staff/workflow_edit.html", name=name, source=source)
+    try:
+        draft = check_draft(services(), name, source)
+    except WorkflowLoadError as exc:
+        return render_template(
+            "staff/workflow_edit.html",
+            name=name,
+            source=source,
+            problems=exc.problems,
+            lines=source.splitlines(),
+            bad_lines={p.position.line for p in exc.problems},
+        ), 422
+    if request.form.get("intent") == "publish":
+        published = publish(services(), name, source)
+        flash(f"Published {name} version {published.version[:12]}; new tickets start on it.")
+        return redirect(url_for("staff.workflow", name=name), code=303)
+    tickets = last_closed(services(), name, DEFAULT_COUNT)
+    results = replay(services(), name, draft.source, tickets)
+    return render_template(
+        "staff/workflow_edit.html",
+        name=name,
+        source=source,
+        draft=draft,
+        svg=render_svg(draft),
+        results=results,
+        unchanged=draft.version == services().workflows.current(name).version,
+    )
