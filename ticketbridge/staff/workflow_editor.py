@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from ticketbridge.errors import NotFound
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.services import Services
 from ticketbridge.workflow.definitions import Position, Workflow
 from ticketbridge.workflow.loader import parse_workflow
@@ -31,7 +32,11 @@ def check_draft(services: Services, name: str, source: str) -> Workflow:
             [Problem(Position(filename, 1, 1), f"the text is over {MAX_SOURCE} characters")]
         )
     workflow = parse_workflow(
-        source.replace("\r\n", "\n"), filename, steps=services.steps, templates=services.renderer
+        source.replace("\r\n", "\n"),
+        filename,
+        steps=services.steps,
+        templates=services.renderer,
+        forms=CatalogueVocabulary(services.catalogue),
     )
     if workflow.name != name:
         raise WorkflowLoadError(
@@ -61,7 +66,11 @@ def publish(services: Services, name: str, source: str) -> Workflow:
     partial.write_text(workflow.source, encoding="utf-8")
     partial.replace(target)
     repository = WorkflowRepository(
-        folder, services.db, steps=services.steps, templates=services.renderer
+        folder,
+        services.db,
+        steps=services.steps,
+        templates=services.renderer,
+        forms=CatalogueVocabulary(services.catalogue),
     )
     repository.record_versions()
     services.workflows = repository

@@ -86,9 +86,11 @@ def render_svg(workflow: Workflow) -> Markup:
         )
     for name, (x, y) in place.items():
         state = workflow.states[name]
-        fill = FINAL_FILL.get(str(state.outcome), "#eee") if state.outcome else FILL[
-            str(state.waits_on)
-        ]
+        fill = (
+            FINAL_FILL.get(str(state.outcome), "#eee")
+            if state.outcome
+            else FILL[str(state.waits_on)]
+        )
         border = 3 if name == workflow.initial else 1.5
         parts.append(
             f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="8" '

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
+from ticketbridge.forms.submitted import answers_from
 from ticketbridge.http.context import services
 from ticketbridge.intake.email.attachments import attachment_path
 from ticketbridge.intake.mailbox.models import InboundEmail
@@ -24,7 +25,7 @@ from ticketbridge.tickets.models import Message, Ticket
 from ticketbridge.tickets.queries import others_present, ticket_page
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import me, staff_required
-from ticketbridge.workflow.definitions import FieldType, Transition, TriggerKind, Workflow
+from ticketbridge.workflow.definitions import Transition, TriggerKind, Workflow
 
 
 def _id(reference: str) -> int:
@@ -156,14 +157,7 @@ def assign(reference: str) -> Response | tuple[str, int]:
 
 
 def _fields(transition: Transition) -> dict[str, Any]:
-    return {
-        field.name: (
-            request.form.getlist(field.name)
-            if field.type == FieldType.MULTICHOICE
-            else request.form.get(field.name)
-        )
-        for field in transition.trigger.fields
-    }
+    return answers_from(transition.trigger.fields, request.form, request.files)
 
 
 @blueprint.route("/tickets/<reference>/actions/<name>", methods=["GET", "POST"])
