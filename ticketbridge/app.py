@@ -16,6 +16,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(SECRET_KEY=services.settings.secret_key)
     app.extensions["ticketbridge"] = services
 
+    from ticketbridge.api import staff as staff_api
     from ticketbridge.api import sync
     from ticketbridge.web import customer, public, staff
 
@@ -23,5 +24,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(public.blueprint)
     app.register_blueprint(customer.blueprint)
     app.register_blueprint(sync.blueprint)
+    app.register_blueprint(staff_api.blueprint)
     staff.init_app(app)
     return app

@@ -3,8 +3,10 @@ license, on SQLite and PostgreSQL; staff accounts; a signed-in test client."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -149,6 +151,7 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
         cwd=PROJECT_ROOT,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
     def up() -> bool:
@@ -162,8 +165,11 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
         wait_until(up, timeout=60, what="ticketbridge serve to answer")
         yield server
     finally:
+        # The whole group: helpers the server forks (a guard's forkserver) must not outlive it.
         process.terminate()
         process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
