@@ -1,7 +1,7 @@
 """staff app: assignment, due times, presence, queue indexes
 
 Revision ID: 0e9826622067
-Revises: cac9644e412c
+Revises: 5e1f0c2d9a47
 Create Date: 2026-11-29 19:43:02.121228
 """
 
@@ -14,7 +14,7 @@ import ticketbridge.db
 
 
 revision = '0e9826622067'
-down_revision = 'cac9644e412c'
+down_revision = '5e1f0c2d9a47'
 branch_labels = None
 depends_on = None
 
