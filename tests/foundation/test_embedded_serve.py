@@ -6,11 +6,7 @@ jobs, mail kept as .eml files) and drives it over HTTP and in a real Chromium.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fixtures.backends import free_port, service_missing, wait_until
+from tests.fixtures.backends import free_port, wait_until
+from tests.fixtures.served import clean_env, new_chromium, serving
 from tests.foundation.helpers import (
     DEMO_FORM,
     LINK,
@@ -29,7 +26,6 @@ from tests.foundation.helpers import (
     text_part,
     visible_text,
 )
-from ticketbridge.config import PROJECT_ROOT
 
 
 @dataclass(frozen=True)
@@ -43,28 +39,9 @@ def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runni
     instance = tmp_path_factory.mktemp("embedded") / "instance"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-    env |= {"TICKETBRIDGE_INSTANCE_PATH": str(instance), "TICKETBRIDGE_PUBLIC_URL": url}
-    log = instance.parent / "serve.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-    def up() -> bool:
-        try:
-            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-        except OSError:
-            assert process.poll() is None, log.read_text()
-            return False
-
-    wait_until(up, timeout=60, what="ticketbridge serve to answer")
-    yield RunningService(url, instance)
-    process.terminate()
-    process.wait(timeout=20)
+    env = clean_env(instance_path=str(instance), public_url=url)
+    with serving(env, port, instance.parent / "serve.log"):
+        yield RunningService(url, instance)
 
 
 def test_serve_with_nothing_configured_runs_the_demo_request(
@@ -97,26 +74,7 @@ def test_a_tampered_link_is_404_over_http(embedded_service: RunningService) -> N
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        service_missing("chromium and chromedriver", "apt-get install -y chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ):
-        options.add_argument(flag)
-    chrome = webdriver.Chrome(service=Service(driver), options=options)
+    chrome = new_chromium()
     yield chrome
     chrome.quit()
 

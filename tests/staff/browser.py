@@ -4,7 +4,6 @@ docs/screenshots/ for the README."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.backends import service_missing
+from tests.fixtures.served import new_chromium
 from ticketbridge.config import PROJECT_ROOT
 
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -42,28 +42,7 @@ class StaffServer:
 
 
 def new_browser() -> Any:
-    """A fresh Chromium: its own profile, so no cookie of another test's browser reaches it."""
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        service_missing("chromium and chromedriver", "apt-get install -y chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--window-size={LAPTOP[0]},{LAPTOP[1]}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(driver), options=options)
+    return new_chromium(f"--window-size={LAPTOP[0]},{LAPTOP[1]}")
 
 
 def axe_violations(browser: Any) -> list[str]:

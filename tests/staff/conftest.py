@@ -3,13 +3,7 @@ license, on SQLite and PostgreSQL; staff accounts; a signed-in test client."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.fixtures.backends import free_port, wait_until
+from tests.fixtures.backends import free_port
+from tests.fixtures.served import clean_env, serving
 from tests.staff.browser import StaffServer, new_browser
 from ticketbridge.app import create_app
 from ticketbridge.config import PROJECT_ROOT
@@ -118,13 +113,12 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
             shutil.copy(source, workflows / source.name)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-    env |= {
-        "TICKETBRIDGE_INSTANCE_PATH": str(root / "instance"),
-        "TICKETBRIDGE_PUBLIC_URL": url,
-        "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows),
-        "TICKETBRIDGE_SECRET_KEY": "browser-test-secret-key-0123456789abcdef",
-    }
+    env = clean_env(
+        instance_path=str(root / "instance"),
+        public_url=url,
+        workflows_path=str(workflows),
+        secret_key="browser-test-secret-key-0123456789abcdef",
+    )
     server = StaffServer(url, root / "instance", workflows, env)
     server.instance.mkdir()
     server.cli("db", "upgrade")
@@ -144,32 +138,8 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
             "--password-stdin",
             stdin=PASSWORD + "\n",
         )
-    log = root / "serve.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-    def up() -> bool:
-        try:
-            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-        except OSError:
-            assert process.poll() is None, log.read_text()
-            return False
-
-    try:
-        wait_until(up, timeout=60, what="ticketbridge serve to answer")
+    with serving(env, port, root / "serve.log"):
         yield server
-    finally:
-        # The whole group: helpers the server forks (a guard's forkserver) must not outlive it.
-        process.terminate()
-        process.wait(timeout=20)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 20_000
 REPLY_TEMPLATE = "staff_reply"
+TEXT_KINDS = {"note": ("note", "Internal note"), "staff_reply": ("reply", "Reply to the customer")}
+"""Timeline kinds of staff text: the form field it comes from, and how the timeline names it."""
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,31 @@ def _touch(ticket: Ticket, now: dt.datetime) -> None:
     ticket.updated_at = now
 
 
-def _text(name: str, text: str, what: str) -> str:
+def _text(name: str, text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValidationError({name: [f"write the {what} first"]})
+        raise ValidationError({name: [f"write the {name} first"]})
     if len(text) > MAX_TEXT:
         raise ValidationError({name: [f"at most {MAX_TEXT} characters"]})
+    return text
+
+
+def _record_text(
+    session: Session, ticket: Ticket, staff: Staff, kind: str, text: str, now: dt.datetime
+) -> str:
+    """Check the text, put it on the timeline as `kind` by this person, and return it."""
+    name, title = TEXT_KINDS[kind]
+    text = _text(name, text)
+    record(
+        session,
+        ticket,
+        actor=staff.actor,
+        kind=kind,
+        summary=f"{title} by {staff.name}",
+        payload={"text": text},
+        now=now,
+    )
+    _touch(ticket, now)
     return text
 
 
@@ -98,17 +119,7 @@ def add_note(
     session: Session, ticket: Ticket, staff: Staff, text: str, *, now: dt.datetime
 ) -> None:
     """An internal note: staff see it on the timeline; the customer never does."""
-    text = _text("note", text, "note")
-    record(
-        session,
-        ticket,
-        actor=staff.actor,
-        kind="note",
-        summary=f"Internal note by {staff.name}",
-        payload={"text": text},
-        now=now,
-    )
-    _touch(ticket, now)
+    _record_text(session, ticket, staff, "note", text, now)
 
 
 def reply(
@@ -121,16 +132,7 @@ def reply(
     now: dt.datetime,
 ) -> None:
     """A public reply: an email to the customer through the outbox, threaded on the ticket."""
-    text = _text("reply", text, "reply")
-    record(
-        session,
-        ticket,
-        actor=staff.actor,
-        kind="staff_reply",
-        summary=f"Reply to the customer by {staff.name}",
-        payload={"text": text},
-        now=now,
-    )
+    text = _record_text(session, ticket, staff, "staff_reply", text, now)
     queue_email(
         session,
         services,
@@ -139,7 +141,6 @@ def reply(
         now=now,
         context={"reply_text": text, "staff_name": staff.name},
     )
-    _touch(ticket, now)
 
 
 def assign(

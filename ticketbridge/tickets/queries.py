@@ -316,10 +316,9 @@ class TicketPage:
     present: list[str]
 
 
-def ticket_page(
-    session: Session, ticket_id: int, *, viewer: int | None, now: dt.datetime
-) -> TicketPage | None:
-    ticket = session.get(
+def load_ticket(session: Session, ticket_id: int) -> Ticket | None:
+    """A ticket with its timeline, messages, customer, license and assignee, in five queries."""
+    return session.get(
         Ticket,
         ticket_id,
         options=[
@@ -331,6 +330,12 @@ def ticket_page(
         ],
         populate_existing=True,
     )
+
+
+def ticket_page(
+    session: Session, ticket_id: int, *, viewer: int | None, now: dt.datetime
+) -> TicketPage | None:
+    ticket = load_ticket(session, ticket_id)
     if ticket is None:
         return None
     message_ids = [m.id for m in ticket.messages]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
@@ -13,6 +13,7 @@ from ticketbridge.http.headers import no_store
 from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
+from ticketbridge.tickets.queries import load_ticket
 
 blueprint = Blueprint("customer", __name__)
 
@@ -25,16 +26,7 @@ def _ticket_id(token: str) -> int:
 
 
 def _page(session: Session, ticket_id: int, **extra: object) -> str:
-    ticket = session.get(
-        Ticket,
-        ticket_id,
-        options=[
-            selectinload(Ticket.events),
-            selectinload(Ticket.messages),
-            selectinload(Ticket.customer),
-            selectinload(Ticket.license),
-        ],
-    )
+    ticket = load_ticket(session, ticket_id)
     if ticket is None:
         abort(404)
     workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
