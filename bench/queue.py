@@ -5,7 +5,9 @@ types, states, waiting-on, assignees and due times; the rest closed) with their 
 licenses, runs ANALYZE, then signs a staff member in and times whole requests through the
 Flask app in-process — routing, the session, the read layer's queries and the template — for
 every queue view (with its counts), a deep keyset page, and searches by reference, token,
-customer name and email. Prints p50/p95/max per kind and a Markdown table for BENCHMARKS.md.
+customer name and email; and, for a few of those requests, PostgreSQL's own execution time of
+every statement they ran (EXPLAIN ANALYZE). Prints p50/p95/max per kind as a Markdown table
+for BENCHMARKS.md.
 
     .venv/bin/python -m bench.queue --tickets 100000 --rounds 60
 
@@ -24,9 +26,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from ticketbridge import migrate
 from ticketbridge.app import create_app
@@ -113,7 +116,35 @@ def seed(services: Services, tickets: int, staff_ids: list[int]) -> None:
                 )
             session.execute(insert(Ticket), rows)
     with services.db.engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements (with their parameters) run inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def keep(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(services.db.engine, "before_cursor_execute", keep)
+    try:
+        yield seen
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", keep)
+
+
+def database_ms(services: Services, seen: list[tuple[str, Any]]) -> float:
+    """PostgreSQL's own execution time of the statements (EXPLAIN ANALYZE), summed: the part
+    of a request that grows with the data, measured without the client's scheduling noise."""
+    total = 0.0
+    with services.db.engine.connect() as connection:
+        cursor = connection.connection.cursor()
+        for statement, parameters in seen:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
+            total += cursor.fetchone()[0][0]["Execution Time"]
+    return total
 
 
 def timed(client: object, path: str) -> float:
@@ -124,7 +155,7 @@ def timed(client: object, path: str) -> float:
     return elapsed
 
 
-def measure(tickets: int, rounds: int) -> dict[str, list[float]]:
+def measure(tickets: int, rounds: int) -> dict[str, tuple[list[float], list[float]]]:
     with throwaway_database() as url, tempfile.TemporaryDirectory() as folder:
         migrate.upgrade(url)
         settings = load_settings(
@@ -161,6 +192,7 @@ def measure(tickets: int, rounds: int) -> dict[str, list[float]]:
             deep = client.get("/staff/?view=closed").text
             marker = deep.split("after=")[1].split('"')[0] if "after=" in deep else ""
             pages = {
+                "yardstick: /healthz (no database)": "/healthz",
                 "queue: waiting on staff": "/staff/",
                 "queue: waiting on customer": "/staff/?view=customer",
                 "queue: mine": "/staff/?view=mine",
@@ -174,11 +206,16 @@ def measure(tickets: int, rounds: int) -> dict[str, list[float]]:
                 "search: customer name": "/staff/?q=customer 1234",
                 "search: email": "/staff/?q=customer77%40example",
             }
-            for path in pages.values():
+            results: dict[str, tuple[list[float], list[float]]] = {}
+            for kind, path in pages.items():
                 timed(client, path)
-            return {
-                kind: [timed(client, path) for _ in range(rounds)] for kind, path in pages.items()
-            }
+                database = []
+                for _ in range(max(3, rounds // 10)):
+                    with statements(services) as seen:
+                        timed(client, path)
+                    database.append(database_ms(services, seen))
+                results[kind] = ([timed(client, path) for _ in range(rounds)], database)
+            return results
         finally:
             services.close()
 
@@ -194,13 +231,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
     results = measure(args.tickets, args.rounds)
-    print(f"\n{args.tickets} tickets, {args.rounds} requests each (ms, server time in-process)\n")
-    print("| page | p50 | p95 | max |")
-    print("|---|---:|---:|---:|")
-    for kind, values in results.items():
+    print(f"\n{args.tickets} tickets, {args.rounds} requests each (ms)\n")
+    print("| page | request p50 | request p95 | request max | database p95 |")
+    print("|---|---:|---:|---:|---:|")
+    for kind, (values, database) in results.items():
         print(
             f"| {kind} | {statistics.median(values):.1f} | {percentile(values, 0.95):.1f} "
-            f"| {max(values):.1f} |"
+            f"| {max(values):.1f} | {percentile(database, 0.95):.1f} |"
         )
 
 

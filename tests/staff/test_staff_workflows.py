@@ -3,9 +3,11 @@ replay of closed tickets against a draft, and publishing it as a new version."""
 
 from __future__ import annotations
 
+from click.testing import CliRunner
 from flask import Flask
 
 from tests.staff.conftest import open_request, signed_in
+from ticketbridge.cli import main
 from ticketbridge.services import Services
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.svg import render_svg
@@ -82,3 +84,73 @@ def test_a_valid_draft_is_replayed_then_published(
         old = session.get_one(Ticket, Ticket.id_from_reference(references[0]))
         assert ticket.workflow_version == staff_services.workflows.current("general").version
         assert old.workflow_version != ticket.workflow_version
+
+
+def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
+    app: Flask, staff_services: Services, people
+) -> None:
+    admin = signed_in(app, "ada@team.example")
+    reference = open_request(app, "general", GENERAL)
+    page = admin.get(f"/staff/tickets/{reference}").text
+    version = page.split('name="row_version" value="')[1].split('"')[0]
+    admin.post(
+        f"/staff/tickets/{reference}/actions/ask_customer",
+        data={"intent": "confirm", "row_version": version},
+    )
+    old_version = staff_services.workflows.current("general").version
+    draft = staff_services.workflows.current("general").source.replace("waiting_customer", "asked")
+    assert (
+        admin.post(
+            "/staff/admin/workflows/general/edit", data={"intent": "publish", "source": draft}
+        ).status_code
+        == 303
+    )
+
+    form = {"from_version": old_version, "map-waiting_customer": "asked"}
+    preview = admin.post(
+        "/staff/admin/workflows/general/migrate", data={**form, "intent": "preview"}
+    )
+    assert preview.status_code == 200, preview.text
+    assert f"{reference}: waiting_customer → asked" in preview.text
+    with staff_services.db.transaction() as session:
+        assert session.get_one(Ticket, Ticket.id_from_reference(reference)).state == (
+            "waiting_customer"
+        )
+    unmapped = admin.post(
+        "/staff/admin/workflows/general/migrate",
+        data={"from_version": old_version, "map-waiting_customer": "", "intent": "preview"},
+    )
+    assert unmapped.status_code != 200 and "is not a state of version" in unmapped.text
+    done = admin.post("/staff/admin/workflows/general/migrate", data={**form, "intent": "confirm"})
+    assert done.status_code == 303
+    with staff_services.db.transaction() as session:
+        ticket = session.get_one(Ticket, Ticket.id_from_reference(reference))
+        assert (ticket.state, ticket.workflow_version) == (
+            "asked",
+            staff_services.workflows.current("general").version,
+        )
+
+
+def test_cli_replay_shows_progress_and_the_differences(
+    app: Flask, staff_services: Services, people, tmp_path
+) -> None:
+    admin = signed_in(app, "ada@team.example")
+    _close(app, admin, open_request(app, "general", GENERAL))
+    draft = tmp_path / "general.yaml"
+    draft.write_text(
+        staff_services.workflows.current("general").source.replace(
+            "  resolved:\n    outcome: completed", "  resolved:\n    outcome: rejected"
+        )
+    )
+    settings = staff_services.settings
+    env = {
+        "TICKETBRIDGE_INSTANCE_PATH": str(settings.instance_path),
+        "TICKETBRIDGE_DATABASE_URL": settings.database_url,
+        "TICKETBRIDGE_WORKFLOWS_PATH": str(settings.workflows_path),
+        "TICKETBRIDGE_SECRET_KEY": settings.secret_key,
+    }
+    result = CliRunner().invoke(main, ["workflows", "replay", "general", str(draft)], env=env)
+    assert result.exit_code == 0, result.output
+    assert "replayed 2/2" in result.output
+    assert "resolved (completed)\t→ resolved (rejected)" in result.output
+    assert "1 of 1 ticket(s) would end differently" in result.output

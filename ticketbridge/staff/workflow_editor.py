@@ -1,4 +1,5 @@
-"""The admin's workflow editor: check a draft where it is typed, publish it as a new version.
+"""The admin's workflow editor: check a draft where it is typed, publish it as a new version,
+move the open tickets of an older version onto it by a state map, previewed first.
 
 A draft is checked by the loader every process uses at start (YAML, schema, steps, templates,
 guards, the graph checks), so an error shows at its line and column before anything is saved.
@@ -10,12 +11,19 @@ the database by every process, other processes pick a published version up at th
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ticketbridge.errors import NotFound
 from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.services import Services
+from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.definitions import Position, Workflow
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
@@ -75,3 +83,71 @@ def publish(services: Services, name: str, source: str) -> Workflow:
     repository.record_versions()
     services.workflows = repository
     return repository.current(name)
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """Which open tickets a state map would move, and where (computed by applying it in a
+    savepoint that is rolled back, as on confirm)."""
+
+    from_version: str
+    to_version: str
+    moves: list[tuple[str, str, str]]
+
+
+def open_versions(session: Session, name: str) -> dict[str, dict[str, int]]:
+    """Open tickets of `name` per version and state."""
+    counts: dict[str, dict[str, int]] = {}
+    for version, state, count in session.execute(
+        select(Ticket.workflow_version, Ticket.state, func.count())
+        .where(Ticket.workflow_name == name, Ticket.outcome.is_(None))
+        .group_by(Ticket.workflow_version, Ticket.state)
+    ):
+        counts.setdefault(version, {})[state] = count
+    return counts
+
+
+def migrate_open_tickets(
+    session: Session,
+    services: Services,
+    name: str,
+    from_version: str,
+    state_map: Mapping[str, str],
+    *,
+    actor: str,
+    now: dt.datetime,
+    apply: bool,
+) -> MigrationPlan:
+    """Move the open tickets of one version to the version in force; `apply=False` previews."""
+    to_version = services.workflows.current(name).version
+    before = {
+        ticket_id: state
+        for ticket_id, state in session.execute(
+            select(Ticket.id, Ticket.state).where(
+                Ticket.workflow_name == name,
+                Ticket.workflow_version == from_version,
+                Ticket.outcome.is_(None),
+            )
+        )
+    }
+    savepoint = session.begin_nested()
+    try:
+        moved = services.engine.migrate_tickets(
+            session, name, from_version, to_version, state_map, actor=actor, now=now
+        )
+        after = {
+            ticket_id: state
+            for ticket_id, state in session.execute(
+                select(Ticket.id, Ticket.state).where(Ticket.id.in_(moved))
+            )
+        }
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if apply:
+        savepoint.commit()
+    else:
+        savepoint.rollback()
+        session.expire_all()
+    moves = [(f"LIC-{ticket_id:06d}", before[ticket_id], after[ticket_id]) for ticket_id in moved]
+    return MigrationPlan(from_version, to_version, moves)

@@ -1,5 +1,5 @@
 """Admin: one workflow's versions and picture, the YAML editor that checks on save, the replay
-of closed tickets against the draft, and publishing it."""
+of closed tickets against the draft, publishing it, and moving open tickets onto it."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from ticketbridge.errors import NotFound
+from ticketbridge.clock import utcnow
+from ticketbridge.errors import NotFound, TicketbridgeError
 from ticketbridge.http.context import services
 from ticketbridge.staff.replay import DEFAULT_COUNT, last_closed, replay
-from ticketbridge.staff.workflow_editor import check_draft, publish, source_in_force
+from ticketbridge.staff.workflow_editor import (
+    check_draft,
+    migrate_open_tickets,
+    open_versions,
+    publish,
+    source_in_force,
+)
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.web.staff import blueprint
-from ticketbridge.web.staff.auth import admin_required
+from ticketbridge.web.staff.auth import admin_required, me
 from ticketbridge.workflow.problems import WorkflowLoadError
 from ticketbridge.workflow.svg import render_svg
 
@@ -82,3 +89,47 @@ def edit_workflow(name: str) -> str | Response | tuple[str, int]:
         results=results,
         unchanged=draft.version == services().workflows.current(name).version,
     )
+
+
+@blueprint.route("/admin/workflows/<name>/migrate", methods=["GET", "POST"])
+@admin_required
+def migrate_workflow(name: str) -> str | Response | tuple[str, int]:
+    """Open tickets of an older version onto the version in force: map, preview, confirm."""
+    _in_force_source(name)
+    current = services().workflows.current(name)
+    with services().db.transaction() as session:
+        versions = {v: s for v, s in open_versions(session, name).items() if v != current.version}
+        chosen = request.values.get("from_version") or next(iter(versions), "")
+        state_map = {
+            state: request.form.get(f"map-{state}", state if state in current.states else "")
+            for state in versions.get(chosen, {})
+        }
+        plan, error, status = None, None, 200
+        if request.method == "POST":
+            apply = request.form.get("intent") == "confirm"
+            try:
+                plan = migrate_open_tickets(
+                    session,
+                    services(),
+                    name,
+                    chosen,
+                    state_map,
+                    actor=me().actor,
+                    now=utcnow(),
+                    apply=apply,
+                )
+            except TicketbridgeError as exc:
+                error, status = exc.message, exc.http_status
+            else:
+                if apply:
+                    flash(f"Moved {len(plan.moves)} ticket(s) to version {current.version[:12]}.")
+                    return redirect(url_for("staff.workflow", name=name), code=303)
+        return render_template(
+            "staff/workflow_migrate.html",
+            workflow=current,
+            versions=versions,
+            chosen=chosen,
+            state_map=state_map,
+            plan=plan,
+            error=error,
+        ), status
