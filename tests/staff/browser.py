@@ -42,7 +42,11 @@ class StaffServer:
 
 
 def new_browser() -> Any:
-    return new_chromium(f"--window-size={LAPTOP[0]},{LAPTOP[1]}")
+    """Elements are waited for (up to 20 s) rather than looked up once: after a click the next
+    page may still be loading on a busy machine."""
+    browser = new_chromium(f"--window-size={LAPTOP[0]},{LAPTOP[1]}")
+    browser.implicitly_wait(20)
+    return browser
 
 
 def axe_violations(browser: Any) -> list[str]:

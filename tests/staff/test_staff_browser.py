@@ -60,7 +60,7 @@ def test_sign_in_open_from_the_queue_approve_after_the_preview_and_the_email_lea
     sign_in(admin, staff_server, "ada@team.example", check=True)
     check_page(admin, "queue")
     row = admin.find_element(By.CSS_SELECTOR, f"tr[data-ticket='{reference}']")
-    assert "staff" in row.text and "left" in row.text
+    assert "waiting on staff" in row.text and "left" in row.text
     body = admin.find_element(By.TAG_NAME, "body")
     body.send_keys("j")
     body.send_keys("o")
@@ -166,3 +166,61 @@ def test_the_customer_answers_in_a_fresh_browser_with_an_attachment(
     assert "admin check" in ann.find_element(By.CSS_SELECTOR, "dl.facts").text
     download = ann.find_element(By.LINK_TEXT, "server.log").get_attribute("href")
     assert "/attachments/" in download
+
+
+def test_an_admin_breaks_a_workflow_then_fixes_replays_and_publishes(
+    staff_server: StaffServer, browsers: Any
+) -> None:
+    By = _by()
+    customer, admin = browsers(), browsers()
+    reference = file_request(
+        customer,
+        staff_server,
+        "general",
+        {
+            "customer_name": "Hal Customer",
+            "customer_email": "hal@cust.example",
+            "accept_conditions": "on",
+            "description": "Close me, please.",
+        },
+    )
+    sign_in(admin, staff_server, "ada@team.example")
+    admin.get(f"{staff_server.url}/staff/tickets/{reference}")
+    admin.find_element(By.LINK_TEXT, "Close").click()
+    admin.find_element(By.ID, "confirm").click()
+    wait_until(lambda: "Done: Close" in admin.page_source, what="the ticket closed")
+
+    admin.get(f"{staff_server.url}/staff/admin/")
+    check_page(admin, "admin")
+    admin.find_element(By.LINK_TEXT, "general").click()
+    assert "<svg" in admin.page_source
+    check_page(admin, "workflow")
+    admin.find_element(By.LINK_TEXT, "Edit the YAML").click()
+    source = admin.find_element(By.ID, "source")
+    valid = source.get_attribute("value")
+    lines = valid.splitlines()
+    broken_line = next(i for i, line in enumerate(lines, 1) if line.startswith("initial:"))
+    broken = valid.replace("initial: received", "initial: nowhere")
+    admin.execute_script("arguments[0].value = arguments[1]", source, broken)
+    admin.find_element(By.ID, "check").click()
+    problems = admin.find_element(By.CSS_SELECTOR, ".problems").text
+    assert f"line {broken_line}, column" in problems and "nowhere" in problems
+    marked = admin.find_element(By.ID, f"line-{broken_line}")
+    assert "bad-line" in marked.get_attribute("class")
+    check_page(admin, "workflow-error")
+
+    fixed = valid.replace(
+        "  resolved:\n    outcome: completed", "  resolved:\n    outcome: rejected"
+    )
+    admin.execute_script(
+        "arguments[0].value = arguments[1]", admin.find_element(By.ID, "source"), fixed
+    )
+    admin.find_element(By.ID, "check").click()
+    summary = admin.find_element(By.ID, "replay-summary").text
+    assert re.fullmatch(r"[1-9]\d* would end differently", summary), summary
+    differences = admin.find_element(By.ID, "replay-differences").text
+    assert reference in differences and "resolved (rejected)" in differences
+    check_page(admin, "workflow-replay")
+    admin.find_element(By.ID, "publish").click()
+    wait_until(lambda: "Published general version" in admin.page_source, what="the publish")
+    assert (staff_server.workflows / "general.yaml").read_text() == fixed

@@ -137,7 +137,7 @@ def test_queue_page_shows_labels_due_and_shortcut_script(app: Flask, people) -> 
     reference = open_approval(app)
     page = signed_in(app, "ann@team.example").get("/staff/").text
     assert reference in page
-    assert 'class="label waiting-staff">staff</span>' in page
+    assert 'class="label waiting-staff">waiting on staff</span>' in page
     assert "left</span>" in page and "<time datetime=" in page
     assert "staff.js" in page and "<script>" not in page
 

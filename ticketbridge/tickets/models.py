@@ -89,6 +89,16 @@ class Ticket(Base):
             )
         ),
         Index("ix_tickets_open_due", "due_at", "id", **_OPEN),
+        # Every view's count in one index-only pass over the open tickets (queries.queue_counts).
+        Index(
+            "ix_tickets_open_counts",
+            "request_type",
+            "state",
+            "waiting_on",
+            "assignee_id",
+            "due_at",
+            **_OPEN,
+        ),
         Index("ix_tickets_closed", "closed_at", "id", **_CLOSED),
     )
 

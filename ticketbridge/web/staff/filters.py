@@ -57,7 +57,9 @@ def due(moment: dt.datetime | None, paused_seconds: int | None = None) -> Markup
 def label(kind: str, value: str) -> Markup:
     """A coloured label that also says its value in words (colour is never the only cue)."""
     safe = escape(value)
-    return Markup(f'<span class="label {kind}-{safe}">{safe.replace("_", " ")}</span>')
+    words = safe.replace("_", " ")
+    text = f"waiting on {words}" if kind == "waiting" else words
+    return Markup(f'<span class="label {kind}-{safe}">{text}</span>')
 
 
 def init_app(app: Flask) -> None:
