@@ -160,3 +160,19 @@ def test_mine_after_a_claim(app: Flask, staff_services: Services, people) -> Non
         assert session.scalar(select(Ticket.assignee_id)) == people["ann"]
     assert [row.reference for row in mine.rows] == [reference] and theirs.rows == []
     assert mine.rows[0].assignee_name == "Ann Agent"
+
+
+def test_the_closed_count_stops_at_its_cap(
+    app: Flask, staff_services: Services, people, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ticketbridge.tickets.queries as queries
+
+    monkeypatch.setattr(queries, "CLOSED_COUNT_CAP", 2)
+    for token in ("SRV-demo-1", "SRV-demo-2", "SRV-demo-3"):
+        open_request(app, "demo", {**APPROVAL_FORM, "token": token})
+    with staff_services.db.transaction() as session:
+        counts = queue_counts(session, me=None, now=utcnow())
+    assert counts.views[View.CLOSED] == 2 and counts.shown(View.CLOSED) == "2+"
+    assert counts.shown(View.STAFF) == "0"
+    page = signed_in(app, "ann@team.example").get("/staff/").text
+    assert 'Closed <span class="count">2+</span>' in page

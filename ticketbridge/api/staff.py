@@ -24,6 +24,7 @@ from ticketbridge.staff.accounts import staff_for_token
 from ticketbridge.staff.actions import Staff
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.queries import (
+    CLOSED_COUNT_CAP,
     Query,
     View,
     queue_counts,
@@ -93,6 +94,7 @@ def list_tickets() -> dict[str, Any]:
         "tickets": [row.as_json() for row in rows],
         "next_after": next_after,
         "counts": {view.value: counts.views[view] for view in View},
+        "closed_count_cap": CLOSED_COUNT_CAP,
     }
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select, tuple_
+from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
 from ticketbridge.customers.models import Customer
@@ -28,6 +28,7 @@ from ticketbridge.tickets.models import Ticket, WaitingOn
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 50
+CLOSED_COUNT_CAP = 1000
 MATCHED_CUSTOMERS = 200
 PRESENCE_WINDOW = dt.timedelta(minutes=2)
 
@@ -116,8 +117,13 @@ class QueuePage:
 @dataclass
 class QueueCounts:
     views: Counter[View] = field(default_factory=Counter)
+    """Per view; the closed view's count stops at CLOSED_COUNT_CAP."""
     by_type: Counter[str] = field(default_factory=Counter)
     by_state: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def shown(self, view: View) -> str:
+        count = self.views[view]
+        return f"{count}+" if view is View.CLOSED and count >= CLOSED_COUNT_CAP else str(count)
 
 
 def _sort(view: View) -> tuple[Any, bool]:
@@ -245,41 +251,35 @@ def iter_view(
 
 
 def queue_counts(session: Session, *, me: int | None, now: dt.datetime) -> QueueCounts:
-    """Every view's count: one grouped pass over the open tickets, one count of the closed."""
-    mine = case((Ticket.assignee_id == me, True), else_=False)
-    unassigned = case((Ticket.assignee_id.is_(None), True), else_=False)
-    overdue = case((Ticket.due_at < now, True), else_=False)
+    """Every view's count: one grouped pass over the open tickets' covering index, and the
+    closed tickets counted up to CLOSED_COUNT_CAP (shown as "1000+": the closed pile only
+    grows, and counting all of it would cost more than the rest of the page)."""
     groups = session.execute(
         select(
             Ticket.request_type,
             Ticket.state,
             Ticket.waiting_on,
-            mine,
-            unassigned,
-            overdue,
+            Ticket.assignee_id,
             func.count(),
+            func.count().filter(Ticket.due_at < now),
         )
         .where(Ticket.outcome.is_(None))
-        .group_by(Ticket.request_type, Ticket.state, Ticket.waiting_on, mine, unassigned, overdue)
+        .group_by(Ticket.request_type, Ticket.state, Ticket.waiting_on, Ticket.assignee_id)
     )
     counts = QueueCounts()
-    for request_type, state, waiting_on, is_mine, is_unassigned, is_overdue, count in groups:
+    for request_type, state, waiting_on, assignee_id, count, overdue in groups:
         counts.by_type[request_type] += count
         counts.by_state[(request_type, state)] += count
-        flags = {
-            View.STAFF: waiting_on == WaitingOn.STAFF,
-            View.CUSTOMER: waiting_on == WaitingOn.CUSTOMER,
-            View.MINE: is_mine,
-            View.UNASSIGNED: is_unassigned,
-            View.OVERDUE: is_overdue,
-        }
-        for view, holds in flags.items():
-            if holds:
-                counts.views[view] += count
+        counts.views[View.OVERDUE] += overdue
+        if waiting_on in (WaitingOn.STAFF, WaitingOn.CUSTOMER):
+            counts.views[View.STAFF if waiting_on == WaitingOn.STAFF else View.CUSTOMER] += count
+        if assignee_id is None:
+            counts.views[View.UNASSIGNED] += count
+        elif assignee_id == me:
+            counts.views[View.MINE] += count
     counts.views[View.TYPE] = counts.views[View.STATE] = sum(counts.by_type.values())
-    counts.views[View.CLOSED] = session.scalar(
-        select(func.count()).select_from(Ticket).where(Ticket.outcome.is_not(None))
-    )
+    closed = select(Ticket.id).where(Ticket.outcome.is_not(None)).limit(CLOSED_COUNT_CAP)
+    counts.views[View.CLOSED] = session.scalar(select(func.count()).select_from(closed.subquery()))
     return counts
 
 
