@@ -36,7 +36,7 @@ from ticketbridge.app import create_app
 from ticketbridge.config import load_settings
 from ticketbridge.customers.models import Customer
 from ticketbridge.licenses.models import License
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.staff.accounts import create_staff
 from ticketbridge.staff.models import StaffRole
 from ticketbridge.tickets.models import Ticket, WaitingOn
@@ -64,11 +64,11 @@ def throwaway_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def seed(services: Services, tickets: int, staff_ids: list[int]) -> None:
+def seed(runtime: Runtime, tickets: int, staff_ids: list[int]) -> None:
     rng = random.Random(11)
     now = dt.datetime.now(dt.UTC)
     customers = max(1, tickets // 5)
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         for start in range(0, customers, CHUNK):
             session.execute(
                 insert(Customer),
@@ -84,7 +84,7 @@ def seed(services: Services, tickets: int, staff_ids: list[int]) -> None:
                     for i in range(start, min(customers, start + CHUNK))
                 ],
             )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         for start in range(0, tickets, CHUNK):
             rows = []
             for i in range(start, min(tickets, start + CHUNK)):
@@ -115,12 +115,12 @@ def seed(services: Services, tickets: int, staff_ids: list[int]) -> None:
                     }
                 )
             session.execute(insert(Ticket), rows)
-    with services.db.engine.connect() as connection:
+    with runtime.db.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
 @contextmanager
-def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
+def statements(runtime: Runtime) -> Iterator[list[tuple[str, Any]]]:
     """The SQL statements (with their parameters) run inside the block."""
     seen: list[tuple[str, Any]] = []
 
@@ -128,18 +128,18 @@ def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
         if statement.lstrip().upper().startswith("SELECT"):
             seen.append((statement, parameters))
 
-    event.listen(services.db.engine, "before_cursor_execute", keep)
+    event.listen(runtime.db.engine, "before_cursor_execute", keep)
     try:
         yield seen
     finally:
-        event.remove(services.db.engine, "before_cursor_execute", keep)
+        event.remove(runtime.db.engine, "before_cursor_execute", keep)
 
 
-def database_ms(services: Services, seen: list[tuple[str, Any]]) -> float:
+def database_ms(runtime: Runtime, seen: list[tuple[str, Any]]) -> float:
     """PostgreSQL's own execution time of the statements (EXPLAIN ANALYZE), summed: the part
     of a request that grows with the data, measured without the client's scheduling noise."""
     total = 0.0
-    with services.db.engine.connect() as connection:
+    with runtime.db.engine.connect() as connection:
         cursor = connection.connection.cursor()
         for statement, parameters in seen:
             cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters)
@@ -166,9 +166,9 @@ def measure(tickets: int, rounds: int) -> dict[str, tuple[list[float], list[floa
                 "secret_key": "bench-secret-key-0123456789abcdef0123",
             },
         )
-        services = build_services(settings)
+        runtime = build_runtime(settings)
         try:
-            with services.db.transaction() as session:
+            with runtime.db.transaction() as session:
                 staff_ids = [
                     create_staff(
                         session,
@@ -180,9 +180,9 @@ def measure(tickets: int, rounds: int) -> dict[str, tuple[list[float], list[floa
                     for i in range(5)
                 ]
             started = time.perf_counter()
-            seed(services, tickets, staff_ids)
+            seed(runtime, tickets, staff_ids)
             print(f"seeded {tickets} tickets in {time.perf_counter() - started:.1f} s")
-            app = create_app(services=services)
+            app = create_app(runtime=runtime)
             app.config.update(WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
             client = app.test_client()
             signed_in = client.post(
@@ -211,13 +211,13 @@ def measure(tickets: int, rounds: int) -> dict[str, tuple[list[float], list[floa
                 timed(client, path)
                 database = []
                 for _ in range(max(3, rounds // 10)):
-                    with statements(services) as seen:
+                    with statements(runtime) as seen:
                         timed(client, path)
-                    database.append(database_ms(services, seen))
+                    database.append(database_ms(runtime, seen))
                 results[kind] = ([timed(client, path) for _ in range(rounds)], database)
             return results
         finally:
-            services.close()
+            runtime.close()
 
 
 def percentile(values: list[float], share: float) -> float:

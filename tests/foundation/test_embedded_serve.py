@@ -10,14 +10,11 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.fixtures.backends import free_port, wait_until
-from tests.fixtures.served import clean_env, new_chromium, serving
+from tests.fixtures.backends import wait_until
+from tests.fixtures.browser import RunningService
 from tests.foundation.helpers import (
     DEMO_FORM,
     LINK,
@@ -26,22 +23,6 @@ from tests.foundation.helpers import (
     text_part,
     visible_text,
 )
-
-
-@dataclass(frozen=True)
-class RunningService:
-    url: str
-    instance: Path
-
-
-@pytest.fixture(scope="module")
-def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    instance = tmp_path_factory.mktemp("embedded") / "instance"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = clean_env(instance_path=str(instance), public_url=url)
-    with serving(env, port, instance.parent / "serve.log"):
-        yield RunningService(url, instance)
 
 
 def test_serve_with_nothing_configured_runs_the_demo_request(
@@ -70,13 +51,6 @@ def test_a_tampered_link_is_404_over_http(embedded_service: RunningService) -> N
         urllib.request.urlopen(f"{embedded_service.url}/t/MQ.forged-signature")
     assert caught.value.code == 404
     assert "There is no such page" in caught.value.read().decode()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    chrome = new_chromium()
-    yield chrome
-    chrome.quit()
 
 
 def test_browser_fills_the_form_sees_field_errors_then_the_ticket(

@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.backends import service_missing
-from tests.fixtures.served import new_chromium
+from tests.fixtures.browser import AXE_INSTALL, AXE_JS, axe_violations, new_chromium
 from ticketbridge.config import PROJECT_ROOT
 
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 LAPTOP = (1280, 900)
 PHONE = (390, 844)
@@ -49,22 +48,12 @@ def new_browser() -> Any:
     return browser
 
 
-def axe_violations(browser: Any) -> list[str]:
-    """axe-core's violations on the current page, one line each (empty when it passes)."""
-    if not AXE.is_file():
-        service_missing("axe-core", "npm install --no-save axe-core@4.14.1")
-    browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = browser.execute_async_script(
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document).then(r => done(r.violations.map("
-        "v => v.id + ': ' + v.help + ' — ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
-    )
-    return list(result)
-
-
 def check_page(browser: Any, name: str) -> None:
     """Every page: no axe violation, nothing wider than a 390 px phone, a screenshot kept."""
-    assert axe_violations(browser) == [], browser.current_url
+    if not AXE_JS.is_file():
+        service_missing(f"axe-core ({AXE_JS})", AXE_INSTALL)
+    violations = axe_violations(browser, AXE_JS.read_text(encoding="utf-8"))
+    assert violations == [], (browser.current_url, violations)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
     browser.set_window_size(*PHONE)

@@ -13,12 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.fixtures.backends import free_port
-from tests.fixtures.served import clean_env, serving
+from tests.fixtures.browser import clean_env, serving
 from tests.staff.browser import StaffServer, new_browser
 from ticketbridge.app import create_app
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.outbox.senders import FolderSender
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.staff.accounts import create_staff
 from ticketbridge.staff.models import StaffRole
 
@@ -45,10 +45,10 @@ def staff_workflows(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def staff_services(
-    make_services: Callable[..., Services], db_url: str, staff_workflows: Path, tmp_path: Path
-) -> Services:
-    return make_services(
+def staff_runtime(
+    make_runtime: Callable[..., Runtime], db_url: str, staff_workflows: Path, tmp_path: Path
+) -> Runtime:
+    return make_runtime(
         database_url=db_url,
         workflows_path=str(staff_workflows),
         public_url="https://tickets.test",
@@ -56,23 +56,23 @@ def staff_services(
     )
 
 
-def add_staff(services: Services, email: str, name: str, role: StaffRole) -> int:
-    with services.db.transaction() as session:
+def add_staff(runtime: Runtime, email: str, name: str, role: StaffRole) -> int:
+    with runtime.db.transaction() as session:
         return create_staff(session, email=email, name=name, role=role, password=PASSWORD).id
 
 
 @pytest.fixture
-def people(staff_services: Services) -> dict[str, int]:
+def people(staff_runtime: Runtime) -> dict[str, int]:
     return {
-        "ann": add_staff(staff_services, "ann@team.example", "Ann Agent", StaffRole.AGENT),
-        "bob": add_staff(staff_services, "bob@team.example", "Bob Agent", StaffRole.AGENT),
-        "ada": add_staff(staff_services, "ada@team.example", "Ada Admin", StaffRole.ADMIN),
+        "ann": add_staff(staff_runtime, "ann@team.example", "Ann Agent", StaffRole.AGENT),
+        "bob": add_staff(staff_runtime, "bob@team.example", "Bob Agent", StaffRole.AGENT),
+        "ada": add_staff(staff_runtime, "ada@team.example", "Ada Admin", StaffRole.ADMIN),
     }
 
 
 @pytest.fixture
-def app(staff_services: Services) -> Flask:
-    app = create_app(services=staff_services)
+def app(staff_runtime: Runtime) -> Flask:
+    app = create_app(runtime=staff_runtime)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
     return app
 
@@ -88,8 +88,8 @@ def open_request(app: Flask, request_type: str, form: dict[str, Any]) -> str:
     """File a request form as a customer would; returns the ticket's reference."""
     response = app.test_client().post(f"/requests/{request_type}", data=form)
     assert response.status_code == 303, response.text
-    services: Services = app.extensions["ticketbridge"]
-    ticket_id = services.links.ticket_id_from_token(response.headers["Location"].rsplit("/", 1)[1])
+    runtime: Runtime = app.extensions["ticketbridge"]
+    ticket_id = runtime.links.ticket_id_from_token(response.headers["Location"].rsplit("/", 1)[1])
     assert ticket_id is not None
     return f"LIC-{ticket_id:06d}"
 

@@ -9,13 +9,13 @@ from flask import Flask
 
 from tests.staff.conftest import PASSWORD, signed_in
 from ticketbridge.cli import main
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.staff import accounts
 from ticketbridge.staff.models import StaffUser
 
 
-def _cli(services: Services, *args: str, stdin: str = "") -> tuple[int, str]:
-    settings = services.settings
+def _cli(runtime: Runtime, *args: str, stdin: str = "") -> tuple[int, str]:
+    settings = runtime.settings
     env = {
         "TICKETBRIDGE_INSTANCE_PATH": str(settings.instance_path),
         "TICKETBRIDGE_DATABASE_URL": settings.database_url,
@@ -26,9 +26,9 @@ def _cli(services: Services, *args: str, stdin: str = "") -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_cli_creates_disables_and_resets_staff_with_argon2_hashes(staff_services: Services) -> None:
+def test_cli_creates_disables_and_resets_staff_with_argon2_hashes(staff_runtime: Runtime) -> None:
     code, out = _cli(
-        staff_services,
+        staff_runtime,
         "staff",
         "create",
         "Eve@Team.Example",
@@ -41,14 +41,14 @@ def test_cli_creates_disables_and_resets_staff_with_argon2_hashes(staff_services
     )
     assert code == 0, out
     assert "created admin eve@team.example (Eve)" in out
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         user = accounts.get_staff(session, "eve@team.example")
         assert user.password_hash.startswith("$argon2id$")
         assert PASSWORD not in user.password_hash
         assert accounts.authenticate(session, "EVE@team.example", PASSWORD).id == user.id
 
     code, out = _cli(
-        staff_services,
+        staff_runtime,
         "staff",
         "reset-password",
         "eve@team.example",
@@ -56,14 +56,14 @@ def test_cli_creates_disables_and_resets_staff_with_argon2_hashes(staff_services
         stdin="another long passphrase\n",
     )
     assert code == 0, out
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         with pytest.raises(accounts.SignInFailed):
             accounts.authenticate(session, "eve@team.example", PASSWORD)
         accounts.authenticate(session, "eve@team.example", "another long passphrase")
 
-    code, out = _cli(staff_services, "staff", "disable", "eve@team.example")
+    code, out = _cli(staff_runtime, "staff", "disable", "eve@team.example")
     assert (code, out.strip()) == (0, "disabled eve@team.example")
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         with pytest.raises(accounts.SignInFailed):
             accounts.authenticate(session, "eve@team.example", "another long passphrase")
 
@@ -79,19 +79,19 @@ def test_cli_creates_disables_and_resets_staff_with_argon2_hashes(staff_services
     ],
 )
 def test_cli_bad_input_is_one_line_naming_the_fault(
-    staff_services: Services, args: tuple[str, ...], stdin: str, message: str
+    staff_runtime: Runtime, args: tuple[str, ...], stdin: str, message: str
 ) -> None:
     extra = ("--password-stdin",) if args[0] == "create" else ()
-    code, out = _cli(staff_services, "staff", *args, *extra, stdin=stdin + "\n")
+    code, out = _cli(staff_runtime, "staff", *args, *extra, stdin=stdin + "\n")
     assert code != 0
     assert message in out
     assert "Traceback" not in out
 
 
-def test_cli_refuses_a_second_account_for_one_address(staff_services: Services) -> None:
+def test_cli_refuses_a_second_account_for_one_address(staff_runtime: Runtime) -> None:
     for expected in (0, 1):
         code, out = _cli(
-            staff_services,
+            staff_runtime,
             "staff",
             "create",
             "dup@team.example",
@@ -156,16 +156,16 @@ def test_failed_sign_ins_are_rate_limited_and_successes_are_not(app: Flask, peop
 
 
 def test_a_password_reset_or_disable_ends_existing_sessions(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     client = signed_in(app, "ann@team.example")
     assert client.get("/staff/").status_code == 200
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         accounts.set_password(accounts.get_staff(session, "ann@team.example"), "a new passphrase!")
     assert client.get("/staff/").status_code == 302
 
     client = signed_in(app, "bob@team.example")
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         accounts.disable_staff(session, "bob@team.example")
     assert client.get("/staff/").status_code == 302
 
@@ -187,8 +187,8 @@ def test_every_staff_form_needs_the_csrf_token(app: Flask, people) -> None:
     assert 'name="csrf_token"' in page
 
 
-def test_passwords_are_stored_only_as_argon2id(staff_services: Services, people) -> None:
-    with staff_services.db.transaction() as session:
+def test_passwords_are_stored_only_as_argon2id(staff_runtime: Runtime, people) -> None:
+    with staff_runtime.db.transaction() as session:
         hashes = [user.password_hash for user in session.query(StaffUser)]
     assert all(h.startswith("$argon2id$") for h in hashes)
     assert len(set(hashes)) == 3

@@ -8,12 +8,12 @@ from sqlalchemy import select
 from tests.staff.conftest import open_approval, signed_in
 from ticketbridge.clock import utcnow
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.staff import accounts
 
 
 def test_an_admin_creates_and_disables_an_account(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     admin = signed_in(app, "ada@team.example")
     short = admin.post(
@@ -26,31 +26,31 @@ def test_an_admin_creates_and_disables_an_account(
         data={"name": "Cy", "email": "cy@team.example", "password": "x" * 14, "role": "agent"},
     )
     assert created.status_code == 303
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         cy = accounts.get_staff(session, "cy@team.example")
     admin.post(f"/staff/admin/staff/{cy.id}/disable")
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         assert not accounts.get_staff(session, "cy@team.example").active
     page = admin.get("/staff/admin/staff").text
     assert "disabled" in page and "Disable Ada Admin" not in page
 
 
 def test_a_failed_email_is_shown_with_its_error_and_retried(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     reference = open_approval(app)
     admin = signed_in(app, "ada@team.example")
     page = admin.get(f"/staff/tickets/{reference}").text
     version = page.split('name="row_version" value="')[1].split('"')[0]
     admin.post(f"/staff/tickets/{reference}/reply", data={"reply": "Hi", "row_version": version})
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         email = session.scalars(select(OutboxEmail)).one()
         email.status, email.last_error = OutboxStatus.FAILED, "550 5.1.1 No such user"
         email_id = email.id
     outbox = admin.get("/staff/admin/outbox").text
     assert "550 5.1.1 No such user" in outbox and reference in outbox
     assert admin.post(f"/staff/admin/outbox/{email_id}/retry").status_code == 303
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         email = session.get_one(OutboxEmail, email_id)
         assert email.status is OutboxStatus.SENT
         assert email.sent_at is not None and email.sent_at <= utcnow()

@@ -7,12 +7,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.staff.conftest import open_approval
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.staff.accounts import get_staff, issue_api_token
 
 
-def _token(services: Services, email: str) -> dict[str, str]:
-    with services.db.transaction() as session:
+def _token(runtime: Runtime, email: str) -> dict[str, str]:
+    with runtime.db.transaction() as session:
         return {"Authorization": f"Bearer {issue_api_token(get_staff(session, email))}"}
 
 
@@ -20,7 +20,7 @@ def _client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def test_without_a_valid_token_every_endpoint_is_401(app: Flask, staff_services, people) -> None:
+def test_without_a_valid_token_every_endpoint_is_401(app: Flask, staff_runtime, people) -> None:
     client = _client(app)
     for headers in ({}, {"Authorization": "Bearer tbs_forged"}, {"Authorization": "Basic x"}):
         for method, path in (
@@ -34,10 +34,10 @@ def test_without_a_valid_token_every_endpoint_is_401(app: Flask, staff_services,
 
 
 def test_queue_ticket_and_an_action_through_the_api(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     reference = open_approval(app)
-    client, admin = _client(app), _token(staff_services, "ada@team.example")
+    client, admin = _client(app), _token(staff_runtime, "ada@team.example")
     queue = client.get("/api/v1/tickets?view=staff", headers=admin).get_json()
     assert [t["reference"] for t in queue["tickets"]] == [reference]
     assert queue["counts"]["staff"] == 1
@@ -67,11 +67,9 @@ def test_queue_ticket_and_an_action_through_the_api(
     assert "changed after you opened it" in again.get_json()["error"]["message"]
 
 
-def test_api_actions_are_checked_like_the_page(
-    app: Flask, staff_services: Services, people
-) -> None:
+def test_api_actions_are_checked_like_the_page(app: Flask, staff_runtime: Runtime, people) -> None:
     reference = open_approval(app)
-    client, agent = _client(app), _token(staff_services, "ann@team.example")
+    client, agent = _client(app), _token(staff_runtime, "ann@team.example")
     denied = client.post(f"/api/v1/tickets/{reference}/actions/approve", headers=agent, json={})
     assert denied.status_code == 403
     missing = client.post(f"/api/v1/tickets/{reference}/actions/refuse", headers=agent, json={})

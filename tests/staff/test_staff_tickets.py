@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from tests.staff.conftest import open_approval, open_request, signed_in
 from ticketbridge.licenses.models import EntitlementChange, License
 from ticketbridge.outbox.models import OutboxEmail
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 
 
@@ -21,15 +21,15 @@ def _version(page: str) -> str:
     return match.group(1)
 
 
-def _ticket(services: Services, reference: str) -> Ticket:
-    with services.db.transaction() as session:
+def _ticket(runtime: Runtime, reference: str) -> Ticket:
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, Ticket.id_from_reference(reference))
         session.expunge(ticket)
         return ticket
 
 
 def test_the_change_preview_shows_what_approval_will_do_and_writes_nothing(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     reference = open_approval(app)
     admin = signed_in(app, "ada@team.example")
@@ -39,16 +39,16 @@ def test_the_change_preview_shows_what_approval_will_do_and_writes_nothing(
     assert "yes, a new key is issued" in page
     assert re.search(r"<td>agents</td><td>0</td><td>3</td>", page)
     assert "on the " in page and " invoice" in page
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(EntitlementChange)) == 0
         assert session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
         license = session.scalars(select(License)).one()
         assert license.license_key is None and license.entitlements == {}
-    assert _ticket(staff_services, reference).state == "admin_check"
+    assert _ticket(staff_runtime, reference).state == "admin_check"
 
 
 def test_confirming_applies_once_and_a_stale_page_is_told(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     reference = open_approval(app)
     first, second = signed_in(app, "ada@team.example"), signed_in(app, "ann@team.example")
@@ -62,7 +62,7 @@ def test_confirming_applies_once_and_a_stale_page_is_told(
         data={"intent": "confirm", "row_version": _version(preview), "comment": "checked"},
     )
     assert done.status_code == 303
-    assert _ticket(staff_services, reference).state == "approved"
+    assert _ticket(staff_runtime, reference).state == "approved"
 
     late = second.post(
         f"/staff/tickets/{reference}/notes", data={"row_version": _version(stale), "note": "x"}
@@ -75,7 +75,7 @@ def test_confirming_applies_once_and_a_stale_page_is_told(
         data={"intent": "confirm", "row_version": _version(preview), "comment": "twice"},
     )
     assert again.status_code == 409
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         transitions = session.scalars(
             select(TicketEvent).where(
                 TicketEvent.kind == "transition", TicketEvent.actor.like("staff:%")
@@ -87,9 +87,7 @@ def test_confirming_applies_once_and_a_stale_page_is_told(
     assert notes == 0
 
 
-def test_an_action_asks_for_its_required_fields(
-    app: Flask, staff_services: Services, people
-) -> None:
+def test_an_action_asks_for_its_required_fields(app: Flask, staff_runtime: Runtime, people) -> None:
     reference = open_approval(app)
     agent = signed_in(app, "ann@team.example")
     form = agent.get(f"/staff/tickets/{reference}/actions/refuse")
@@ -97,10 +95,10 @@ def test_an_action_asks_for_its_required_fields(
     missing = agent.post(f"/staff/tickets/{reference}/actions/refuse", data={"intent": "preview"})
     assert missing.status_code == 422
     assert "Reason is required" in missing.text
-    assert _ticket(staff_services, reference).state == "admin_check"
+    assert _ticket(staff_runtime, reference).state == "admin_check"
 
 
-def test_an_agent_cannot_take_an_admin_action(app: Flask, staff_services: Services, people) -> None:
+def test_an_agent_cannot_take_an_admin_action(app: Flask, staff_runtime: Runtime, people) -> None:
     reference = open_approval(app)
     agent = signed_in(app, "ann@team.example")
     page = agent.get(f"/staff/tickets/{reference}").text
@@ -114,7 +112,7 @@ def test_an_agent_cannot_take_an_admin_action(app: Flask, staff_services: Servic
 
 
 def test_notes_replies_and_claims_name_the_person(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     reference = open_request(
         app,
@@ -150,7 +148,7 @@ def test_notes_replies_and_claims_name_the_person(
     assert "Claimed by Ann Agent" in page
     assert "Internal note by Ann Agent" in page and "Checked the logs" in page
     assert "Reply to the customer by Ann Agent" in page
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         email = session.scalars(
             select(OutboxEmail).where(OutboxEmail.template == "staff_reply")
         ).one()
@@ -158,7 +156,7 @@ def test_notes_replies_and_claims_name_the_person(
     customer_page = (
         app.test_client()
         .get(
-            staff_services.links.ticket_url(Ticket.id_from_reference(reference)).removeprefix(
+            staff_runtime.links.ticket_url(Ticket.id_from_reference(reference)).removeprefix(
                 "http://tickets.test"
             )
         )

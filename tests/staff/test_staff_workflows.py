@@ -8,7 +8,7 @@ from flask import Flask
 
 from tests.staff.conftest import open_request, signed_in
 from ticketbridge.cli import main
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.svg import render_svg
 
@@ -30,8 +30,8 @@ def _close(app: Flask, admin, reference: str) -> None:
     assert response.status_code == 303, response.text
 
 
-def test_the_state_machine_is_an_svg_naming_every_state(staff_services: Services) -> None:
-    svg = str(render_svg(staff_services.workflows.current("approval")))
+def test_the_state_machine_is_an_svg_naming_every_state(staff_runtime: Runtime) -> None:
+    svg = str(render_svg(staff_runtime.workflows.current("approval")))
     assert svg.startswith("<svg") and "<script" not in svg
     for name in ("admin_check", "waiting_customer", "approved", "refused", "ask_log"):
         assert f">{name}<" in svg
@@ -54,13 +54,13 @@ def test_a_broken_draft_shows_each_error_at_its_line(app: Flask, people) -> None
 
 
 def test_a_valid_draft_is_replayed_then_published(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     admin = signed_in(app, "ada@team.example")
     references = [open_request(app, "general", GENERAL) for _ in range(2)]
     for reference in references:
         _close(app, admin, reference)
-    source = staff_services.workflows.current("general").source
+    source = staff_runtime.workflows.current("general").source
     draft = source.replace("    label: Close\n", "    label: Close\n    role: admin\n").replace(
         "  resolved:\n    outcome: completed", "  resolved:\n    outcome: rejected"
     )
@@ -75,19 +75,19 @@ def test_a_valid_draft_is_replayed_then_published(
         "/staff/admin/workflows/general/edit", data={"intent": "publish", "source": draft}
     )
     assert published.status_code == 303
-    assert staff_services.workflows.current("general").source == draft
+    assert staff_runtime.workflows.current("general").source == draft
     page = admin.get("/staff/admin/workflows/general").text
     assert "Published general version" in page
     new = open_request(app, "general", GENERAL)
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, Ticket.id_from_reference(new))
         old = session.get_one(Ticket, Ticket.id_from_reference(references[0]))
-        assert ticket.workflow_version == staff_services.workflows.current("general").version
+        assert ticket.workflow_version == staff_runtime.workflows.current("general").version
         assert old.workflow_version != ticket.workflow_version
 
 
 def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
-    app: Flask, staff_services: Services, people
+    app: Flask, staff_runtime: Runtime, people
 ) -> None:
     admin = signed_in(app, "ada@team.example")
     reference = open_request(app, "general", GENERAL)
@@ -97,8 +97,8 @@ def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
         f"/staff/tickets/{reference}/actions/ask_customer",
         data={"intent": "confirm", "row_version": version},
     )
-    old_version = staff_services.workflows.current("general").version
-    draft = staff_services.workflows.current("general").source.replace("waiting_customer", "asked")
+    old_version = staff_runtime.workflows.current("general").version
+    draft = staff_runtime.workflows.current("general").source.replace("waiting_customer", "asked")
     assert (
         admin.post(
             "/staff/admin/workflows/general/edit", data={"intent": "publish", "source": draft}
@@ -112,7 +112,7 @@ def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
     )
     assert preview.status_code == 200, preview.text
     assert f"{reference}: waiting_customer → asked" in preview.text
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         assert session.get_one(Ticket, Ticket.id_from_reference(reference)).state == (
             "waiting_customer"
         )
@@ -123,26 +123,26 @@ def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
     assert unmapped.status_code != 200 and "is not a state of version" in unmapped.text
     done = admin.post("/staff/admin/workflows/general/migrate", data={**form, "intent": "confirm"})
     assert done.status_code == 303
-    with staff_services.db.transaction() as session:
+    with staff_runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, Ticket.id_from_reference(reference))
         assert (ticket.state, ticket.workflow_version) == (
             "asked",
-            staff_services.workflows.current("general").version,
+            staff_runtime.workflows.current("general").version,
         )
 
 
 def test_cli_replay_shows_progress_and_the_differences(
-    app: Flask, staff_services: Services, people, tmp_path
+    app: Flask, staff_runtime: Runtime, people, tmp_path
 ) -> None:
     admin = signed_in(app, "ada@team.example")
     _close(app, admin, open_request(app, "general", GENERAL))
     draft = tmp_path / "general.yaml"
     draft.write_text(
-        staff_services.workflows.current("general").source.replace(
+        staff_runtime.workflows.current("general").source.replace(
             "  resolved:\n    outcome: completed", "  resolved:\n    outcome: rejected"
         )
     )
-    settings = staff_services.settings
+    settings = staff_runtime.settings
     env = {
         "TICKETBRIDGE_INSTANCE_PATH": str(settings.instance_path),
         "TICKETBRIDGE_DATABASE_URL": settings.database_url,

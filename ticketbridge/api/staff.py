@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.http.body import read_json_object
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.staff import actions
 from ticketbridge.staff.accounts import staff_for_token
@@ -52,7 +52,7 @@ def _staff() -> Staff:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         raise TokenRefused()
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         user = staff_for_token(session, token.strip())
         if user is None:
             raise TokenRefused()
@@ -82,7 +82,7 @@ def list_tickets() -> dict[str, Any]:
         request.args.get("state") or None,
         request.args.get("after") or None,
     )
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         counts = queue_counts(session, me=staff.id, now=now)
         text = request.args.get("q", "").strip()
         if text:
@@ -99,12 +99,12 @@ def list_tickets() -> dict[str, Any]:
 
 
 def _ticket_json(ticket_id: int, staff: Staff) -> dict[str, Any]:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         page = ticket_page(session, ticket_id, viewer=staff.id, now=utcnow())
         if page is None:
             raise HttpNotFound(f"no ticket LIC-{ticket_id:06d}")
         ticket = page.ticket
-        workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
+        workflow = runtime().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
         open_actions = (
             [] if ticket.is_closed else workflow.transitions_from(ticket.state, TriggerKind.MANUAL)
         )
@@ -176,7 +176,7 @@ def take_action(reference: str, transition: str) -> dict[str, Any]:
         raise ValidationError({"fields": ["an object of field name to value"]})
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise ValidationError({"row_version": ["the whole number GET returned"]})
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         ticket = actions.locked_ticket(session, ticket_id, version)
-        actions.act(session, services(), ticket, staff, transition, fields, now=utcnow())
+        actions.act(session, runtime(), ticket, staff, transition, fields, now=utcnow())
     return _ticket_json(ticket_id, staff)

@@ -40,7 +40,7 @@ def staff_group() -> None:
 def staff_create(state: State, email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create an account that can sign in at /staff."""
     password = _password(password_stdin)
-    with state.services.db.transaction() as session:
+    with state.runtime.db.transaction() as session:
         user = accounts.create_staff(
             session, email=email, name=name, role=StaffRole(role), password=password
         )
@@ -52,7 +52,7 @@ def staff_create(state: State, email: str, name: str, role: str, password_stdin:
 @pass_state
 def staff_disable(state: State, email: str) -> None:
     """Stop an account from signing in; its sessions and API token stop working at once."""
-    with state.services.db.transaction() as session:
+    with state.runtime.db.transaction() as session:
         user = accounts.disable_staff(session, email)
         click.echo(f"disabled {user.email}")
 
@@ -64,7 +64,7 @@ def staff_disable(state: State, email: str) -> None:
 def staff_reset_password(state: State, email: str, password_stdin: bool) -> None:
     """Set a new password; the account's other sessions end."""
     password = _password(password_stdin)
-    with state.services.db.transaction() as session:
+    with state.runtime.db.transaction() as session:
         user = accounts.get_staff(session, email)
         accounts.set_password(user, password)
         click.echo(f"password of {user.email} changed")
@@ -74,7 +74,7 @@ def staff_reset_password(state: State, email: str, password_stdin: bool) -> None
 @pass_state
 def staff_list(state: State) -> None:
     """Every account, with its role and whether it is active."""
-    with state.services.db.transaction() as session:
+    with state.runtime.db.transaction() as session:
         for user in accounts.all_staff(session):
             status = "active" if user.active else "disabled"
             click.echo(f"{user.email}\t{user.name}\t{user.role.value}\t{status}")
@@ -85,6 +85,6 @@ def staff_list(state: State) -> None:
 @pass_state
 def staff_api_token(state: State, email: str) -> None:
     """Issue a new token for the staff JSON API (printed once; the previous one stops working)."""
-    with state.services.db.transaction() as session:
+    with state.runtime.db.transaction() as session:
         token = accounts.issue_api_token(accounts.get_staff(session, email))
     click.echo(token)

@@ -18,14 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import Conflict, NotFound, ValidationError
-from ticketbridge.outbox.service import queue_email
 from ticketbridge.staff.models import StaffUser, TicketPresence
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.definitions import Transition
 
 if TYPE_CHECKING:
-    from ticketbridge.services import Services
+    from ticketbridge.runtime import Runtime
 
 MAX_TEXT = 20_000
 REPLY_TEMPLATE = "staff_reply"
@@ -124,7 +123,7 @@ def add_note(
 
 def reply(
     session: Session,
-    services: Services,
+    runtime: Runtime,
     ticket: Ticket,
     staff: Staff,
     text: str,
@@ -133,9 +132,8 @@ def reply(
 ) -> None:
     """A public reply: an email to the customer through the outbox, threaded on the ticket."""
     text = _record_text(session, ticket, staff, "staff_reply", text, now)
-    queue_email(
+    runtime.outbox.queue_email(
         session,
-        services,
         ticket=ticket,
         template=REPLY_TEMPLATE,
         now=now,
@@ -178,7 +176,7 @@ def assign(
 
 def act(
     session: Session,
-    services: Services,
+    runtime: Runtime,
     ticket: Ticket,
     staff: Staff,
     transition: str,
@@ -187,7 +185,7 @@ def act(
     now: dt.datetime,
 ) -> Transition:
     """Fire a manual transition of the ticket's workflow as this person."""
-    return services.engine.fire_manual(
+    return runtime.engine.fire_manual(
         session,
         ticket,
         transition,

@@ -25,7 +25,7 @@ from ticketbridge.staff.actions import Staff, act
 from ticketbridge.tickets.models import Ticket
 
 if TYPE_CHECKING:
-    from ticketbridge.services import Services
+    from ticketbridge.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,15 @@ def _snapshot(license: License) -> tuple[str, str | None]:
     return license.state.value, license.license_key
 
 
-def _invoice(services: Services, license: License, month: dt.date) -> Counter[InvoiceLine]:
+def _invoice(runtime: Runtime, license: License, month: dt.date) -> Counter[InvoiceLine]:
     if license.paid_since is None:
         return Counter()
-    return Counter(invoice_for(services.catalogue, license, month).lines)
+    return Counter(invoice_for(runtime.catalogue, license, month).lines)
 
 
 def preview_action(
     session: Session,
-    services: Services,
+    runtime: Runtime,
     ticket: Ticket,
     staff: Staff,
     transition: str,
@@ -102,7 +102,7 @@ def preview_action(
     events_before = {event.id for event in ticket.events}
     savepoint = session.begin_nested()
     try:
-        act(session, services, ticket, staff, transition, fields, now=now)
+        act(session, runtime, ticket, staff, transition, fields, now=now)
         session.flush()
         license = ticket.license or license
         state_after, key_after = _snapshot(license)
@@ -114,7 +114,7 @@ def preview_action(
         months = sorted(
             {now.date().replace(day=1)} | {c.effective_on.replace(day=1) for c in changes}
         )
-        after = {month: _invoice(services, license, month) for month in months}
+        after = {month: _invoice(runtime, license, month) for month in months}
         notes = [
             note["summary"]
             for event in ticket.events
@@ -126,7 +126,7 @@ def preview_action(
         session.expire_all()
     lines = []
     for month, lines_after in after.items():
-        added = lines_after - _invoice(services, license, month)
+        added = lines_after - _invoice(runtime, license, month)
         lines.extend(PreviewLine(line, last_day_of_month(month)) for line in added.elements())
     return ChangePreview(
         token, state_before, state_after, changes, key_after != key_before, lines, notes

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from ticketbridge import migrate
 from ticketbridge.errors import TicketbridgeError
 from ticketbridge.outbox.senders import FolderSender
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.simulate import SimulatedEvent, Simulation
 
@@ -75,8 +75,8 @@ def recorded_inputs(ticket: Ticket) -> RecordedTicket:
     return RecordedTicket(ticket.reference, form, tuple(events), _end(ticket))
 
 
-def last_closed(services: Services, name: str, count: int) -> list[RecordedTicket]:
-    with services.db.transaction() as session:
+def last_closed(runtime: Runtime, name: str, count: int) -> list[RecordedTicket]:
+    with runtime.db.transaction() as session:
         tickets = session.scalars(
             select(Ticket)
             .where(Ticket.workflow_name == name, Ticket.outcome.is_not(None))
@@ -92,32 +92,32 @@ def last_closed(services: Services, name: str, count: int) -> list[RecordedTicke
 
 
 @contextmanager
-def _world(services: Services, name: str, source: str | None) -> Iterator[Services]:
-    """Throwaway services: a fresh SQLite database, no Redis, no SMTP, the workflows in force
+def _world(runtime: Runtime, name: str, source: str | None) -> Iterator[Runtime]:
+    """Throwaway runtime: a fresh SQLite database, no Redis, no SMTP, the workflows in force
     with `name` replaced by `source` when given."""
     with tempfile.TemporaryDirectory(prefix="ticketbridge-replay-") as folder:
         root = Path(folder)
         workflows = root / "workflows"
-        shutil.copytree(services.settings.workflows_path, workflows)
+        shutil.copytree(runtime.settings.workflows_path, workflows)
         if source is not None:
             (workflows / f"{name}.yaml").write_text(source, encoding="utf-8")
         url = f"sqlite:///{root / 'replay.sqlite3'}"
         migrate.upgrade(url)
-        settings = services.settings.replace(
+        settings = runtime.settings.replace(
             instance_path=root / "instance",
             database_url=url,
             redis_url="",
             smtp_host="",
             workflows_path=workflows,
         )
-        world = build_services(settings, sender=FolderSender(root / "mail"))
+        world = build_runtime(settings, sender=FolderSender(root / "mail"))
         try:
             yield world
         finally:
             world.close()
 
 
-def _play(world: Services, name: str, recorded: RecordedTicket) -> str:
+def _play(world: Runtime, name: str, recorded: RecordedTicket) -> str:
     simulation = Simulation(world, echo=lambda _line: None)
     try:
         simulation.submit(name, recorded.form)
@@ -130,7 +130,7 @@ def _play(world: Services, name: str, recorded: RecordedTicket) -> str:
 
 
 def replay(
-    services: Services,
+    runtime: Runtime,
     name: str,
     draft: str,
     tickets: Sequence[RecordedTicket],
@@ -141,7 +141,7 @@ def replay(
     total, done = len(tickets) * 2, 0
     ends: list[list[str]] = []
     for source in (None, draft):
-        with _world(services, name, source) as world:
+        with _world(runtime, name, source) as world:
             ends.append([])
             for recorded in tickets:
                 ends[-1].append(_play(world, name, recorded))

@@ -4,7 +4,7 @@ move the open tickets of an older version onto it by a state map, previewed firs
 A draft is checked by the loader every process uses at start (YAML, schema, steps, templates,
 guards, the graph checks), so an error shows at its line and column before anything is saved.
 Publishing writes the checked text as the workflow's file in the workflows folder, records the
-version in the database, and swaps this process's repository: new tickets start on it at once,
+version in the database, and reloads this process's repository: new tickets start on it at once,
 tickets already open keep the version they began on. Until the version in force is read from
 the database by every process, other processes pick a published version up at their restart.
 """
@@ -22,17 +22,16 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.errors import NotFound
 from ticketbridge.intake.vocabulary import CatalogueVocabulary
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.definitions import Position, Workflow
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
-from ticketbridge.workflow.repository import WorkflowRepository
 
 MAX_SOURCE = 200_000
 
 
-def check_draft(services: Services, name: str, source: str) -> Workflow:
+def check_draft(runtime: Runtime, name: str, source: str) -> Workflow:
     """The parsed draft, or WorkflowLoadError with every problem at its line."""
     filename = f"{name}.yaml"
     if len(source) > MAX_SOURCE:
@@ -42,9 +41,9 @@ def check_draft(services: Services, name: str, source: str) -> Workflow:
     workflow = parse_workflow(
         source.replace("\r\n", "\n"),
         filename,
-        steps=services.steps,
-        templates=services.renderer,
-        forms=CatalogueVocabulary(services.catalogue),
+        steps=runtime.steps,
+        templates=runtime.renderer,
+        forms=CatalogueVocabulary(runtime.catalogue),
     )
     if workflow.name != name:
         raise WorkflowLoadError(
@@ -59,30 +58,22 @@ def check_draft(services: Services, name: str, source: str) -> Workflow:
     return workflow
 
 
-def source_in_force(services: Services, name: str) -> str:
-    if name not in services.workflows.names():
-        raise NotFound(f"no workflow {name!r}; known: {', '.join(services.workflows.names())}")
-    return services.workflows.current(name).source
+def source_in_force(runtime: Runtime, name: str) -> str:
+    if name not in runtime.workflows.names():
+        raise NotFound(f"no workflow {name!r}; known: {', '.join(runtime.workflows.names())}")
+    return runtime.workflows.current(name).source
 
 
-def publish(services: Services, name: str, source: str) -> Workflow:
+def publish(runtime: Runtime, name: str, source: str) -> Workflow:
     """Check, write the file (atomically), record the version and start using it here."""
-    workflow = check_draft(services, name, source)
-    folder: Path = services.settings.workflows_path
+    workflow = check_draft(runtime, name, source)
+    folder: Path = runtime.settings.workflows_path
     target = folder / f"{name}.yaml"
     partial = target.with_suffix(f".{os.getpid()}.part")
     partial.write_text(workflow.source, encoding="utf-8")
     partial.replace(target)
-    repository = WorkflowRepository(
-        folder,
-        services.db,
-        steps=services.steps,
-        templates=services.renderer,
-        forms=CatalogueVocabulary(services.catalogue),
-    )
-    repository.record_versions()
-    services.workflows = repository
-    return repository.current(name)
+    runtime.workflows.reload()
+    return runtime.workflows.current(name)
 
 
 @dataclass(frozen=True)
@@ -109,7 +100,7 @@ def open_versions(session: Session, name: str) -> dict[str, dict[str, int]]:
 
 def migrate_open_tickets(
     session: Session,
-    services: Services,
+    runtime: Runtime,
     name: str,
     from_version: str,
     state_map: Mapping[str, str],
@@ -119,7 +110,7 @@ def migrate_open_tickets(
     apply: bool,
 ) -> MigrationPlan:
     """Move the open tickets of one version to the version in force; `apply=False` previews."""
-    to_version = services.workflows.current(name).version
+    to_version = runtime.workflows.current(name).version
     before = {
         ticket_id: state
         for ticket_id, state in session.execute(
@@ -132,7 +123,7 @@ def migrate_open_tickets(
     }
     savepoint = session.begin_nested()
     try:
-        moved = services.engine.migrate_tickets(
+        moved = runtime.engine.migrate_tickets(
             session, name, from_version, to_version, state_map, actor=actor, now=now
         )
         after = {

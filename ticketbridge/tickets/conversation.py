@@ -8,25 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from email.utils import make_msgid
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import Conflict, ValidationError
-from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.parse import Attachment
+from ticketbridge.forms.fields import Upload
+from ticketbridge.forms.validate import StoreUploads, describe_uploads
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
+from ticketbridge.workflow.engine import Engine
 
 MAX_LENGTH = 20_000
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
-def _check_files(files: tuple[Attachment, ...]) -> None:
+def _check_files(files: tuple[Upload, ...]) -> None:
     if len(files) > MAX_FILES:
         raise ValidationError({"attachments": [f"at most {MAX_FILES} files per message"]})
     too_big = [f.filename for f in files if len(f.payload) > MAX_FILE_BYTES]
@@ -42,14 +39,16 @@ def _check_files(files: tuple[Attachment, ...]) -> None:
 
 def add_customer_message(
     session: Session,
-    services: Services,
+    engine: Engine,
     ticket: Ticket,
     text: str,
     *,
+    reply_domain: str,
     now: dt.datetime,
-    files: tuple[Attachment, ...] = (),
+    files: tuple[Upload, ...] = (),
+    store: StoreUploads = describe_uploads,
 ) -> Message:
-    """Files are stored only once the message is accepted (content-addressed, like mail's)."""
+    """`files` are kept by `store` only once the message is accepted."""
     _check_files(files)
     text = text.strip()
     if not text:
@@ -70,14 +69,12 @@ def add_customer_message(
     message = Message(
         ticket=ticket,
         direction=Direction.INBOUND,
-        message_id=make_msgid(
-            idstring=f"{ticket.reference}.web", domain=services.settings.reply_domain
-        ),
+        message_id=make_msgid(idstring=f"{ticket.reference}.web", domain=reply_domain),
         subject=f"Message on {ticket.reference}",
         from_address=ticket.customer.email,
         to_addresses="",
         text_body=text,
-        attachments=store_attachments(services.settings.instance_path, files),
+        attachments=store(files) if files else [],
         created_at=now,
     )
     session.add(message)
@@ -91,5 +88,5 @@ def add_customer_message(
         payload={"message_id": message.message_id},
         now=now,
     )
-    services.engine.customer_replied(session, ticket, now=now, message_id=message.message_id)
+    engine.customer_replied(session, ticket, now=now, message_id=message.message_id)
     return message

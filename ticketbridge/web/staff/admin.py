@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.intake.quarantine import retry_quarantined
 from ticketbridge.intake.unticketed import mail_on_no_ticket
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
@@ -28,7 +28,7 @@ MAIL_SHOWN = 200
 @blueprint.get("/admin/")
 @admin_required
 def admin_home() -> str:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         versions = session.scalars(
             select(WorkflowVersion).order_by(WorkflowVersion.name, WorkflowVersion.loaded_at)
         ).all()
@@ -45,8 +45,8 @@ def admin_home() -> str:
             versions=versions,
             running=running,
             in_force={
-                name: services().workflows.current(name).version
-                for name in services().workflows.names()
+                name: runtime().workflows.current(name).version
+                for name in runtime().workflows.names()
             },
         )
 
@@ -54,7 +54,7 @@ def admin_home() -> str:
 @blueprint.get("/admin/staff")
 @admin_required
 def staff_users() -> str:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         return render_template("staff/admin_staff.html", users=accounts.all_staff(session))
 
 
@@ -66,7 +66,7 @@ def create_staff_user() -> Response | tuple[str, int]:
     except ValueError:
         role = StaffRole.AGENT
     try:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             user = accounts.create_staff(
                 session,
                 email=request.form.get("email", ""),
@@ -76,7 +76,7 @@ def create_staff_user() -> Response | tuple[str, int]:
             )
             flash(f"Created {user.role.value} {user.email}.")
     except TicketbridgeError as exc:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             errors = exc.errors if isinstance(exc, ValidationError) else {}
             return render_template(
                 "staff/admin_staff.html",
@@ -91,7 +91,7 @@ def create_staff_user() -> Response | tuple[str, int]:
 @blueprint.post("/admin/staff/<int:user_id>/disable")
 @admin_required
 def disable_staff_user(user_id: int) -> Response:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         user = session.get(StaffUser, user_id)
         if user is None:
             abort(404)
@@ -106,7 +106,7 @@ def disable_staff_user(user_id: int) -> Response:
 @blueprint.get("/admin/outbox")
 @admin_required
 def outbox() -> str:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         failed = session.scalars(
             select(OutboxEmail)
             .where(OutboxEmail.status == OutboxStatus.FAILED)
@@ -125,8 +125,8 @@ def outbox() -> str:
 @blueprint.post("/admin/outbox/<int:outbox_id>/retry")
 @admin_required
 def retry_email(outbox_id: int) -> Response:
-    with services().db.transaction() as session:
-        email = retry_failed(session, services(), outbox_id, actor=me().actor, now=utcnow())
+    with runtime().db.transaction() as session:
+        email = retry_failed(session, runtime().jobs, outbox_id, actor=me().actor, now=utcnow())
         flash(f"Email to {email.recipient} queued again.")
     return redirect(url_for("staff.outbox"), code=303)
 
@@ -135,14 +135,14 @@ def retry_email(outbox_id: int) -> Response:
 @admin_required
 def mail() -> str:
     return render_template(
-        "staff/admin_mail.html", mails=mail_on_no_ticket(services().db, limit=MAIL_SHOWN)
+        "staff/admin_mail.html", mails=mail_on_no_ticket(runtime().db, limit=MAIL_SHOWN)
     )
 
 
 @blueprint.post("/admin/mail/<int:inbound_id>/retry")
 @admin_required
 def retry_mail(inbound_id: int) -> Response:
-    result = retry_quarantined(services(), inbound_id, utcnow())
+    result = retry_quarantined(runtime(), inbound_id, utcnow())
     if result.still_quarantined:
         flash(f"Message {inbound_id} failed again: {result.note}")
     else:

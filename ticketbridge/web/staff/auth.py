@@ -19,7 +19,7 @@ from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.staff.accounts import SignInFailed, authenticate
 from ticketbridge.staff.actions import Staff
 from ticketbridge.staff.models import StaffRole, StaffUser
@@ -67,7 +67,7 @@ def _load(user_id: str) -> SignedIn | None:
     key, _, fingerprint = user_id.partition(":")
     if not key.isdigit():
         return None
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         user = session.get(StaffUser, int(key))
         if user is None or not user.active or _fingerprint(user.password_hash) != fingerprint:
             return None
@@ -122,7 +122,7 @@ def sign_in() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("staff/sign_in.html", email="", error=None)
     try:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             signed_in = SignedIn.of(authenticate(session, email, request.form.get("password", "")))
     except SignInFailed as exc:
         return render_template("staff/sign_in.html", email=email, error=exc.message), 401

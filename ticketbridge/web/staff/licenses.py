@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, render_template
 
 from ticketbridge.clock import utcnow
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.licenses.invoicing import invoice_for
 from ticketbridge.tickets.queries import license_page
 from ticketbridge.web.staff import blueprint
@@ -16,12 +16,12 @@ from ticketbridge.web.staff.auth import staff_required
 @blueprint.get("/licenses/<token>")
 @staff_required
 def license(token: str) -> str:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         page = license_page(session, token)
         if page is None:
             abort(404)
         invoice = (
-            invoice_for(services().catalogue, page.license, utcnow().date())
+            invoice_for(runtime().catalogue, page.license, utcnow().date())
             if page.license.paid_since
             else None
         )
@@ -30,5 +30,5 @@ def license(token: str) -> str:
             page=page,
             license=page.license,
             invoice=invoice,
-            catalogue=services().catalogue,
+            catalogue=runtime().catalogue,
         )

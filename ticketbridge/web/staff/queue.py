@@ -6,7 +6,7 @@ from flask import abort, render_template, request
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.tickets.queries import Query, View, queue_counts, queue_page, search
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import me, staff_required
@@ -33,7 +33,7 @@ def queue() -> str | tuple[str, int]:
     text = request.args.get("q", "").strip()
     now = utcnow()
     error = None
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         counts = queue_counts(session, me=me().id, now=now)
         rows, next_after = [], None
         if text:
@@ -53,6 +53,6 @@ def queue() -> str | tuple[str, int]:
         next_after=next_after,
         search_text=text,
         error=error,
-        workflows=services().workflows,
+        workflows=runtime().workflows,
     )
     return (page_html, 400) if error else page_html

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.forms.submitted import answers_from
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.intake.email.attachments import attachment_path
 from ticketbridge.intake.mailbox.models import InboundEmail
 from ticketbridge.outbox.models import OutboxEmail
@@ -52,7 +52,7 @@ def _render_ticket(session: Session, ticket_id: int, **extra: Any) -> str:
     page = ticket_page(session, ticket_id, viewer=me().id, now=now)
     if page is None:
         abort(404)
-    workflow = services().workflows.get(
+    workflow = runtime().workflows.get(
         page.ticket.workflow_name, page.ticket.workflow_version, session
     )
     staff = session.scalars(
@@ -65,7 +65,7 @@ def _render_ticket(session: Session, ticket_id: int, **extra: Any) -> str:
         workflow=workflow,
         manual=_manual(workflow, page.ticket),
         staff=staff,
-        customer_link=services().links.ticket_url(ticket_id),
+        customer_link=runtime().links.ticket_url(ticket_id),
         **extra,
     )
 
@@ -73,7 +73,7 @@ def _render_ticket(session: Session, ticket_id: int, **extra: Any) -> str:
 @blueprint.get("/tickets/<reference>")
 @staff_required
 def ticket(reference: str) -> str:
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         return _render_ticket(session, _id(reference))
 
 
@@ -82,7 +82,7 @@ def ticket(reference: str) -> str:
 def presence(reference: str) -> dict[str, Any]:
     """Polled by the page's script: who else has it open, and whether it changed meanwhile."""
     ticket_id, now = _id(reference), utcnow()
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         actions.seen(session, ticket_id, me().id, now=now)
         version = session.scalar(select(Ticket.row_version).where(Ticket.id == ticket_id))
         return {
@@ -102,11 +102,11 @@ def _apply(reference: str, change: Callable[[Session, Ticket], str]) -> Response
     """Run one staff action on a current page, or show the ticket again with why not."""
     ticket_id = _id(reference)
     try:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             ticket = actions.locked_ticket(session, ticket_id, _seen_version())
             done = change(session, ticket)
     except TicketbridgeError as exc:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             errors = exc.errors if isinstance(exc, ValidationError) else {}
             page = _render_ticket(
                 session, ticket_id, error=exc.message, errors=errors, draft=request.form
@@ -130,9 +130,7 @@ def add_note(reference: str) -> Response | tuple[str, int]:
 @staff_required
 def reply(reference: str) -> Response | tuple[str, int]:
     def change(session: Session, ticket: Ticket) -> str:
-        actions.reply(
-            session, services(), ticket, me(), request.form.get("reply", ""), now=utcnow()
-        )
+        actions.reply(session, runtime(), ticket, me(), request.form.get("reply", ""), now=utcnow())
         return "Reply queued; it leaves through the outbox."
 
     return _apply(reference, change)
@@ -170,7 +168,7 @@ def action(reference: str, name: str) -> str | Response | tuple[str, int]:
         def change(session: Session, ticket: Ticket) -> str:
             transition = actions.act(
                 session,
-                services(),
+                runtime(),
                 ticket,
                 me(),
                 name,
@@ -180,7 +178,7 @@ def action(reference: str, name: str) -> str | Response | tuple[str, int]:
             return f"Done: {transition.trigger.label or transition.name}."
 
         return _apply(reference, change)
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             abort(404)
@@ -193,7 +191,7 @@ def action(reference: str, name: str) -> str | Response | tuple[str, int]:
         if wants_preview:
             try:
                 preview = preview_action(
-                    session, services(), ticket, me(), name, values, now=utcnow()
+                    session, runtime(), ticket, me(), name, values, now=utcnow()
                 )
             except ValidationError as exc:
                 errors, status, wants_preview = exc.errors, 422, False
@@ -212,7 +210,7 @@ def action(reference: str, name: str) -> str | Response | tuple[str, int]:
 
 
 def _transition(session: Session, ticket: Ticket, name: str) -> Transition:
-    workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
+    workflow = runtime().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
     transition = workflow.transition(name)
     if transition is None or transition.trigger.kind != TriggerKind.MANUAL:
         abort(404)
@@ -224,7 +222,7 @@ def _transition(session: Session, ticket: Ticket, name: str) -> Transition:
 def original(reference: str, message_id: int) -> Response:
     """The message exactly as it came in or went out, as text (never rendered as HTML)."""
     ticket_id = _id(reference)
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         message = session.get(Message, message_id)
         if message is None or message.ticket_id != ticket_id:
             abort(404)
@@ -240,7 +238,7 @@ def original(reference: str, message_id: int) -> Response:
 def attachment(reference: str, sha256: str) -> Response:
     """A file of this ticket, always as a download: a customer's file is never shown inline."""
     ticket_id = _id(reference)
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         if ticket is None:
             abort(404)
@@ -255,7 +253,7 @@ def attachment(reference: str, sha256: str) -> Response:
             ],
         ]
     found = next((a for a in files if a.get("sha256") == sha256), None)
-    path = attachment_path(services().settings.instance_path, sha256) if found else None
+    path = attachment_path(runtime().settings.instance_path, sha256) if found else None
     if found is None or path is None or not path.is_file():
         abort(404)
     return send_file(

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import NotFound, TicketbridgeError
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.staff.replay import DEFAULT_COUNT, last_closed, replay
 from ticketbridge.staff.workflow_editor import (
     check_draft,
@@ -27,7 +27,7 @@ from ticketbridge.workflow.svg import render_svg
 
 def _in_force_source(name: str) -> str:
     try:
-        return source_in_force(services(), name)
+        return source_in_force(runtime(), name)
     except NotFound:
         abort(404)
 
@@ -36,8 +36,8 @@ def _in_force_source(name: str) -> str:
 @admin_required
 def workflow(name: str) -> str:
     _in_force_source(name)
-    current = services().workflows.current(name)
-    with services().db.transaction() as session:
+    current = runtime().workflows.current(name)
+    with runtime().db.transaction() as session:
         counts = {
             version: (open_count, closed_count)
             for version, open_count, closed_count in session.execute(
@@ -64,7 +64,7 @@ def edit_workflow(name: str) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("staff/workflow_edit.html", name=name, source=source)
     try:
-        draft = check_draft(services(), name, source)
+        draft = check_draft(runtime(), name, source)
     except WorkflowLoadError as exc:
         return render_template(
             "staff/workflow_edit.html",
@@ -75,11 +75,11 @@ def edit_workflow(name: str) -> str | Response | tuple[str, int]:
             bad_lines={p.position.line for p in exc.problems},
         ), 422
     if request.form.get("intent") == "publish":
-        published = publish(services(), name, source)
+        published = publish(runtime(), name, source)
         flash(f"Published {name} version {published.version[:12]}; new tickets start on it.")
         return redirect(url_for("staff.workflow", name=name), code=303)
-    tickets = last_closed(services(), name, DEFAULT_COUNT)
-    results = replay(services(), name, draft.source, tickets)
+    tickets = last_closed(runtime(), name, DEFAULT_COUNT)
+    results = replay(runtime(), name, draft.source, tickets)
     return render_template(
         "staff/workflow_edit.html",
         name=name,
@@ -87,7 +87,7 @@ def edit_workflow(name: str) -> str | Response | tuple[str, int]:
         draft=draft,
         svg=render_svg(draft),
         results=results,
-        unchanged=draft.version == services().workflows.current(name).version,
+        unchanged=draft.version == runtime().workflows.current(name).version,
     )
 
 
@@ -96,8 +96,8 @@ def edit_workflow(name: str) -> str | Response | tuple[str, int]:
 def migrate_workflow(name: str) -> str | Response | tuple[str, int]:
     """Open tickets of an older version onto the version in force: map, preview, confirm."""
     _in_force_source(name)
-    current = services().workflows.current(name)
-    with services().db.transaction() as session:
+    current = runtime().workflows.current(name)
+    with runtime().db.transaction() as session:
         versions = {v: s for v, s in open_versions(session, name).items() if v != current.version}
         chosen = request.values.get("from_version") or next(iter(versions), "")
         state_map = {
@@ -110,7 +110,7 @@ def migrate_workflow(name: str) -> str | Response | tuple[str, int]:
             try:
                 plan = migrate_open_tickets(
                     session,
-                    services(),
+                    runtime(),
                     name,
                     chosen,
                     state_map,
