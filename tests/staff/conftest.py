@@ -3,6 +3,8 @@ license, on SQLite and PostgreSQL; staff accounts; a signed-in test client."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,8 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.fixtures.backends import free_port
-from tests.fixtures.browser import clean_env, serving
+from tests.fixtures.browser import serving
 from tests.staff.browser import StaffServer, new_browser
 from ticketbridge.app import create_app
 from ticketbridge.config import PROJECT_ROOT
@@ -111,15 +112,14 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
     for folder in (PROJECT_ROOT / "workflows", Path(__file__).parent / "workflows"):
         for source in folder.glob("*.yaml"):
             shutil.copy(source, workflows / source.name)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = clean_env(
-        instance_path=str(root / "instance"),
-        public_url=url,
-        workflows_path=str(workflows),
-        secret_key="browser-test-secret-key-0123456789abcdef",
-    )
-    server = StaffServer(url, root / "instance", workflows, env)
+    settings = {
+        "workflows_path": str(workflows),
+        "secret_key": "browser-test-secret-key-0123456789abcdef",
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
+    env |= {f"TICKETBRIDGE_{key.upper()}": value for key, value in settings.items()}
+    env["TICKETBRIDGE_INSTANCE_PATH"] = str(root / "instance")
+    server = StaffServer("", root / "instance", workflows, env)
     server.instance.mkdir()
     server.cli("db", "upgrade")
     for email, name, role in (
@@ -138,8 +138,8 @@ def staff_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaffServ
             "--password-stdin",
             stdin=PASSWORD + "\n",
         )
-    with serving(env, port, root / "serve.log"):
-        yield server
+    with serving(server.instance, **settings) as running:
+        yield dataclasses.replace(server, url=running.url)
 
 
 @pytest.fixture
