@@ -7,6 +7,7 @@ from flask import Flask
 from ticketbridge import api, http
 from ticketbridge.config import Settings, load_settings
 from ticketbridge.http import context
+from ticketbridge.replay import replay_last_closed
 from ticketbridge.runtime import Runtime, build_runtime
 
 
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(sync.blueprint)
     app.register_blueprint(requests.blueprint)
     app.register_blueprint(staff_api.blueprint)
-    staff.init_app(app)
+    staff.init_app(app, replay=replay_last_closed)
     return app
 
 

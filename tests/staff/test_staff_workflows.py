@@ -75,6 +75,7 @@ def test_a_valid_draft_is_replayed_then_published(
         "/staff/admin/workflows/general/edit", data={"intent": "publish", "source": draft}
     )
     assert published.status_code == 303
+    staff_runtime.workflows.refresh()
     assert staff_runtime.workflows.current("general").source == draft
     page = admin.get("/staff/admin/workflows/general").text
     assert "Published general version" in page

@@ -12,7 +12,7 @@ from ticketbridge.cli.context import State, pass_state
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound
-from ticketbridge.staff.replay import DEFAULT_COUNT, last_closed, replay
+from ticketbridge.replay import DEFAULT_COUNT, last_closed, replay
 from ticketbridge.staff.workflow_editor import check_draft
 from ticketbridge.workflow.definitions import Workflow
 

@@ -124,7 +124,7 @@ def preview_action(
     finally:
         savepoint.rollback()
         session.expire_all()
-    lines = []
+    lines: list[PreviewLine] = []
     for month, lines_after in after.items():
         added = lines_after - _invoice(runtime, license, month)
         lines.extend(PreviewLine(line, last_day_of_month(month)) for line in added.elements())

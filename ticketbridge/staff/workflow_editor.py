@@ -3,19 +3,16 @@ move the open tickets of an older version onto it by a state map, previewed firs
 
 A draft is checked by the loader every process uses at start (YAML, schema, steps, templates,
 guards, the graph checks), so an error shows at its line and column before anything is saved.
-Publishing writes the checked text as the workflow's file in the workflows folder, records the
-version in the database, and reloads this process's repository: new tickets start on it at once,
-tickets already open keep the version they began on. Until the version in force is read from
-the database by every process, other processes pick a published version up at their restart.
+Publishing records the checked text as a new version in force in the database (the
+repository's publish): every process starts new tickets on it once the transaction commits;
+tickets already open keep the version they began on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -64,16 +61,11 @@ def source_in_force(runtime: Runtime, name: str) -> str:
     return runtime.workflows.current(name).source
 
 
-def publish(runtime: Runtime, name: str, source: str) -> Workflow:
-    """Check, write the file (atomically), record the version and start using it here."""
-    workflow = check_draft(runtime, name, source)
-    folder: Path = runtime.settings.workflows_path
-    target = folder / f"{name}.yaml"
-    partial = target.with_suffix(f".{os.getpid()}.part")
-    partial.write_text(workflow.source, encoding="utf-8")
-    partial.replace(target)
-    runtime.workflows.reload()
-    return runtime.workflows.current(name)
+def publish(session: Session, runtime: Runtime, name: str, source: str, *, actor: str) -> Workflow:
+    """Check the draft, then put it in force through the repository, in the caller's
+    transaction: every process uses it for new tickets once that commits."""
+    check_draft(runtime, name, source)
+    return runtime.workflows.publish(session, source, path=f"{name}.yaml", actor=actor)
 
 
 @dataclass(frozen=True)

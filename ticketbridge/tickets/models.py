@@ -25,14 +25,8 @@ class WaitingOn(enum.StrEnum):
     NOBODY = "nobody"
 
 
-_OPEN = {
-    "postgresql_where": text("outcome IS NULL"),
-    "sqlite_where": text("outcome IS NULL"),
-}
-_CLOSED = {
-    "postgresql_where": text("outcome IS NOT NULL"),
-    "sqlite_where": text("outcome IS NOT NULL"),
-}
+_OPEN = text("outcome IS NULL")
+_CLOSED = text("outcome IS NOT NULL")
 
 
 class Ticket(Base):
@@ -79,7 +73,14 @@ class Ticket(Base):
         Index("ix_tickets_queue", "waiting_on", "state"),
         # The staff queue (tickets/queries.py): each view walks one of these in age order.
         *(
-            Index(f"ix_tickets_open_{name}", *columns, "created_at", "id", **_OPEN)
+            Index(
+                f"ix_tickets_open_{name}",
+                *columns,
+                "created_at",
+                "id",
+                postgresql_where=_OPEN,
+                sqlite_where=_OPEN,
+            )
             for name, columns in (
                 ("age", ()),
                 ("waiting", ("waiting_on",)),
@@ -88,7 +89,7 @@ class Ticket(Base):
                 ("state", ("state",)),
             )
         ),
-        Index("ix_tickets_open_due", "due_at", "id", **_OPEN),
+        Index("ix_tickets_open_due", "due_at", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),
         # Every view's count in one index-only pass over the open tickets (queries.queue_counts).
         Index(
             "ix_tickets_open_counts",
@@ -97,9 +98,12 @@ class Ticket(Base):
             "waiting_on",
             "assignee_id",
             "due_at",
-            **_OPEN,
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
         ),
-        Index("ix_tickets_closed", "closed_at", "id", **_CLOSED),
+        Index(
+            "ix_tickets_closed", "closed_at", "id", postgresql_where=_CLOSED, sqlite_where=_CLOSED
+        ),
     )
 
     @property

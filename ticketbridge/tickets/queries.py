@@ -46,7 +46,7 @@ class View(enum.StrEnum):
     CLOSED = "closed"
 
     @property
-    def title(self) -> str:
+    def heading(self) -> str:
         return VIEW_TITLES[self]
 
 
@@ -279,7 +279,9 @@ def queue_counts(session: Session, *, me: int | None, now: dt.datetime) -> Queue
             counts.views[View.MINE] += count
     counts.views[View.TYPE] = counts.views[View.STATE] = sum(counts.by_type.values())
     closed = select(Ticket.id).where(Ticket.outcome.is_not(None)).limit(CLOSED_COUNT_CAP)
-    counts.views[View.CLOSED] = session.scalar(select(func.count()).select_from(closed.subquery()))
+    counts.views[View.CLOSED] = (
+        session.scalar(select(func.count()).select_from(closed.subquery())) or 0
+    )
     return counts
 
 

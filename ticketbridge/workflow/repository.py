@@ -104,15 +104,6 @@ class WorkflowRepository:
     def names(self) -> list[str]:
         return sorted(self._current)
 
-    def reload(self) -> None:
-        """Read the folder again (after the workflow editor published a file) and record any new
-        version; versions already loaded stay available to the tickets running on them."""
-        self._current = load_folder(
-            self.folder, steps=self._steps, templates=self._templates, forms=self._forms
-        )
-        self._versions.update({(w.name, w.version): w for w in self._current.values()})
-        self.record_versions()
-
     def current(self, name: str) -> Workflow:
         """The version in force when this process last looked (`refresh`)."""
         try:

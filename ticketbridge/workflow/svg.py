@@ -65,11 +65,13 @@ def render_svg(workflow: Workflow) -> Markup:
     for index, transition in enumerate(workflow.transitions):
         sx, sy = place[transition.source]
         tx, ty = place[transition.target]
-        x1, y1 = sx + BOX_WIDTH, sy + BOX_HEIGHT / 2
-        x2, y2 = tx, ty + BOX_HEIGHT / 2
+        x1: float = sx + BOX_WIDTH
+        y1: float = sy + BOX_HEIGHT / 2
+        x2: float = tx
+        y2: float = ty + BOX_HEIGHT / 2
         if tx <= sx:
             x1, x2 = sx + BOX_WIDTH / 2, tx + BOX_WIDTH / 2
-            y1, y2 = sy, ty
+            y1, y2 = float(sy), float(ty)
             lift = 30 + 12 * (index % 3)
             path = f"M{x1} {y1} C{x1} {y1 - lift} {x2} {y2 - lift} {x2} {y2}"
             label_x, label_y = (x1 + x2) / 2, min(y1, y2) - lift + 8

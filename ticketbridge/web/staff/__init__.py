@@ -6,7 +6,12 @@ sign-in session (Flask-Login), the CSRF check and the rate limit on failed sign-
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, Flask
+
+from ticketbridge.runtime import Runtime
 
 blueprint = Blueprint(
     "staff",
@@ -18,7 +23,13 @@ blueprint = Blueprint(
 )
 
 
-def init_app(app: Flask) -> None:
+REPLAY = "ticketbridge.replay"
+"""The app's replay of closed tickets against a draft, given by the app factory: it builds
+throwaway runtimes, which a page may not do itself."""
+
+
+def init_app(app: Flask, *, replay: Callable[[Runtime, str, str], list[Any]]) -> None:
+    app.extensions[REPLAY] = replay
     from ticketbridge.web.staff import (  # noqa: F401  (their routes)
         admin,
         auth,

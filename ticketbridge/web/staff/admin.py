@@ -142,7 +142,8 @@ def mail() -> str:
 @blueprint.post("/admin/mail/<int:inbound_id>/retry")
 @admin_required
 def retry_mail(inbound_id: int) -> Response:
-    result = retry_quarantined(runtime(), inbound_id, utcnow())
+    with runtime().db.transaction() as session:
+        result = retry_quarantined(session, inbound_id, utcnow(), ingestor_for=runtime().ingestor)
     if result.still_quarantined:
         flash(f"Message {inbound_id} failed again: {result.note}")
     else:

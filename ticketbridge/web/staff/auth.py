@@ -62,7 +62,6 @@ login_manager.login_message = "Please sign in to see that page."
 login_manager.session_protection = "basic"
 
 
-@login_manager.user_loader
 def _load(user_id: str) -> SignedIn | None:
     key, _, fingerprint = user_id.partition(":")
     if not key.isdigit():
@@ -72,6 +71,9 @@ def _load(user_id: str) -> SignedIn | None:
         if user is None or not user.active or _fingerprint(user.password_hash) != fingerprint:
             return None
         return SignedIn.of(user)
+
+
+login_manager.user_loader(_load)
 
 
 def init_app(app: Flask) -> None:

@@ -3,14 +3,13 @@ of closed tickets against the draft, publishing it, and moving open tickets onto
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import NotFound, TicketbridgeError
 from ticketbridge.http.context import runtime
-from ticketbridge.staff.replay import DEFAULT_COUNT, last_closed, replay
 from ticketbridge.staff.workflow_editor import (
     check_draft,
     migrate_open_tickets,
@@ -19,13 +18,14 @@ from ticketbridge.staff.workflow_editor import (
     source_in_force,
 )
 from ticketbridge.tickets.models import Ticket
-from ticketbridge.web.staff import blueprint
+from ticketbridge.web.staff import REPLAY, blueprint
 from ticketbridge.web.staff.auth import admin_required, me
 from ticketbridge.workflow.problems import WorkflowLoadError
 from ticketbridge.workflow.svg import render_svg
 
 
 def _in_force_source(name: str) -> str:
+    runtime().workflows.refresh()
     try:
         return source_in_force(runtime(), name)
     except NotFound:
@@ -75,11 +75,11 @@ def edit_workflow(name: str) -> str | Response | tuple[str, int]:
             bad_lines={p.position.line for p in exc.problems},
         ), 422
     if request.form.get("intent") == "publish":
-        published = publish(runtime(), name, source)
+        with runtime().db.transaction() as session:
+            published = publish(session, runtime(), name, source, actor=me().actor)
         flash(f"Published {name} version {published.version[:12]}; new tickets start on it.")
         return redirect(url_for("staff.workflow", name=name), code=303)
-    tickets = last_closed(runtime(), name, DEFAULT_COUNT)
-    results = replay(runtime(), name, draft.source, tickets)
+    results = current_app.extensions[REPLAY](runtime(), name, draft.source)
     return render_template(
         "staff/workflow_edit.html",
         name=name,

@@ -23,8 +23,8 @@ from ticketbridge import migrate
 from ticketbridge.errors import TicketbridgeError
 from ticketbridge.outbox.senders import FolderSender
 from ticketbridge.runtime import Runtime, build_runtime
+from ticketbridge.simulation import SimulatedEvent, Simulation
 from ticketbridge.tickets.models import Ticket
-from ticketbridge.workflow.simulate import SimulatedEvent, Simulation
 
 DEFAULT_COUNT = 20
 Progress = Callable[[int, int], None]
@@ -152,3 +152,8 @@ def replay(
         ReplayResult(recorded.reference, recorded.ended, before, after)
         for recorded, before, after in zip(tickets, ends[0], ends[1], strict=True)
     ]
+
+
+def replay_last_closed(runtime: Runtime, name: str, draft: str) -> list[ReplayResult]:
+    """The admin page's replay: the last DEFAULT_COUNT closed tickets of `name`."""
+    return replay(runtime, name, draft, last_closed(runtime, name, DEFAULT_COUNT))
