@@ -1,7 +1,7 @@
 """staff app: assignment, due times, presence, queue indexes
 
 Revision ID: 0e9826622067
-Revises: b7e3a91c4d20
+Revises: 286320e17b21
 Create Date: 2026-11-29 19:43:02.121228
 """
 
@@ -14,7 +14,7 @@ import ticketbridge.db
 
 
 revision = '0e9826622067'
-down_revision = 'b7e3a91c4d20'
+down_revision = '286320e17b21'
 branch_labels = None
 depends_on = None
 
