@@ -98,6 +98,12 @@ def waiting_on_a_lock(pg: PrivatePostgres) -> bool:
         )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 14 (every long-running command): rq's scheduler child outlives a killed worker "
+    "and keeps its PostgreSQL connection, so the dead step's transaction holds the ticket's "
+    "row lock for good. Remove this mark when workers' children die with them.",
+)
 def test_a_worker_killed_in_the_middle_of_a_step_leaves_nothing_half_done(
     make_services, private_postgres, private_redis, smtp_server, start_worker, sqlite_url
 ) -> None:
@@ -182,6 +188,11 @@ def _outbox_ids(services: Services) -> list[int]:
         return list(session.scalars(select(OutboxEmail.id)))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 8 item 13: with Redis down a stored request must answer with its ticket, "
+    "not 503. Remove this mark when it does.",
+)
 def test_redis_down_for_a_while_loses_no_request(
     make_services,
     private_postgres,
@@ -215,6 +226,9 @@ def test_postgresql_restart_answers_503_meanwhile_and_workers_reconnect(
     worker = start_worker(services.settings)
     assert post_demo(client).status_code == 303
     smtp_server.wait_for(1, timeout=60)
+    # Not between the SMTP server's 250 and the row marked sent: that is the documented
+    # at-least-once window (the claim expires and the email goes again, same Message-ID).
+    wait_until(lambda: outbox_statuses(services) == [OutboxStatus.SENT], what="first email sent")
 
     private_postgres.stop()
     page = post_demo(client, token="SRV-second-0001")

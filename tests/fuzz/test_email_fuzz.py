@@ -146,6 +146,12 @@ def test_mutated_corpus_mail_parses_without_raising() -> None:
     check()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: two deliveries of the same bytes that both quarantine collide on the "
+    "dedupe key (IntegrityError escapes the batch), and an unparseable sender quarantines the "
+    "customer's mail because its receipt cannot be composed. Remove this mark when fixed.",
+)
 def test_every_generated_delivery_is_kept_exactly_once(services: Services) -> None:
     """Each delivery is stored, answered or quarantined (a row of its own), unless the very same
     bytes were delivered before; fetching the same deliveries again adds nothing."""
