@@ -90,7 +90,7 @@ def broken_workflows() -> st.SearchStrategy[str]:
 
 
 def assert_positions(message: str) -> None:
-    for line in message.splitlines():
+    for line in message.split("\n"):
         assert WHERE.search(line), f"an error without file:line:col: {line!r}"
 
 
@@ -121,3 +121,15 @@ def test_a_broken_catalogue_is_an_error_with_its_line(tmp_path_factory: Any, tex
         load_catalogue(path)
     except ConfigError as exc:
         assert WHERE.search(str(exc)), f"an error without file:line:col: {exc}"
+
+
+def test_an_empty_initial_state_is_an_error_at_its_line() -> None:
+    """Found by the fuzzer above: `initial: ''` crashed the graph check with a KeyError."""
+    text = WORKFLOW_TEXTS[0].replace("initial: received", "initial: ''")
+    try:
+        parse_workflow(text, "empty-initial.yaml", steps=STEPS, templates=TEMPLATES)
+    except WorkflowLoadError as exc:
+        assert "initial state '' is not defined" in str(exc)
+        assert_positions(str(exc))
+    else:
+        raise AssertionError("an empty initial state was accepted")
