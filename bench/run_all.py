@@ -58,6 +58,13 @@ BENCHMARKS = (
         1.5,
     ),
     Benchmark(
+        "Inbound email beside django-helpdesk 2.6.1 (../shared/peer-bench, SQLite)",
+        "bench.email_peer",
+        ("--mails", "500"),
+        ("--mails", "10"),
+        6,
+    ),
+    Benchmark(
         "Workflow engine (PostgreSQL)",
         "bench.workflow_transitions",
         ("--tickets", "500", "--threads", "1", "2"),
