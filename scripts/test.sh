@@ -32,4 +32,4 @@ AXE_CORE_VERSION=4.14.1
 if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" .venv/node/node_modules/axe-core/package.json; then
   npm install --silent --no-audit --no-fund --prefix .venv/node "axe-core@$AXE_CORE_VERSION"
 fi
-exec .venv/bin/python -m pytest "$@"
+TICKETBRIDGE_SLOW_TESTS=1 exec .venv/bin/python -m pytest "$@"
