@@ -62,8 +62,7 @@ from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovec
 from ticketbridge import migrate  # noqa: E402
 from ticketbridge.clock import utcnow  # noqa: E402
 from ticketbridge.config import load_settings  # noqa: E402
-from ticketbridge.intake.mailbox.fetcher import Fetcher  # noqa: E402
-from ticketbridge.services import Services, build_services  # noqa: E402
+from ticketbridge.runtime import Runtime, build_runtime  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -140,9 +139,9 @@ def mail(
     return message.as_bytes()
 
 
-def timed_fetch(services: Services, label: str, count: int, size: int) -> None:
+def timed_fetch(runtime: Runtime, label: str, count: int, size: int) -> None:
     started = time.perf_counter()
-    report = Fetcher(services).run(once=True)
+    report = runtime.fetcher().run(once=True)
     elapsed = time.perf_counter() - started
     assert report.total == count, report.summary()
     print(
@@ -176,12 +175,12 @@ def main() -> None:
             "imap_tls": "none",
             "imap_batch_size": args.batch,
         }
-        services = build_services(load_settings(environ={}, overrides=overrides))
+        runtime = build_runtime(load_settings(environ={}, overrides=overrides))
         new = [mail(n, size=5 * 1024) for n in range(args.messages)]
         server.append_many(new)
-        timed_fetch(services, "new requests (receipt enqueued)", args.messages, len(new[0]))
+        timed_fetch(runtime, "new requests (receipt enqueued)", args.messages, len(new[0]))
 
-        receipts = _receipts(services)
+        receipts = _receipts(runtime)
         replies = [
             mail(
                 n,
@@ -194,21 +193,21 @@ def main() -> None:
             for n, receipt in enumerate(receipts)
         ]
         server.append_many(replies)
-        timed_fetch(services, "replies to open tickets", len(replies), len(replies[0]))
+        timed_fetch(runtime, "replies to open tickets", len(replies), len(replies[0]))
 
         large = [mail(10**6 + n, size=4 * 1024, attachment=150 * 1024) for n in range(args.large)]
         server.append_many(large)
-        timed_fetch(services, "new requests with attachment", args.large, len(large[0]))
-        services.close()
+        timed_fetch(runtime, "new requests with attachment", args.large, len(large[0]))
+        runtime.close()
     Redis.from_url(REDIS).flushdb()
 
 
-def _receipts(services: Services) -> list[EmailMessage]:
+def _receipts(runtime: Runtime) -> list[EmailMessage]:
     from sqlalchemy import select
 
     from ticketbridge.outbox.models import OutboxEmail
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         raws = list(session.scalars(select(OutboxEmail.raw).order_by(OutboxEmail.id)))
     return [message_from_bytes(raw, policy=policy.default) for raw in raws]  # type: ignore[misc]
 

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bench.email_reply_libraries import corpus_dir
-from ticketbridge.intake.email.ingest import FetchedMail, Ingestor, Outcome
+from ticketbridge.intake.email.ingest import FetchedMail, Outcome
 from ticketbridge.intake.email.parse import ParsedEmail, parse_message
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 CORPUS = corpus_dir()
 MAILBOX = "fuzz@tickets.test"
@@ -152,7 +152,7 @@ def test_mutated_corpus_mail_parses_without_raising() -> None:
     "dedupe key (IntegrityError escapes the batch), and an unparseable sender quarantines the "
     "customer's mail because its receipt cannot be composed. Remove this mark when fixed.",
 )
-def test_every_generated_delivery_is_kept_exactly_once(services: Services) -> None:
+def test_every_generated_delivery_is_kept_exactly_once(runtime: Runtime) -> None:
     """Each delivery is stored, answered or quarantined (a row of its own), unless the very same
     bytes were delivered before; fetching the same deliveries again adds nothing."""
     originals = corpus_mails()
@@ -160,8 +160,8 @@ def test_every_generated_delivery_is_kept_exactly_once(services: Services) -> No
     delivered: set[bytes] = set()
 
     def ingest(mails: list[FetchedMail]) -> list[Outcome]:
-        with services.db.transaction() as session:
-            return Ingestor(services, MAILBOX).ingest(session, mails, NOW)
+        with runtime.db.transaction() as session:
+            return runtime.ingestor(MAILBOX).ingest(session, mails, NOW)
 
     @settings(
         max_examples=12,
@@ -173,7 +173,7 @@ def test_every_generated_delivery_is_kept_exactly_once(services: Services) -> No
         mails = [FetchedMail("INBOX", next(uids), raw) for raw in batch]
         first = ingest(mails)
         assert [o.uid for o in first] == [m.uid for m in mails]
-        with services.db.transaction() as session:
+        with runtime.db.transaction() as session:
             kept = set(session.scalars(select(InboundEmail.uid)))
         for mail, outcome in zip(mails, first, strict=True):
             if outcome.status is InboundStatus.DUPLICATE:
@@ -181,11 +181,11 @@ def test_every_generated_delivery_is_kept_exactly_once(services: Services) -> No
             else:
                 assert mail.uid in kept, f"UID {mail.uid} left no row: {outcome}"
             delivered.add(mail.raw)
-        with services.db.transaction() as session:
+        with runtime.db.transaction() as session:
             before = session.scalar(select(func.count()).select_from(InboundEmail))
         again = ingest(mails)
         assert {o.status for o in again} == {InboundStatus.DUPLICATE}
-        with services.db.transaction() as session:
+        with runtime.db.transaction() as session:
             assert session.scalar(select(func.count()).select_from(InboundEmail)) == before
 
     check()

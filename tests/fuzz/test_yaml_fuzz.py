@@ -20,14 +20,16 @@ from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.errors import ConfigError
 from ticketbridge.licenses.catalogue import load_catalogue
 from ticketbridge.outbox.render import TemplateRenderer
-from ticketbridge.steps import registry
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
+from ticketbridge.steps import installed
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import WorkflowLoadError
 
-STEPS = registry.load()
+STEPS = installed.load()
 TEMPLATES = TemplateRenderer(PROJECT_ROOT / "email_templates")
 WORKFLOW_TEXTS = [p.read_text() for p in sorted((PROJECT_ROOT / "workflows").glob("*.yaml"))]
 CATALOGUE_TEXT = (PROJECT_ROOT / "config" / "catalogue.yaml").read_text()
+FORMS = CatalogueVocabulary(load_catalogue(PROJECT_ROOT / "config" / "catalogue.yaml"))
 WHERE = re.compile(r":\d+:\d+: ")
 
 scalars = st.one_of(
@@ -98,7 +100,7 @@ def assert_positions(message: str) -> None:
 @given(broken_workflows())
 def test_a_broken_workflow_is_an_error_with_its_line(text: str) -> None:
     try:
-        parse_workflow(text, "broken.yaml", steps=STEPS, templates=TEMPLATES)
+        parse_workflow(text, "broken.yaml", steps=STEPS, templates=TEMPLATES, forms=FORMS)
     except WorkflowLoadError as exc:
         assert exc.problems
         assert all(p.position.line >= 1 for p in exc.problems)
@@ -127,7 +129,7 @@ def test_an_empty_initial_state_is_an_error_at_its_line() -> None:
     """Found by the fuzzer above: `initial: ''` crashed the graph check with a KeyError."""
     text = WORKFLOW_TEXTS[0].replace("initial: received", "initial: ''")
     try:
-        parse_workflow(text, "empty-initial.yaml", steps=STEPS, templates=TEMPLATES)
+        parse_workflow(text, "empty-initial.yaml", steps=STEPS, templates=TEMPLATES, forms=FORMS)
     except WorkflowLoadError as exc:
         assert "initial state '' is not defined" in str(exc)
         assert_positions(str(exc))

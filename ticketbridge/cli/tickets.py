@@ -37,8 +37,8 @@ def tickets_export(state: State, since: dt.datetime | None, with_mail_on_no_tick
     from ticketbridge.intake.unticketed import mail_on_no_ticket
 
     since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
-    for record in export_tickets(state.services.db, since_utc):
+    for record in export_tickets(state.runtime.db, since_utc):
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
     if with_mail_on_no_ticket:
-        for mail in mail_on_no_ticket(state.services.db, since=since_utc):
+        for mail in mail_on_no_ticket(state.runtime.db, since=since_utc):
             click.echo(json.dumps(mail.as_json(), ensure_ascii=False))
