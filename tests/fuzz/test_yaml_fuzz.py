@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.errors import ConfigError
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.licenses.catalogue import load_catalogue
 from ticketbridge.outbox.render import TemplateRenderer
-from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.steps import installed
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import WorkflowLoadError
