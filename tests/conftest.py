@@ -10,7 +10,12 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.browser", "tests.fixtures.dovecot"]
+pytest_plugins = [
+    "tests.fixtures.backends",
+    "tests.fixtures.browser",
+    "tests.fixtures.dovecot",
+    "tests.fixtures.leftovers",
+]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -22,8 +22,8 @@ from ticketbridge.errors import ValidationError
 from ticketbridge.forms.fields import Upload
 from ticketbridge.outbox.senders import FolderSender
 from ticketbridge.runtime import Runtime
+from ticketbridge.simulation import SimulatedEvent, simulate
 from ticketbridge.tickets.models import Ticket, TicketEvent
-from ticketbridge.workflow.simulate import SimulatedEvent, simulate
 
 HERE = Path(__file__).resolve().parent
 COMMON = {

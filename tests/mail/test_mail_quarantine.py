@@ -31,10 +31,10 @@ def test_a_poison_message_is_quarantined_and_the_ones_behind_it_become_tickets(
 ) -> None:
     real = ingest.extract_reply
 
-    def failing(text: str, html: str | None = None) -> str:
+    def failing(text: str, html: str | None = None, quote_start: str | None = None) -> str:
         if "POISON" in text:
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
-        return real(text, html)
+        return real(text, html, quote_start)
 
     monkeypatch.setattr(ingest, "extract_reply", failing)
     runtime = make_mail_runtime(database_url=db_url, imap_batch_size=10)

@@ -27,10 +27,10 @@ REAL_EXTRACT = ingest.extract_reply
 def failing_with(message: str) -> Callable[..., str]:
     """extract_reply standing for a parser bug that a mail containing POISON triggers."""
 
-    def extract(text: str, html: str | None = None) -> str:
+    def extract(text: str, html: str | None = None, quote_start: str | None = None) -> str:
         if "POISON" in text:
             raise ValueError(message)
-        return REAL_EXTRACT(text, html)
+        return REAL_EXTRACT(text, html, quote_start)
 
     return extract
 

@@ -131,7 +131,7 @@ def workflows_graph(state: State, name: str) -> None:
 def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[str, ...]) -> None:
     """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition,
     action and email."""
-    from ticketbridge.workflow.simulate import SimulatedEvent, json_object, simulate
+    from ticketbridge.simulation import SimulatedEvent, json_object, simulate
 
     form = json_object(data_file.read(), f"--data {data_file.name}")
     simulate(state.settings, name, form, [SimulatedEvent.parse(e) for e in events], click.echo)

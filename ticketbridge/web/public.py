@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from itertools import groupby
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from ticketbridge.errors import NotFound, ValidationError
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.fields import FormField
 from ticketbridge.forms.submitted import answers_from
+from ticketbridge.forms.visibility import ShownWhen, group_shown_when, shown_when
 from ticketbridge.http.context import runtime
 from ticketbridge.web.portal import QUESTIONS, menu
 from ticketbridge.workflow.definitions import Workflow
@@ -53,18 +55,30 @@ def _question(slug: str) -> str | Response:
     )
 
 
-def _sections(fields: tuple[FormField, ...]) -> list[tuple[str, list[FormField]]]:
-    """Consecutive fields of one section, each group shown under its heading."""
-    return [(section, list(group)) for section, group in groupby(fields, lambda f: f.section)]
+@dataclass(frozen=True)
+class Section:
+    """Consecutive fields of one section, shown under its heading (none when untitled)."""
+
+    heading: str
+    fields: list[FormField]
+    shown_when: ShownWhen | None
+    """When the whole section depends on one answer: the page's script hides it otherwise."""
+
+
+def _sections(fields: tuple[FormField, ...]) -> list[Section]:
+    groups = [(heading, list(group)) for heading, group in groupby(fields, lambda f: f.section)]
+    return [Section(h, group, group_shown_when(fields, group)) for h, group in groups]
 
 
 def _form_page(
     workflow: Workflow, values: MultiDict[str, str], errors: dict[str, list[str]]
 ) -> str:
+    fields = all_fields(workflow.form)
     return render_template(
         "request_form.html",
         workflow=workflow,
-        sections=_sections(all_fields(workflow.form)),
+        sections=_sections(fields),
+        shown_when={f.name: shown_when(fields, f) for f in fields},
         values=values,
         errors=errors,
         catalogue=runtime().catalogue,

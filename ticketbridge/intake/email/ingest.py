@@ -560,7 +560,7 @@ class Ingestor:
 
 def _reply_text(email: ParsedEmail) -> str:
     """The new text staff see; the whole text when nothing new stands above the quote."""
-    return _text(extract_reply(email.text, email.html) or email.text.strip())
+    return _text(extract_reply(email.text, email.html, email.quote_start) or email.text.strip())
 
 
 def _text(value: str) -> str:

@@ -74,7 +74,8 @@ def _json_kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, int | float):
         return "number"
-    return {list: "array", str: "string"}.get(type(value), "null")
+    kinds: dict[type, str] = {list: "array", str: "string"}
+    return kinds.get(type(value), "null")
 
 
 class Simulation:
