@@ -97,7 +97,7 @@ def waiting_on_a_lock(pg: PrivatePostgres) -> bool:
 
 
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # it passes when the fork happens to precede the first connection
     reason="issue 14 (every long-running command): rq's scheduler child outlives a killed worker "
     "and keeps its PostgreSQL connection, so the dead step's transaction holds the ticket's "
     "row lock for good. Remove this mark when workers' children die with them.",
