@@ -314,8 +314,22 @@ def main() -> None:
     parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
     figures = [yardstick(args.trivial_jobs)]
+    rates = {}
     for workers in args.workers:
-        figures += run(args.requests, args.clients, workers)
+        measured = run(args.requests, args.clients, workers)
+        rates[workers] = measured[0].value
+        figures += measured
+    if 1 in rates and 2 in rates:
+        figures.append(
+            Figure(
+                BENCHMARK,
+                "scale-out: tickets/s of 2 workers ÷ 1 worker",
+                rates[2] / rates[1],
+                "×",
+                target=1.8,
+                note="two worker processes should do close to twice the work of one",
+            )
+        )
     write(args.json, figures)
 
 
