@@ -63,7 +63,9 @@ def license_document(token: str) -> Response:
     secret = _bearer_secret()
     with runtime().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
-        document = sync_document(license, runtime().catalogue, utcnow())
+        document = sync_document(
+            license, runtime().catalogue, utcnow(), ttl=runtime().settings.license_sync_ttl
+        )
     response = (
         Response(status=304)
         if request.if_none_match.contains_weak(document.etag.strip('"'))
