@@ -96,12 +96,6 @@ def waiting_on_a_lock(pg: PrivatePostgres) -> bool:
         )
 
 
-@pytest.mark.xfail(
-    strict=False,  # it passes when the fork happens to precede the first connection
-    reason="issue 14 (every long-running command): rq's scheduler child outlives a killed worker "
-    "and keeps its PostgreSQL connection, so the dead step's transaction holds the ticket's "
-    "row lock for good. Remove this mark when workers' children die with them.",
-)
 def test_a_worker_killed_in_the_middle_of_a_step_leaves_nothing_half_done(
     make_runtime, private_postgres, private_redis, smtp_server, start_worker, sqlite_url
 ) -> None:
