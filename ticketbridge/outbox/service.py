@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM
 from ticketbridge.config import Settings
 from ticketbridge.db import after_commit
 from ticketbridge.errors import DeliveryError
@@ -184,7 +185,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
     record(
         session,
         ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_queued",
         summary=f"Email “{email.message.subject}” queued to {email.recipient}",
         payload={"template": email.template, "outbox_id": email.id},
@@ -194,7 +195,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind="email_held",
             summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {email.recipient} reached "
             f"the cap of {cap} emails per hour",
@@ -250,7 +251,7 @@ def mark_sent(session: Session, outbox_id: int, now: dt.datetime) -> None:
     record(
         session,
         email.message.ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_sent",
         summary=f"Email sent to {email.recipient}",
         payload={"outbox_id": email.id},
@@ -275,7 +276,7 @@ def record_failure(
     record(
         session,
         email.message.ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_failed" if final else "email_retry",
         summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: "
         f"{error.message}",
@@ -306,7 +307,7 @@ def mark_bounced(
     record(
         session,
         ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_bounced" if hard else "email_delayed",
         summary=f"Email to {email.recipient} {'bounced' if hard else 'is delayed'}{detail}",
         payload={"outbox_id": email.id, "status": status},
