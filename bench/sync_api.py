@@ -33,6 +33,7 @@ import psycopg
 
 from bench.figures import Figure, percentile, write
 from ticketbridge import migrate
+from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
 from ticketbridge.licenses.activation import issue_key
@@ -94,7 +95,7 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
                 ENTITLEMENTS,
                 effective_at=now,
                 ticket_id=None,
-                actor="bench",
+                actor=Actor.staff("bench"),
                 catalogue=runtime.catalogue,
                 paid=True,
             )
@@ -105,7 +106,7 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
                 secret_key=runtime.settings.secret_key,
                 client_key=f"CK{number}",
                 hash_key=f"HK{number}",
-                actor="bench",
+                actor=Actor.staff("bench"),
                 now=now,
             )
             credentials.append((license.token, issued.sync_secret))

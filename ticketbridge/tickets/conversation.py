@@ -11,6 +11,7 @@ from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
@@ -55,7 +56,7 @@ def add_customer_message(
         created_at=now,
     )
     session.add(message)
-    actor = f"customer:{ticket.customer.email}"
+    actor = Actor.customer(ticket.customer.email)
     record(
         session,
         ticket,

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.config import Settings
 from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customers_by_email
@@ -275,7 +276,7 @@ class Ingestor:
             record(
                 session,
                 stored.follows,
-                actor=f"customer:{item.email.from_address}",
+                actor=Actor.customer(item.email.from_address),
                 kind="reply_after_close",
                 summary=f"Reply after closing; it opened {stored.ticket.reference}",
                 payload={
@@ -335,7 +336,7 @@ class Ingestor:
             record(
                 session,
                 match.ticket,
-                actor=f"customer:{email.from_address}",
+                actor=Actor.customer(email.from_address),
                 kind="email_received",
                 summary=f"Email from {email.from_address}: {email.subject}",
                 payload={"message_id": message.message_id, "matched_by": match.rule},
@@ -399,7 +400,7 @@ class Ingestor:
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind=f"{automation.kind}_received",
             summary=f"{automation.kind.capitalize()} from "
             f"{email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})",
@@ -441,7 +442,7 @@ class Ingestor:
             record(
                 session,
                 ticket,
-                actor="system",
+                actor=SYSTEM,
                 kind="follows",
                 summary=f"Follows up the closed ticket {follows.reference}",
                 payload={"ticket": follows.reference},
@@ -450,7 +451,7 @@ class Ingestor:
         record(
             session,
             ticket,
-            actor=f"customer:{email.from_address}",
+            actor=Actor.customer(email.from_address),
             kind="email_received",
             summary=f"Email from {email.from_address}: {email.subject}",
             payload={"message_id": message.message_id},
@@ -461,7 +462,7 @@ class Ingestor:
             record(
                 session,
                 ticket,
-                actor="system",
+                actor=SYSTEM,
                 kind="receipt_withheld",
                 summary=f"No receipt sent: {withheld}",
                 payload={"message_id": message.message_id},
