@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ticketbridge.actors import Actor
 from ticketbridge.cli.context import State, pass_state
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
@@ -158,9 +159,9 @@ def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[st
 )
 @click.option(
     "--actor",
-    default="admin:cli",
+    default="cli",
     show_default=True,
-    help="Who is recorded on each ticket's timeline.",
+    help="The staff member recorded on each ticket's timeline.",
 )
 @pass_state
 def workflows_migrate(
@@ -182,7 +183,7 @@ def workflows_migrate(
     target = to_version or runtime.workflows.current(name).version
     with runtime.db.transaction() as session:
         moved = runtime.engine.migrate_tickets(
-            session, name, from_version, target, state_map, actor=actor, now=utcnow()
+            session, name, from_version, target, state_map, actor=Actor.staff(actor), now=utcnow()
         )
     click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")
 

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM
 from ticketbridge.config import Settings
 from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, DeliveryError, NotFound
@@ -197,7 +198,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
     record(
         session,
         ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_queued",
         summary=f"Email “{email.message.subject}” queued to {email.recipient}",
         payload={"template": email.template, "outbox_id": email.id},
@@ -207,7 +208,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind="email_failed",
             summary=f"Email to {email.recipient} failed: {email.last_error}",
             payload={"outbox_id": email.id, "attempts": 0},
@@ -217,7 +218,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind="email_held",
             summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {email.recipient} reached "
             f"the cap of {cap} emails per hour",
@@ -273,7 +274,7 @@ def mark_sent(session: Session, outbox_id: int, now: dt.datetime) -> None:
     record(
         session,
         email.message.ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_sent",
         summary=f"Email sent to {email.recipient}",
         payload={"outbox_id": email.id},
@@ -298,7 +299,7 @@ def record_failure(
     record(
         session,
         email.message.ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_failed" if final else "email_retry",
         summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: "
         f"{error.message}",
@@ -329,7 +330,7 @@ def mark_bounced(
     record(
         session,
         ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_bounced" if hard else "email_delayed",
         summary=f"Email to {email.recipient} {'bounced' if hard else 'is delayed'}{detail}",
         payload={"outbox_id": email.id, "status": status},

@@ -11,6 +11,7 @@ from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.forms.fields import Upload
 from ticketbridge.forms.validate import StoreUploads, describe_uploads
@@ -78,7 +79,7 @@ def add_customer_message(
         created_at=now,
     )
     session.add(message)
-    actor = f"customer:{ticket.customer.email}"
+    actor = Actor.customer(ticket.customer.email)
     record(
         session,
         ticket,

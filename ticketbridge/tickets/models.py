@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
 from ticketbridge.customers.models import NAME_LENGTH, Customer
 from ticketbridge.db import Base, str_enum
@@ -147,7 +148,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[Actor] = mapped_column(ActorText())
     kind: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
