@@ -82,7 +82,7 @@ def test_confirming_applies_once_and_a_stale_page_is_told(
             )
         ).all()
         notes = session.scalar(select(func.count()).where(TicketEvent.kind == "note"))
-    assert [e.actor for e in transitions] == ["staff:ada@team.example"]
+    assert [str(e.actor) for e in transitions] == ["staff:ada@team.example"]
     assert transitions[0].payload["fields"] == {"comment": "checked"}
     assert notes == 0
 

@@ -124,7 +124,7 @@ def _ticket_json(ticket_id: int, staff: Staff) -> dict[str, Any]:
             "timeline": [
                 {
                     "at": event.at.isoformat(),
-                    "actor": event.actor,
+                    "actor": str(event.actor),
                     "kind": event.kind,
                     "summary": event.summary,
                 }

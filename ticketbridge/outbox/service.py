@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ticketbridge.actors import SYSTEM
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.config import Settings
 from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, DeliveryError, NotFound
@@ -356,7 +356,7 @@ def due_emails(session: Session, now: dt.datetime) -> list[int]:
 
 
 def retry_failed(
-    session: Session, jobs: DeliveryQueue, outbox_id: int, *, actor: str, now: dt.datetime
+    session: Session, jobs: DeliveryQueue, outbox_id: int, *, actor: Actor, now: dt.datetime
 ) -> OutboxEmail:
     """Staff send a failed email again once its cause is fixed: it is pending from now, with
     the same Message-ID, and its delivery job is enqueued after the commit."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor, ActorKind
 from ticketbridge.errors import Conflict, NotFound, ValidationError
 from ticketbridge.staff.models import StaffUser, TicketPresence
 from ticketbridge.tickets.models import Ticket, TicketEvent
@@ -42,8 +43,8 @@ class Staff:
     role: str
 
     @property
-    def actor(self) -> str:
-        return f"staff:{self.email}"
+    def actor(self) -> Actor:
+        return Actor.staff(self.email)
 
 
 class StalePage(Conflict):
@@ -74,8 +75,8 @@ def _latest(session: Session, ticket: Ticket) -> str:
     )
     if event is None:
         return "it moved on"
-    name = event.actor.removeprefix("staff:")
-    if event.actor.startswith("staff:"):
+    name = event.actor.id or str(event.actor)
+    if event.actor.kind is ActorKind.STAFF:
         person = session.scalars(select(StaffUser.name).where(StaffUser.email == name)).first()
         name = person or name
     return f"{name} — {event.summary}"

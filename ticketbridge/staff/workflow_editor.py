@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import NotFound
 from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.runtime import Runtime
@@ -61,7 +62,9 @@ def source_in_force(runtime: Runtime, name: str) -> str:
     return runtime.workflows.current(name).source
 
 
-def publish(session: Session, runtime: Runtime, name: str, source: str, *, actor: str) -> Workflow:
+def publish(
+    session: Session, runtime: Runtime, name: str, source: str, *, actor: Actor
+) -> Workflow:
     """Check the draft, then put it in force through the repository, in the caller's
     transaction: every process uses it for new tickets once that commits."""
     check_draft(runtime, name, source)
@@ -97,7 +100,7 @@ def migrate_open_tickets(
     from_version: str,
     state_map: Mapping[str, str],
     *,
-    actor: str,
+    actor: Actor,
     now: dt.datetime,
     apply: bool,
 ) -> MigrationPlan:

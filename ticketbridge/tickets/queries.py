@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from ticketbridge.actors import ActorKind
 from ticketbridge.customers.models import Customer
 from ticketbridge.errors import ValidationError
 from ticketbridge.licenses.models import EntitlementChange, License, UsageReport
@@ -362,7 +363,7 @@ def ticket_page(
         if message_ids
         else {}
     )
-    actors = {e.actor.removeprefix("staff:") for e in ticket.events if e.actor.startswith("staff:")}
+    actors = {e.actor.id for e in ticket.events if e.actor.kind is ActorKind.STAFF}
     staff_names = (
         {
             email: name
