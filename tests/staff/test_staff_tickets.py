@@ -41,7 +41,8 @@ def test_the_change_preview_shows_what_approval_will_do_and_writes_nothing(
     assert "on the " in page and " invoice" in page
     with staff_runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(EntitlementChange)) == 0
-        assert session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+        # Only the request's receipt (R19); the preview queued nothing.
+        assert session.scalars(select(OutboxEmail.template)).all() == ["general_received"]
         license = session.scalars(select(License)).one()
         assert license.license_key is None and license.entitlements == {}
     assert _ticket(staff_runtime, reference).state == "admin_check"
