@@ -17,7 +17,7 @@ from ticketbridge.licenses.models import (
     UsageReport,
 )
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.staff.models import StaffRole, StaffUser
+from ticketbridge.staff.models import StaffRole, StaffUser, TicketPresence
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent, WaitingOn
 from ticketbridge.workflow.models import WorkflowPublication, WorkflowVersion
 
@@ -38,6 +38,7 @@ __all__ = [
     "OutboxStatus",
     "StaffRole",
     "StaffUser",
+    "TicketPresence",
     "Ticket",
     "TicketEvent",
     "TokenMove",

@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ticketbridge.actors import SYSTEM
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.config import Settings
 from ticketbridge.db import after_commit
-from ticketbridge.errors import DeliveryError
+from ticketbridge.errors import Conflict, DeliveryError, NotFound
 from ticketbridge.links import Links
 from ticketbridge.mailaddress import cap_key
 from ticketbridge.outbox.compose import Composed, Draft, compose_drafts, new_message_id
@@ -353,3 +353,27 @@ def due_emails(session: Session, now: dt.datetime) -> list[int]:
             )
         )
     )
+
+
+def retry_failed(
+    session: Session, jobs: DeliveryQueue, outbox_id: int, *, actor: Actor, now: dt.datetime
+) -> OutboxEmail:
+    """Staff send a failed email again once its cause is fixed: it is pending from now, with
+    the same Message-ID, and its delivery job is enqueued after the commit."""
+    email = session.get(OutboxEmail, outbox_id, with_for_update=True)
+    if email is None:
+        raise NotFound(f"no outbox email {outbox_id}")
+    if email.status != OutboxStatus.FAILED:
+        raise Conflict(f"outbox email {outbox_id} is {email.status.value}, not failed")
+    email.status, email.next_attempt_at, email.claimed_until = OutboxStatus.PENDING, now, None
+    record(
+        session,
+        email.message.ticket,
+        actor=actor,
+        kind="email_retry",
+        summary=f"Email to {email.recipient} queued again after: {email.last_error}",
+        payload={"outbox_id": email.id},
+        now=now,
+    )
+    after_commit(session, lambda: jobs.enqueue_many("deliver_email", [outbox_id]))
+    return email

@@ -22,6 +22,7 @@ from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, NotFound, WorkflowError
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.steps.registry import StepContext, StepRegistry, StepResources
+from ticketbridge.tickets import due
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
@@ -106,6 +107,7 @@ class Engine:
         initial = workflow.states[workflow.initial]
         ticket.state = initial.name
         ticket.waiting_on = WaitingOn(initial.waits_on.value)
+        due.enter(ticket, initial, now)
         if workflow.transitions_from(initial.name, TriggerKind.AUTOMATIC):
             ticket.next_run_at = now
             scheduler = self.scheduler
@@ -492,6 +494,7 @@ class Engine:
     def _enter(ticket: Ticket, state: State, now: dt.datetime) -> None:
         ticket.state = state.name
         ticket.updated_at = now
+        due.enter(ticket, state, now)
         if state.is_final:
             ticket.outcome = state.outcome.value if state.outcome else None
             ticket.closed_at = now

@@ -508,6 +508,16 @@ class Ingestor:
         batch.index.add(message)
         return message
 
+    def _stored(self, session: Session, key: str) -> bool:
+        return (
+            session.scalar(
+                select(InboundEmail.id).where(
+                    InboundEmail.mailbox == self.mailbox, InboundEmail.dedupe_key == key
+                )
+            )
+            is not None
+        )
+
     def _quarantine(
         self,
         session: Session,
@@ -522,6 +532,11 @@ class Ingestor:
             "quarantined %s uid %s: %s", mail.folder, mail.uid, type(error).__name__, exc_info=error
         )
         key = item.key(known) or raw_key(email.content_hash)
+        if self._stored(session, key):
+            # `known` can name a row its failed savepoint rolled back, and the batch lookup that
+            # fills it may itself have failed: the database says what is really stored.
+            known[key] = item.content_hash
+            return Outcome(mail.uid, InboundStatus.DUPLICATE, None, "already stored")
         note = f"{type(error).__name__}: {error}"[:MAX_NOTE]
         with session.begin_nested():
             session.add(
