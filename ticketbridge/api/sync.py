@@ -19,6 +19,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
 from ticketbridge.web.context import services
+from ticketbridge.workflow.sync_events import server_fetched
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 init_blueprint(blueprint)
@@ -61,9 +62,11 @@ class UsageReportSchema(marshmallow.Schema):
 @blueprint.get("/licenses/<token>")
 def license_document(token: str) -> Response:
     secret = _bearer_secret()
+    now = utcnow()
     with services().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
-        document = sync_document(license, services().catalogue, utcnow())
+        document = sync_document(license, services().catalogue, now)
+        server_fetched(session, services().engine, license, now)
     response = (
         Response(status=304)
         if request.if_none_match.contains_weak(document.etag.strip('"'))

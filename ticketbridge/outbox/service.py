@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.db import Database, after_commit
 from ticketbridge.errors import DeliveryError
+from ticketbridge.licenses.emails import template_context
 from ticketbridge.outbox.compose import Composed, Draft, compose_drafts, new_message_id
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.outbox.ratecap import RateCap
@@ -106,7 +107,9 @@ def _draft(services: Services, request: EmailRequest, now: dt.datetime) -> Draft
     reference = ticket.reference
     return Draft(
         rendered=services.renderer.render(
-            request.template, email_context(services, ticket, request.context)
+            request.template,
+            email_context(services, ticket, request.context)
+            | template_context(services, ticket, request.template),
         ),
         reference=reference,
         mail_from=settings.mail_from,

@@ -29,6 +29,8 @@ class StepContext:
     now: dt.datetime
     actor: str
     services: Any
+    fields: dict[str, Any] = field(default_factory=dict)
+    """What staff filled in for the transition (manual triggers), already validated."""
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
@@ -94,6 +96,6 @@ registry = StepRegistry()
 
 def load() -> StepRegistry:
     """Import the modules that register steps, once, and return the filled registry."""
-    from ticketbridge.steps import licenses  # noqa: F401
+    from ticketbridge.steps import licenses, requests  # noqa: F401
 
     return registry

@@ -18,6 +18,7 @@ from typing import Any
 import marshmallow
 from marshmallow import fields, validate
 
+from ticketbridge.licenses.calendar import INSTANTS
 from ticketbridge.steps.registry import StepRegistry
 from ticketbridge.workflow import loader
 from ticketbridge.workflow.definitions import FieldType, Outcome, TriggerKind, WaitsOn
@@ -192,8 +193,10 @@ def workflow_schema(steps: StepRegistry) -> Schema:
             "after": {**DURATION, "description": "timer: fire this long after entering the state"},
             "at": {
                 **EXPRESSION,
-                "description": "timer: an expression giving the timestamp to fire at, e.g. "
-                "first_of_next_month(now)",
+                "description": "timer: an instant of the billing calendar ("
+                + ", ".join(INSTANTS)
+                + "), optionally with an offset ('license_expiry - 7d'), or an expression "
+                "giving the timestamp to fire at",
             },
         },
         loader.TRANSITION_REQUIRED,

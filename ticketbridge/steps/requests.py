@@ -1,0 +1,356 @@
+"""Steps of the license request types: what each request changes on the license, and when.
+
+Every step reads the ticket's form (or what staff amended on the transition, see
+`changes.requested`), changes the license only through `licenses/` (ledger, rules, billing,
+calendar) and notes its changes for the timeline and the outcome email.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import marshmallow
+from marshmallow import fields, validate
+
+from ticketbridge.errors import RuleViolation
+from ticketbridge.licenses.calendar import CalendarInputs, effective_words, instant
+from ticketbridge.licenses.catalogue import Catalogue, ItemKind
+from ticketbridge.licenses.invoicing import schedule_deactivation
+from ticketbridge.licenses.models import LicenseState
+from ticketbridge.licenses.rules import check_add, check_remove
+from ticketbridge.steps.changes import (
+    apply_entitlements,
+    change_line,
+    license_changed,
+    quantity_words,
+    requested,
+)
+from ticketbridge.steps.registry import StepContext, registry
+from ticketbridge.tickets.timeline import record
+
+# Form fields holding lists of catalogue flags, and the catalogue section each names.
+FLAG_LISTS = {
+    "add_ons": ItemKind.ADD_ON,
+    "plugins": ItemKind.PLUGIN,
+    "applications": ItemKind.APPLICATION,
+}
+# R5: what a new plan gets at once, besides the counted items the customer asked for.
+PLAN_FEATURES = ("webrtc", "windows_phonebar")
+PLAN_COUNTS = ("agents", "users", "telephones", "mobile_agents")
+
+
+def requested_totals(context: StepContext, catalogue: Catalogue) -> dict[str, int]:
+    """R10: the new TOTAL of each counted item the form (or staff) gives, by catalogue key; form
+    names may be aliases ("pbx_extensions")."""
+    form = {**(context.ticket.form_data or {}), **context.fields}
+    totals: dict[str, int] = {}
+    for name, value in form.items():
+        key = catalogue.canonical_key(name)
+        if key is not None and value is not None and catalogue.item(key).kind is ItemKind.COUNT:
+            totals[key] = int(value)
+    return totals
+
+
+def requested_flags(context: StepContext, catalogue: Catalogue) -> list[str]:
+    """The add-ons, plugins and applications the form (or staff) names, checked against the
+    catalogue section of their list."""
+    flags: list[str] = []
+    for name, kind in FLAG_LISTS.items():
+        for key in requested(context, name, []) or []:
+            if not catalogue.is_known(key) or catalogue.item(key).kind is not kind:
+                raise RuleViolation("R8", f"{key!r} is not one of the {name.replace('_', '-')}.")
+            flags.append(key)
+    return flags
+
+
+def _note(context: StepContext, summary: str, lines: list[dict[str, str]], **payload: Any) -> None:
+    context.note(summary, changes=lines, **payload)
+
+
+def _announce(context: StepContext, summary: str, **payload: Any) -> None:
+    """A line on the customer's ticket page, in their words ("your seats go down on 1 December"),
+    also given to the transition's emails."""
+    context.note(summary, scheduled=summary)
+    record(
+        context.session,
+        context.ticket,
+        actor=context.actor,
+        kind="scheduled",
+        summary=summary,
+        payload=payload,
+        now=context.now,
+    )
+
+
+@registry.register("apply_plan")
+def apply_plan(context: StepContext) -> None:
+    """R5: the plan, 1 admin user, the agent, user, telephone and mobile-agent licenses, WebRTC and
+    Phonebar, at once; the license becomes active and billed (a trial converts, R2)."""
+    license = context.license
+    catalogue = context.services.catalogue
+    form = context.ticket.form_data or {}
+    snapshot = {key: 0 for key in license.entitlements or {}}
+    snapshot |= {item.key: item.included for item in catalogue.items.values() if item.included}
+    snapshot |= {key: int(form.get(key) or 0) for key in PLAN_COUNTS}
+    snapshot |= {key: 1 for key in PLAN_FEATURES}
+    lines = [
+        change_line(
+            "Plan",
+            catalogue.plans[license.plan].title if license.plan else None,
+            catalogue.plans[form["plan"]].title,
+        )
+    ]
+    lines += [change_line("License", license.state.value.replace("_", " "), "active")]
+    lines += apply_entitlements(context, snapshot, paid=True)
+    license.plan = form["plan"]
+    license.state = LicenseState.ACTIVE
+    license.customer_id = context.ticket.customer_id
+    license.activated_at, license.paid_since, license.expires_at = context.now, context.now, None
+    license.billing_frequency = license.billing_frequency or "monthly"
+    license_changed(context, license)
+    _note(context, f"Plan {form['plan']} applied to {license.token}", lines)
+
+
+@registry.register("apply_plan_options")
+def apply_plan_options(context: StepContext) -> None:
+    """R6, after the administrative check: add-ons, plugins, support plan, billing frequency and
+    white label, as the form asked or as staff amended them."""
+    license = context.license
+    catalogue = context.services.catalogue
+    values = {key: 1 for key in requested_flags(context, catalogue)}
+    values["white_label"] = int(bool(requested(context, "white_label", False)))
+    support = requested(context, "support_plan")
+    frequency = requested(context, "billing_frequency", license.billing_frequency)
+    lines = [
+        change_line(
+            "Support plan",
+            _title(catalogue.support_plans, license.support_plan),
+            _title(catalogue.support_plans, support),
+        ),
+        change_line(
+            "Billing frequency",
+            _title(catalogue.billing_frequencies, license.billing_frequency),
+            _title(catalogue.billing_frequencies, frequency),
+        ),
+    ]
+    lines = [line for line in lines if line["before"] != line["after"]]
+    license.support_plan, license.billing_frequency = support, frequency
+    lines += apply_entitlements(context, values)
+    license_changed(context, license)
+    _note(context, f"Plan options applied to {license.token}", lines)
+
+
+def _title(choices: Mapping[str, Any], key: str | None) -> str | None:
+    return choices[key].title if key in choices else key
+
+
+class DirectionParams(marshmallow.Schema):
+    direction = fields.String(required=True, validate=validate.OneOf(["add", "remove"]))
+
+
+@registry.register("apply_totals", params=DirectionParams)
+def apply_totals(context: StepContext, *, direction: str) -> None:
+    """R10: set the new totals the modify form gives; an add also turns the named add-ons and
+    plugins on, a remove turns them off. An add's increase is billed pro rata from today (R11)."""
+    license = context.license
+    values = _modify_values(context, direction)
+    lines = apply_entitlements(context, values)
+    _note(context, f"{direction.capitalize()} applied to {license.token}", lines)
+
+
+def _modify_values(context: StepContext, direction: str) -> dict[str, int]:
+    """The snapshot changes an add or remove asks for, checked against R10's direction."""
+    catalogue = context.services.catalogue
+    before = {k: int(v) for k, v in (context.license.entitlements or {}).items()}
+    flags = {key: int(direction == "add") for key in requested_flags(context, catalogue)}
+    values = requested_totals(context, catalogue) | flags
+    after = {**before, **values}
+    (check_add if direction == "add" else check_remove)(before, after)
+    return values
+
+
+class InstantParams(marshmallow.Schema):
+    at = fields.String(
+        required=True, validate=validate.OneOf(["decrease_effective_date", "first_of_next_month"])
+    )
+
+
+@registry.register("announce_decrease", params=InstantParams)
+def announce_decrease(context: StepContext, *, at: str) -> None:
+    """R11: check the remove request now (R10) and tell the customer when it takes effect —
+    the same calendar instant the workflow's timer fires at."""
+    values = _modify_values(context, "remove")
+    when = instant(at, CalendarInputs(context.now, context.license, context.services.catalogue))
+    before = context.license.entitlements or {}
+    catalogue = context.services.catalogue
+    parts = [
+        f"{catalogue.item(key).title} from {quantity_words(context, key, int(before.get(key, 0)))}"
+        f" to {quantity_words(context, key, value)}"
+        for key, value in sorted(values.items())
+        if int(before.get(key, 0)) != value
+    ]
+    what = "; ".join(parts) or "nothing changes"
+    _announce(
+        context,
+        f"Your license goes down {effective_words(when, context.now)}: {what}.",
+        effective_at=when.isoformat(),
+    )
+
+
+@registry.register("schedule_deactivation")
+def schedule_deactivation_step(context: StepContext) -> None:
+    """R12: the license stays active and billed to the end of its billing period, then is
+    deactivated."""
+    license = context.license
+    ends_on = schedule_deactivation(context.services.catalogue, license, context.now.date())
+    when = dt.datetime.combine(ends_on, dt.time(), dt.UTC)
+    _announce(
+        context,
+        f"Your license {license.token} is deactivated {effective_words(when, context.now)}, "
+        "at the end of its billing period; it is billed until then.",
+        effective_at=when.isoformat(),
+    )
+
+
+class StateParams(marshmallow.Schema):
+    state = fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseState]))
+
+
+@registry.register("set_license_state", params=StateParams)
+def set_license_state(context: StepContext, *, state: str) -> None:
+    """Put the license in `state`; the first move to active starts its paid billing (R11)."""
+    license = context.license
+    previous, license.state = license.state, LicenseState(state)
+    if license.state is LicenseState.ACTIVE and license.paid_since is None:
+        license.paid_since = context.now
+    license_changed(context, license)
+    _note(
+        context,
+        f"License {license.token}: {previous.value} -> {license.state.value}",
+        [change_line("License", _words(previous), _words(license.state))],
+        state=license.state.value,
+    )
+
+
+def _words(state: LicenseState) -> str:
+    return state.value.replace("_", " ")
+
+
+CONTRACT_FIELDS = {
+    "license_plan": "new_plan",
+    "support_plan": "new_support_plan",
+    "billing_frequency": "new_billing_frequency",
+    "white_label": "new_white_label",
+}
+
+
+@registry.register("apply_contract_change")
+def apply_contract_change(context: StepContext) -> None:
+    """R13, after the team verified it: the new license plan, support plan, billing frequency or
+    white label the customer chose (or staff amended)."""
+    license = context.license
+    catalogue = context.services.catalogue
+    chosen = requested(context, "changes", []) or []
+    lines: list[dict[str, str]] = []
+    if "license_plan" in chosen:
+        plan = requested(context, "new_plan")
+        lines.append(
+            change_line(
+                "Plan", _title(catalogue.plans, license.plan), _title(catalogue.plans, plan)
+            )
+        )
+        license.plan = plan
+    if "support_plan" in chosen:
+        support = requested(context, "new_support_plan")
+        lines.append(
+            change_line(
+                "Support plan",
+                _title(catalogue.support_plans, license.support_plan),
+                _title(catalogue.support_plans, support),
+            )
+        )
+        license.support_plan = support
+    if "billing_frequency" in chosen:
+        frequency = requested(context, "new_billing_frequency")
+        lines.append(
+            change_line(
+                "Billing frequency",
+                _title(catalogue.billing_frequencies, license.billing_frequency),
+                _title(catalogue.billing_frequencies, frequency),
+            )
+        )
+        license.billing_frequency = frequency
+    if "white_label" in chosen:
+        wanted = str(requested(context, "new_white_label", "no")).lower() in ("yes", "true")
+        lines += apply_entitlements(context, {"white_label": int(wanted)})
+    license_changed(context, license)
+    _note(context, f"Contract change applied to {license.token}", lines)
+
+
+class ReactivateParams(marshmallow.Schema):
+    trial_days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=365))
+
+
+@registry.register("reactivate_license", params=ReactivateParams)
+def reactivate_license(context: StepContext, *, trial_days: int) -> None:
+    """R14: a paid license becomes active again (billing resumes, no end date); an expired trial
+    (reason a) gets `trial_days` more."""
+    license = context.license
+    previous = license.state
+    if license.paid_since is not None:
+        license.state, license.billing_ends_on, license.expires_at = LicenseState.ACTIVE, None, None
+    else:
+        license.state = LicenseState.TRIAL
+        license.expires_at = context.now + dt.timedelta(days=trial_days)
+    license_changed(context, license)
+    after = _words(license.state) + (
+        f" until {license.expires_at:%Y-%m-%d}" if license.expires_at else ""
+    )
+    _note(
+        context,
+        f"License {license.token} re-activated",
+        [change_line("License", _words(previous), after)],
+    )
+
+
+@registry.register("apply_feature_update")
+def apply_feature_update(context: StepContext) -> None:
+    """R16: the applications and capacities the customer asked for (as staff applied them); the
+    server picks them up on its next sync, with no new license key."""
+    catalogue = context.services.catalogue
+    values = requested_totals(context, catalogue)
+    values |= {key: 1 for key in requested_flags(context, catalogue)}
+    lines = apply_entitlements(context, values)
+    _note(context, f"Feature update applied to {context.license.token}", lines)
+
+
+@registry.register("email_plugin_instructions")
+def email_plugin_instructions(context: StepContext) -> None:
+    """R9: when this ticket turned plugins on, a separate email with each plugin's download and
+    documentation links."""
+    from ticketbridge.outbox.service import queue_email
+
+    if turned_on_plugins(context.services.catalogue, _ticket_changes(context)):
+        queue_email(
+            context.session,
+            context.services,
+            ticket=context.ticket,
+            template="plugin_instructions",
+            now=context.now,
+        )
+
+
+def _ticket_changes(context: StepContext) -> Iterable[tuple[str, int, int]]:
+    return (
+        (c.item, c.old_quantity, c.new_quantity)
+        for c in context.license.changes
+        if c.ticket_id == context.ticket.id
+    )
+
+
+def turned_on_plugins(catalogue: Catalogue, changes: Iterable[tuple[str, int, int]]) -> list[str]:
+    """The plugins these ledger changes (item, old, new) switched on, in catalogue order."""
+    on = {item for item, old, new in changes if new and not old}
+    return [p.key for p in catalogue.items_of(ItemKind.PLUGIN) if p.key in on]
