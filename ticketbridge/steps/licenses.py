@@ -65,6 +65,7 @@ def issue_license_key_step(context: StepContext) -> None:
         actor=context.actor,
         now=context.now,
     )
+    license_changed(context, context.license)
     context.note(
         f"License key issued for {context.license.token} (signing key "
         f"{context.services.keyring.active_kid})",
