@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ticketbridge import api, http
 from ticketbridge.config import Settings, load_settings
 from ticketbridge.services import Services, build_services
 
@@ -12,14 +13,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if services is None:
         services = build_services(settings or load_settings())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.config.update(SECRET_KEY=services.settings.secret_key, MAX_CONTENT_LENGTH=25 * 1024 * 1024)
+    app.config.update(SECRET_KEY=services.settings.secret_key)
     app.extensions["ticketbridge"] = services
 
     from ticketbridge.api import sync
-    from ticketbridge.web import customer, errors, public
+    from ticketbridge.web import customer, public
 
+    http.init_app(app, api_prefix=api.PREFIX, api_hint=api.HINT)
     app.register_blueprint(public.blueprint)
     app.register_blueprint(customer.blueprint)
     app.register_blueprint(sync.blueprint)
-    errors.init_app(app)
     return app

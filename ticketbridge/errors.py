@@ -67,3 +67,17 @@ class DeliveryError(TicketbridgeError):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+class ServiceUnavailable(TicketbridgeError):
+    """A service the process needs (database, Redis, IMAP, SMTP) is unreachable or refused it.
+
+    `setting` names what an operator checks; the message says what went wrong and what to do, and
+    starts with the setting so the CLI line reads `Error: TICKETBRIDGE_REDIS_URL: …`.
+    """
+
+    http_status = 503
+
+    def __init__(self, message: str, *, setting: str) -> None:
+        super().__init__(f"{setting}: {message}", field=setting)
+        self.setting = setting

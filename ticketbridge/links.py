@@ -28,11 +28,18 @@ class Links:
         return self._serializer.dumps(ticket_id)
 
     def ticket_id_from_token(self, token: str) -> int | None:
+        """The ticket id of a link we issued, spelled exactly as we issued it.
+
+        Base64 lets several spellings decode to the same bytes (padding, the unused low bits of
+        the last character); only the one we wrote is accepted, so a link is one string."""
         try:
             value = self._serializer.loads(token)
         except BadSignature:
             return None
-        return value if isinstance(value, int) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        canonical = self.ticket_token(value).encode()
+        return value if hmac.compare_digest(token.encode(), canonical) else None
 
     def ticket_url(self, ticket_id: int) -> str:
         return f"{self.public_url}/t/{self.ticket_token(ticket_id)}"

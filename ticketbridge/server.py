@@ -12,6 +12,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from ticketbridge.config import Settings
+from ticketbridge.http.redact import RedactingLogger
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -43,6 +44,7 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int | None)
         "worker_class": "gthread",
         "threads": 4,
         "accesslog": "-",
+        "logger_class": RedactingLogger,
         "timeout": 60,
     }
     _Server(settings, options).run()

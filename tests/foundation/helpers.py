@@ -19,9 +19,26 @@ DEMO_FORM = {
 LINK = re.compile(r"CLICK HERE TO REPLY: (\S+)")
 
 
+HIDDEN_INPUT = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """What the server put in a form for the browser to send back: CSRF token, submission id."""
+    return dict(HIDDEN_INPUT.findall(page))
+
+
+def submit(
+    client: FlaskClient, page: str, data: dict[str, Any], *, action: str | None = None, **kw: Any
+) -> Any:
+    """Fill the form on `page` as a browser does: its hidden fields, then `data`, POSTed to
+    `action` (default: the page itself)."""
+    form = {**hidden_fields(client.get(page).text), **data}
+    return client.post(action or page, data=form, **kw)
+
+
 def post_demo(client: FlaskClient, **changes: Any) -> Any:
     form = {**DEMO_FORM, **changes}
-    return client.post("/requests/demo", data={k: v for k, v in form.items() if v is not None})
+    return submit(client, "/requests/demo", {k: v for k, v in form.items() if v is not None})
 
 
 def local_path(url: str, public_url: str = "http://tickets.test") -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import local_path, post_demo, visible_text
+from tests.foundation.helpers import hidden_fields, local_path, post_demo, submit, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent
@@ -34,14 +34,17 @@ def ask_customer(services, ticket_id: int) -> None:
 
 def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflow(services) -> None:
     client = create_app(services=services).test_client()
-    page_path = local_path(client.post("/requests/general", data=GENERAL).headers["Location"])
+    page_path = local_path(submit(client, "/requests/general", GENERAL).headers["Location"])
     with services.db.transaction() as session:
         ticket_id = session.scalars(select(Ticket.id)).one()
     ask_customer(services, ticket_id)
     assert "Add a message to this ticket" in client.get(page_path).text
 
-    response = client.post(
-        f"{page_path}/messages", data={"message": "  We run 12 agents on <b>one</b> server.  "}
+    response = submit(
+        client,
+        page_path,
+        {"message": "  We run 12 agents on <b>one</b> server.  "},
+        action=f"{page_path}/messages",
     )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).text
@@ -70,8 +73,8 @@ def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflo
 
 def test_an_empty_message_is_refused_at_the_field(services) -> None:
     client = create_app(services=services).test_client()
-    page_path = local_path(client.post("/requests/general", data=GENERAL).headers["Location"])
-    response = client.post(f"{page_path}/messages", data={"message": "   "})
+    page_path = local_path(submit(client, "/requests/general", GENERAL).headers["Location"])
+    response = submit(client, page_path, {"message": "   "}, action=f"{page_path}/messages")
     assert response.status_code == 422
     field = response.text.split('id="field-message"', 1)[1].split("</div>", 1)[0]
     assert "write your message before sending it" in field
@@ -85,11 +88,13 @@ def test_a_closed_ticket_offers_no_form_and_refuses_a_message(services) -> None:
     page = client.get(page_path).text
     assert "Add a message to this ticket" not in page
     assert "This ticket is closed." in visible_text(page)
-    refused = client.post(f"{page_path}/messages", data={"message": "Thanks!"})
+    token = hidden_fields(client.get("/requests/general").text)["csrf_token"]
+    refused = client.post(f"{page_path}/messages", data={"message": "Thanks!", "csrf_token": token})
     assert refused.status_code == 409
     assert "is closed; reply to its last email or send a General request" in refused.text
 
 
 def test_a_forged_link_cannot_post_a_message(services) -> None:
     client = create_app(services=services).test_client()
-    assert client.post("/t/MQ.forged/messages", data={"message": "hi"}).status_code == 404
+    forged = submit(client, "/requests/general", {"message": "hi"}, action="/t/MQ.forged/messages")
+    assert forged.status_code == 404

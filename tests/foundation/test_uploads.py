@@ -7,7 +7,7 @@ import io
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import local_path, visible_text
+from tests.foundation.helpers import local_path, submit, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.intake.email.attachments import attachment_path
 from ticketbridge.tickets.models import Ticket
@@ -26,9 +26,10 @@ def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
     assert 'enctype="multipart/form-data"' in form_page and 'type="file" multiple' in form_page
 
     log = b"2026-11-20 license check failed\n" * 100
-    response = client.post(
+    response = submit(
+        client,
         "/requests/general",
-        data={
+        {
             **GENERAL,
             "attachments": [
                 (io.BytesIO(log), "server.log"),
@@ -54,9 +55,10 @@ def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
 
 def test_a_rejected_form_asks_for_the_files_again(services) -> None:
     client = create_app(services=services).test_client()
-    response = client.post(
+    response = submit(
+        client,
         "/requests/general",
-        data={**GENERAL, "description": "", "attachments": [(io.BytesIO(b"log"), "server.log")]},
+        {**GENERAL, "description": "", "attachments": [(io.BytesIO(b"log"), "server.log")]},
         content_type="multipart/form-data",
     )
     assert response.status_code == 422
@@ -77,9 +79,10 @@ def test_a_multichoice_field_with_one_choice_ticked_is_a_list(
     )
     services = make_services(database_url=db_url, workflows_path=str(folder))
     client = create_app(services=services).test_client()
-    response = client.post(
+    response = submit(
+        client,
         "/requests/addons",
-        data={**GENERAL, "token": "SRV-7f3a9c2e51", "addons": "quality_analysis"},
+        {**GENERAL, "token": "SRV-7f3a9c2e51", "addons": "quality_analysis"},
     )
     assert response.status_code == 303, response.text
     with services.db.transaction() as session:

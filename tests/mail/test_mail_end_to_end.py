@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import text_part
+from tests.foundation.helpers import submit, text_part
 from tests.mail.mailbuild import fetch_once, reply_to, tickets
 from ticketbridge.app import create_app
 from ticketbridge.intake.mailbox.models import InboundEmail
@@ -38,7 +38,7 @@ def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(
         database_url=pg_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
     )
     client = create_app(services=services).test_client()
-    assert client.post("/requests/question", data=QUESTION_FORM).status_code == 303
+    assert submit(client, "/requests/question", QUESTION_FORM).status_code == 303
     [outcome] = smtp_server.wait_for(1)
     assert outcome["Subject"].startswith("[LIC-000001] ")
     [ticket] = tickets(services)

@@ -11,7 +11,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
-from ticketbridge.cli import State, main
+from ticketbridge.cli import main
+from ticketbridge.cli.context import State
 from ticketbridge.intake.email import ingest
 from ticketbridge.intake.mailbox.fetcher import mailbox_name
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus

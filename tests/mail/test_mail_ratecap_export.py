@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from tests.mail.mailbuild import email, fetch_once, sent_emails, tickets
-from ticketbridge.cli import State, main
+from ticketbridge.cli import main
+from ticketbridge.cli.context import State
 from ticketbridge.clock import utcnow
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 

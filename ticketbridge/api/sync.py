@@ -10,19 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 from sqlalchemy.orm import joinedload
 
-from ticketbridge.api.errors import init_blueprint
 from ticketbridge.clock import utcnow
+from ticketbridge.http.body import read_json_object
+from ticketbridge.http.context import services
+from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
-from ticketbridge.web.context import services
 from ticketbridge.workflow.sync_events import server_fetched
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-init_blueprint(blueprint)
 
 MAX_BODY_BYTES = 4096
 MAX_COUNT = 1_000_000
@@ -81,20 +81,19 @@ def license_document(token: str) -> Response:
 
 
 @blueprint.post("/licenses/<token>/usage")
+@exempt_token_authenticated
 def report_usage(token: str) -> tuple[dict[str, Any], int]:
+    """The body is read only once the server has proved who it is, and outside any transaction,
+    so a slow or hostile client holds no database connection while it sends."""
     secret = _bearer_secret()
-    # A body sent without Content-Length (chunked) is read one byte past the limit and no further.
-    request.max_content_length = MAX_BODY_BYTES + 1
-    if (request.content_length or 0) > MAX_BODY_BYTES or len(request.get_data()) > MAX_BODY_BYTES:
-        abort(413, f"The usage report is larger than {MAX_BODY_BYTES} bytes.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise marshmallow.ValidationError(
-            {"body": ['send a JSON object: {"concurrent_agents": N, "webphone_sessions": N}']}
-        )
     with services().db.transaction() as session:
-        license = authenticate(session, token, secret)
-        usage = UsageReportSchema().load(body)
+        license_id = authenticate(session, token, secret).id
+    body = read_json_object(
+        MAX_BODY_BYTES, example='{"concurrent_agents": N, "webphone_sessions": N}'
+    )
+    usage = UsageReportSchema().load(body)
+    with services().db.transaction() as session:
+        license = session.get_one(License, license_id)
         report = record_usage(
             session, license, now=utcnow(), catalogue=services().catalogue, **usage
         )

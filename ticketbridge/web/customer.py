@@ -8,9 +8,10 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
+from ticketbridge.http.context import services
+from ticketbridge.http.headers import no_store
 from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
-from ticketbridge.web.context import services
 
 blueprint = Blueprint("customer", __name__)
 
@@ -46,6 +47,7 @@ def _page(session: Session, ticket_id: int, **extra: object) -> str:
 
 
 @blueprint.get("/t/<token>")
+@no_store
 def ticket_page(token: str) -> str:
     ticket_id = _ticket_id(token)
     with services().db.transaction() as session:
@@ -53,6 +55,7 @@ def ticket_page(token: str) -> str:
 
 
 @blueprint.post("/t/<token>/messages")
+@no_store
 def post_message(token: str) -> Response | tuple[str, int]:
     """A message from the ticket page joins the ticket and may move its workflow (R20)."""
     ticket_id = _ticket_id(token)

@@ -9,11 +9,11 @@ from flask import Blueprint, abort, redirect, render_template, request
 from werkzeug.wrappers import Response
 
 from ticketbridge.errors import NotFound, ValidationError
+from ticketbridge.http.context import services
 from ticketbridge.intake.email.attachments import store_attachments
 from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.intake.forms import all_fields
 from ticketbridge.intake.service import submit_request
-from ticketbridge.web.context import services
 from ticketbridge.workflow.definitions import FieldType, FormSpec
 
 blueprint = Blueprint("public", __name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ticketbridge.cli_context import State, pass_state
+from ticketbridge.cli.context import State, pass_state
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound

@@ -1,18 +1,14 @@
-"""`ticketbridge mail ...` and `ticketbridge tickets ...`: the mail fetcher and the ticket export.
-
-Registered on the main command, whose group turns domain errors into one line on stderr.
-"""
+"""`ticketbridge mail ...`: the mail fetcher and the quarantine of messages it could not store."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import signal
 import threading
 
 import click
 
-from ticketbridge.cli_context import State, pass_state
+from ticketbridge.cli.context import State, pass_state
 
 
 @click.group("mail")
@@ -73,26 +69,3 @@ def mail_retry(state: State, inbound_id: int) -> None:
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
     if result.still_quarantined:
         raise click.ClickException(f"message {inbound_id} is still quarantined: {result.note}")
-
-
-@click.group("tickets")
-def tickets_group() -> None:
-    """Tickets, for scripts."""
-
-
-@tickets_group.command("export")
-@click.option(
-    "--since",
-    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    default=None,
-    help="Only tickets changed or written to since this UTC date (or date and time).",
-)
-@pass_state
-def tickets_export(state: State, since: dt.datetime | None) -> None:
-    """Print tickets as JSON lines: reference, request type, state, customer, form data,
-    messages."""
-    from ticketbridge.intake.export import export_tickets
-
-    since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
-    for record in export_tickets(state.services.db, since_utc):
-        click.echo(json.dumps(record, ensure_ascii=False, default=str))

@@ -1,8 +1,9 @@
 """What every `ticketbridge` subcommand shares: lazily built settings and services, and the one
 place where domain errors become a CLI message.
 
-Feature packages define their own command groups (workflow/cli.py, licenses/cli.py,
-intake/cli.py) and take the state with `@pass_state`; ticketbridge/cli.py assembles them.
+Each command group lives in its own module of this package and takes the state with
+`@pass_state`; cli/root.py assembles them under the root group, whose `Command` class is the
+one place errors are mapped.
 """
 
 from __future__ import annotations

@@ -8,4 +8,5 @@ from ticketbridge.services import Services
 
 
 def services() -> Services:
-    return current_app.extensions["ticketbridge"]
+    found: Services = current_app.extensions["ticketbridge"]
+    return found

@@ -1,0 +1,26 @@
+"""`ticketbridge config ...`: the settings in force, for operators."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ticketbridge.cli.context import State, pass_state
+from ticketbridge.config import SECRET_SETTINGS
+
+
+@click.group("config")
+def config_group() -> None:
+    """Configuration."""
+
+
+@config_group.command("show")
+@pass_state
+def config_show(state: State) -> None:
+    """Print the settings in force as JSON, secrets masked."""
+    shown = {
+        key: ("***" if key in SECRET_SETTINGS and value else str(value))
+        for key, value in vars(state.settings).items()
+    }
+    click.echo(json.dumps(shown, indent=2, sort_keys=True))
