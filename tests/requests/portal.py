@@ -18,7 +18,7 @@ import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.foundation.helpers import kept_emails, local_path, text_part
+from tests.foundation.helpers import kept_emails, local_path, submit, text_part, visible_text
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.licenses.invoicing import invoices_for_month
@@ -81,7 +81,7 @@ class Portal:
     def file(self, request_type: str, token: str | None = "SRV-ACME-0001", **form: Any) -> int:
         """Post the request form; returns the new ticket's id (read off the redirect link)."""
         data = {**CUSTOMER, **({"token": token} if token else {}), **form}
-        response = self.client.post(f"/requests/{request_type}", data=data)
+        response = submit(self.client, f"/requests/{request_type}", data)
         assert response.status_code == 303, response.text
         link = response.headers["Location"]
         ticket_id = self.services.links.ticket_id_from_token(link.rsplit("/", 1)[1])
@@ -89,18 +89,12 @@ class Portal:
         self.links[ticket_id] = local_path(link)
         return ticket_id
 
-    def refused_form(self, request_type: str, **form: Any) -> dict[str, Any]:
-        response = self.client.post(f"/requests/{request_type}", data={**CUSTOMER, **form})
-        assert response.status_code == 422
-        return {"page": response.text}
-
     def reply(self, ticket_id: int, text: str) -> None:
-        response = self.client.post(f"{self.links[ticket_id]}/messages", data={"message": text})
+        page = self.links[ticket_id]
+        response = submit(self.client, page, {"message": text}, action=f"{page}/messages")
         assert response.status_code == 303, response.text
 
     def page(self, ticket_id: int) -> str:
-        from tests.foundation.helpers import visible_text
-
         response = self.client.get(self.links[ticket_id])
         assert response.status_code == 200
         return visible_text(response.text)
