@@ -180,6 +180,13 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         )
 
 
+EMAIL_CONTEXT_VARIABLES = frozenset(
+    {"ticket", "customer", "license", "form", "ticket_url", "support_url"}
+)
+"""What every email template sees (`email_context`); `workflows check` resolves templates
+against it."""
+
+
 def email_context(services: Services, ticket: Ticket, extra: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "ticket": ticket,

@@ -36,6 +36,23 @@ FLAG_LISTS = {
     "plugins": ItemKind.PLUGIN,
     "applications": ItemKind.APPLICATION,
 }
+# Form fields whose choices are catalogue names, and the catalogue section they come from
+# (`workflows check` resolves them); the steps read them by these names.
+CATALOGUE_FIELDS = {
+    **{name: kind.value for name, kind in FLAG_LISTS.items()},
+    "plan": "plans",
+    "new_plan": "plans",
+    "support_plan": "support_plans",
+    "new_support_plan": "support_plans",
+    "billing_frequency": "billing_frequencies",
+    "new_billing_frequency": "billing_frequencies",
+}
+# Steps that read every integer field of the form as the new total of a counted item (R10).
+TOTALS_STEPS = frozenset(
+    {"apply_plan", "apply_totals", "announce_decrease", "apply_feature_update"}
+)
+# Emails a step sends itself (when there is something to say), for `workflows check`.
+STEP_EMAILS = {"email_plugin_instructions": "plugin_instructions"}
 # R5: what a new plan gets at once, besides the counted items the customer asked for.
 PLAN_FEATURES = ("webrtc", "windows_phonebar")
 PLAN_COUNTS = ("agents", "users", "telephones", "mobile_agents")
@@ -337,7 +354,7 @@ def email_plugin_instructions(context: StepContext) -> None:
             context.session,
             context.services,
             ticket=context.ticket,
-            template="plugin_instructions",
+            template=STEP_EMAILS["email_plugin_instructions"],
             now=context.now,
         )
 
