@@ -13,18 +13,26 @@ import os
 import secrets
 import tomllib
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy.engine import make_url
 
 from ticketbridge.errors import ConfigError
+from ticketbridge.private_files import private_file, private_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_ROOT / "config" / "defaults.toml"
 ENV_PREFIX = "TICKETBRIDGE_"
 SECRET_SETTINGS = frozenset({"secret_key", "smtp_password", "imap_password", "license_signing_key"})
+# Links and reply addresses are HMACs keyed with the secret key: below 32 bytes (256 bits, the
+# HMAC-SHA256 block's security level) a key is within reach of offline guessing.
+SECRET_KEY_MIN_BYTES = 32
+# Query parameters of a URL whose value is a credential (libpq and redis-py accept `password=`).
+CREDENTIAL_QUERY_WORDS = ("pass", "secret", "token", "key")
 TLS_MODES = ("none", "starttls", "ssl")
 UNMATCHED_MAIL = ("general", "ignore")
 
@@ -176,12 +184,20 @@ def _validate(settings: Settings) -> None:
             f"{_env_name('secret_key')}: required when {_env_name('redis_url')} is set, "
             "so every machine signs links with the same key"
         )
+    key_bytes = len(settings.secret_key.encode())
+    if settings.secret_key and key_bytes < SECRET_KEY_MIN_BYTES:
+        raise ConfigError(
+            f"{_env_name('secret_key')}: {key_bytes} bytes is too short; use at least "
+            f"{SECRET_KEY_MIN_BYTES} random bytes, e.g. from "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     if "@" not in settings.mail_from:
         raise ConfigError(f"{_env_name('mail_from')}: {settings.mail_from!r} has no email address")
 
 
 def _with_embedded_defaults(settings: Settings) -> Settings:
     """Fill what the embedded default derives: SQLite file, reply domain, a kept secret key."""
+    _create_private(private_folder, settings.instance_path, "instance_path")
     changes: dict[str, Any] = {}
     if not settings.database_url:
         changes["database_url"] = f"sqlite:///{settings.instance_path / 'ticketbridge.sqlite3'}"
@@ -202,11 +218,50 @@ def _instance_secret(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text(encoding="utf-8").strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key, encoding="utf-8")
+    private_file(key_file).write_text(key, encoding="utf-8")
     return key
+
+
+def create_sqlite_file(database_url: str) -> None:
+    """Create the SQLite file owner-only before SQLite creates it with the umask's mode."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        _create_private(private_file, Path(url.database), "database_url")
+
+
+def _create_private(create: Callable[[Path], Path], path: Path, setting: str) -> None:
+    try:
+        create(path)
+    except OSError as exc:
+        raise ConfigError(
+            f"{_env_name(setting)}: cannot create {path} ({exc.strerror or exc}); "
+            "point it at a folder this user can create and write"
+        ) from None
+
+
+def shown_value(name: str, value: Any) -> str:
+    """A setting as `config show` prints it: secrets as ***, and the credentials inside any URL
+    (the password of its user info, a `password=` parameter) masked too."""
+    if name in SECRET_SETTINGS:
+        return "***" if value else ""
+    return mask_url(str(value))
+
+
+def mask_url(value: str) -> str:
+    """`value` with the credentials of a URL masked; anything that is not a URL unchanged."""
+    parts = urlsplit(value)
+    if not parts.scheme or not parts.netloc:
+        return value
+    userinfo, at, host = parts.netloc.rpartition("@")
+    netloc = parts.netloc
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = [
+        (key, "***" if any(word in key.lower() for word in CREDENTIAL_QUERY_WORDS) else item)
+        for key, item in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="*")))
 
 
 def _env_name(name: str) -> str:

@@ -28,7 +28,7 @@ def test_environment_overrides_defaults(tmp_path: Path) -> None:
             "TICKETBRIDGE_INSTANCE_PATH": str(tmp_path),
             "TICKETBRIDGE_DATABASE_URL": "postgresql://postgres@127.0.0.1/test",
             "TICKETBRIDGE_REDIS_URL": "redis://127.0.0.1:6379/0",
-            "TICKETBRIDGE_SECRET_KEY": "s3cret",
+            "TICKETBRIDGE_SECRET_KEY": "s3cret-" + "x" * 40,
             "TICKETBRIDGE_SMTP_PORT": "2525",
         }
     )

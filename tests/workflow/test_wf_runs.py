@@ -236,6 +236,9 @@ def test_the_migrate_command_rejects_a_bad_map(
 ) -> None:
     services = make_wf_services()
     submit(services, "review", reason="a")
+    version = services.workflows.current("review").version
+    publish(workflows_dir, "review", *RENAME_IN_REVIEW)
+    make_wf_services()
     runner = CliRunner(
         env={
             "TICKETBRIDGE_DATABASE_URL": services.settings.database_url,
@@ -243,7 +246,6 @@ def test_the_migrate_command_rejects_a_bad_map(
             "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
         }
     )
-    version = services.workflows.current("review").version
     result = runner.invoke(
         main, ["workflows", "migrate", "review", "--from", version, "--map", "in_review"]
     )
@@ -255,3 +257,37 @@ def test_the_migrate_command_rejects_a_bad_map(
         result.exit_code == 1
         and "state 'in_review' is in use by 1 ticket(s) and is not mapped" in result.output
     )
+
+
+def test_the_migrate_command_refuses_the_same_from_and_to_version(
+    make_wf_services: WfServices, workflows_dir: Path
+) -> None:
+    services = make_wf_services()
+    open_ticket = submit(services, "review", reason="a")
+    before = ticket(services, open_ticket)
+    version = services.workflows.current("review").version
+    runner = CliRunner(
+        env={
+            "TICKETBRIDGE_DATABASE_URL": services.settings.database_url,
+            "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir),
+            "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
+        }
+    )
+    for to_version in ([], ["--to", version]):
+        result = runner.invoke(
+            main,
+            ["workflows", "migrate", "review", "--from", version, "--map", "in_review=in_review"]
+            + to_version,
+        )
+        assert result.exit_code == 1
+        assert result.output == (
+            f"Error: cannot migrate review: --from and --to are both version {version}; name the "
+            "version the tickets run on now and a different one to move them to\n"
+        )
+    after = ticket(services, open_ticket)
+    assert (after.state, after.outcome, after.updated_at) == (
+        before.state,
+        before.outcome,
+        before.updated_at,
+    )
+    assert events(services, open_ticket, "workflow_migrated") == []

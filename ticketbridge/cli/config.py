@@ -7,7 +7,7 @@ import json
 import click
 
 from ticketbridge.cli.context import State, pass_state
-from ticketbridge.config import SECRET_SETTINGS
+from ticketbridge.config import shown_value
 
 
 @click.group("config")
@@ -18,9 +18,6 @@ def config_group() -> None:
 @config_group.command("show")
 @pass_state
 def config_show(state: State) -> None:
-    """Print the settings in force as JSON, secrets masked."""
-    shown = {
-        key: ("***" if key in SECRET_SETTINGS and value else str(value))
-        for key, value in vars(state.settings).items()
-    }
+    """Print the settings in force as JSON, secrets and the passwords inside URLs masked."""
+    shown = {key: shown_value(key, value) for key, value in vars(state.settings).items()}
     click.echo(json.dumps(shown, indent=2, sort_keys=True))

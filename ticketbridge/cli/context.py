@@ -12,19 +12,33 @@ from typing import Any
 
 import click
 
+from ticketbridge import migrate
 from ticketbridge.config import Settings, load_settings
 from ticketbridge.errors import TicketbridgeError
+from ticketbridge.outages import as_outage
 from ticketbridge.services import Services, build_services
 
 
 class Command(click.Group):
-    """Domain errors become one line on stderr and exit status 1, here and nowhere else."""
+    """Domain errors, and the outages of the database and Redis, become one line on stderr and
+    exit status 1, here and nowhere else."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except TicketbridgeError as exc:
             raise click.ClickException(exc.message) from None
+        except Exception as exc:
+            state = ctx.find_object(State)
+            settings = state.loaded_settings if state is not None else None
+            if settings is None:
+                raise
+            outage = as_outage(
+                exc, database_url=settings.database_url, redis_url=settings.redis_url
+            )
+            if outage is None:
+                raise
+            raise click.ClickException(outage.message) from None
 
 
 class State:
@@ -41,8 +55,15 @@ class State:
         return self._settings
 
     @property
+    def loaded_settings(self) -> Settings | None:
+        """The settings if a command has loaded them (an error message may name their URLs)."""
+        return self._settings
+
+    @property
     def services(self) -> Services:
+        """Built only on a database migrated to this code's schema."""
         if self._services is None:
+            migrate.require_head(self.settings.database_url)
             self._services = build_services(self.settings)
         return self._services
 

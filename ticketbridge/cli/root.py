@@ -12,7 +12,7 @@ import click
 
 from ticketbridge.cli.billing import billing_group
 from ticketbridge.cli.config import config_group
-from ticketbridge.cli.context import Command
+from ticketbridge.cli.context import Command, State
 from ticketbridge.cli.db import db_group
 from ticketbridge.cli.license import license_group
 from ticketbridge.cli.mail import mail_group
@@ -28,8 +28,10 @@ from ticketbridge.cli.workflows import workflows_group
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
-def main(log_level: str) -> None:
+@click.pass_context
+def main(ctx: click.Context, log_level: str) -> None:
     """ticketbridge: license requests in, tickets through YAML workflows, outcomes out by email."""
+    ctx.ensure_object(State)
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(log_level)))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +122,7 @@ def workflows_graph(state: State, name: str) -> None:
     "--data",
     "data_file",
     required=True,
-    type=click.File("r", encoding="utf-8"),
+    type=click.File("rb"),
     help="The request form as a JSON object.",
 )
 @click.option(
@@ -138,12 +137,9 @@ def workflows_graph(state: State, name: str) -> None:
 def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[str, ...]) -> None:
     """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition,
     action and email."""
-    from ticketbridge.workflow.simulate import SimulatedEvent, simulate
+    from ticketbridge.workflow.simulate import SimulatedEvent, json_object, simulate
 
-    try:
-        form = json.load(data_file)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from None
+    form = json_object(data_file.read(), f"--data {data_file.name}")
     simulate(state.settings, name, form, [SimulatedEvent.parse(e) for e in events], click.echo)
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from ticketbridge.config import Settings
 from ticketbridge.errors import DeliveryError
+from ticketbridge.private_files import private_folder
 
 
 class Sender(Protocol):
@@ -29,7 +30,7 @@ class FolderSender:
         self.folder = folder
 
     def send(self, *, sender: str, recipient: str, raw: bytes, name: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         partial = self.folder / f".{name}.eml.partial"
         partial.write_bytes(raw)
         partial.replace(self.folder / f"{name}.eml")

@@ -20,11 +20,13 @@ The loader checks each element on its own; these need all of them at once:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from ticketbridge.intake.forms import all_fields
 from ticketbridge.tickets.models import Ticket
+from ticketbridge.timebox import run_within
 from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import (
     FieldType,
@@ -34,10 +36,13 @@ from ticketbridge.workflow.definitions import (
     TriggerKind,
     Workflow,
 )
-from ticketbridge.workflow.guards import Guard, GuardEvaluationError
+from ticketbridge.workflow.guards import Guard, GuardEvaluationError, excerpt
 from ticketbridge.workflow.problems import Problem
 
 COMMON_FORM_FIELDS = tuple(f.name for f in all_fields(FormSpec()))
+# A guard's sample evaluation takes microseconds; one that is still running after this long would
+# hold a worker on every ticket it guards.
+GUARD_TIME_BUDGET_SECONDS = 5.0
 
 
 def check_workflow(workflow: Workflow) -> list[Problem]:
@@ -171,29 +176,53 @@ def _sample_variables(workflow: Workflow) -> dict[str, Any]:
 
 
 def _type_errors(workflow: Workflow) -> Iterator[Problem]:
+    """Evaluate every expression on the sample ticket in a child process with a time budget: a
+    nested comprehension can run for minutes, and the CEL library cannot be interrupted."""
     variables = _sample_variables(workflow)
     conditions = {id(g) for g in _conditions(workflow) if g is not None}
-    for guard in _expressions(workflow):
-        try:
-            guard.holds(variables) if id(guard) in conditions else guard.instant(variables)
-        except GuardEvaluationError as exc:
-            if "no value for" in exc.message:
-                continue
-            assert guard.position is not None
-            detail = exc.message.split(": ", 1)[-1].split(". ", 1)[0]
-            if "not true or false" in detail or "not a timestamp" in detail:
-                yield Problem(
-                    guard.position,
-                    f"{guard.source!r} gives {detail.split(' gave ', 1)[-1]} on a sample ticket",
-                    "a guard or 'when' must give true or false (e.g. form.agents >= 5); a "
-                    "timer's 'at' a timestamp",
-                )
-            else:
-                yield Problem(
-                    guard.position,
-                    f"{guard.source!r} is not type-correct: {detail}",
-                    "compare like with like; int(x), string(x) and timestamp(x) convert explicitly",
-                )
+    guards = list(_expressions(workflow))
+    outcome = run_within(
+        [partial(_sample_error, guard, variables, id(guard) in conditions) for guard in guards],
+        GUARD_TIME_BUDGET_SECONDS,
+    )
+    for guard, message in zip(guards, outcome.results, strict=False):
+        if message is not None:
+            yield _type_problem(guard, message)
+    if outcome.stopped is not None:
+        stuck = guards[len(outcome.results)]
+        assert stuck.position is not None
+        yield Problem(
+            stuck.position,
+            f"{excerpt(stuck.source)!r} {outcome.stopped} on a sample ticket",
+            "simplify it: nested .all()/.exists()/.map() over long lists multiply their lengths",
+        )
+
+
+def _sample_error(guard: Guard, variables: Mapping[str, Any], condition: bool) -> str | None:
+    """The evaluation error of `guard` on the sample ticket, None if it gives a fitting value
+    (or reads a form value the sample leaves out, which a real ticket may have)."""
+    try:
+        guard.holds(variables) if condition else guard.instant(variables)
+    except GuardEvaluationError as exc:
+        return None if "no value for" in exc.message else exc.message
+    return None
+
+
+def _type_problem(guard: Guard, message: str) -> Problem:
+    assert guard.position is not None
+    detail = message.split(": ", 1)[-1].split(". ", 1)[0]
+    if "not true or false" in detail or "not a timestamp" in detail:
+        return Problem(
+            guard.position,
+            f"{guard.source!r} gives {detail.split(' gave ', 1)[-1]} on a sample ticket",
+            "a guard or 'when' must give true or false (e.g. form.agents >= 5); a "
+            "timer's 'at' a timestamp",
+        )
+    return Problem(
+        guard.position,
+        f"{guard.source!r} is not type-correct: {detail}",
+        "compare like with like; int(x), string(x) and timestamp(x) convert explicitly",
+    )
 
 
 def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:

@@ -331,6 +331,11 @@ class Engine:
         the new version. Each ticket gets a timeline event, its timers are re-armed for its new
         state and it is marked due; all in the caller's one transaction. Returns the ticket ids.
         """
+        if from_version == to_version:
+            raise WorkflowError(
+                f"cannot migrate {name}: --from and --to are both version {from_version}; name "
+                "the version the tickets run on now and a different one to move them to"
+            )
         old, new = (
             self.services.workflows.get(name, from_version, session),
             self.services.workflows.get(name, to_version, session),

@@ -23,6 +23,13 @@ from ticketbridge.errors import WorkflowError
 from ticketbridge.workflow.position import Position
 
 VARIABLES = frozenset({"form", "license", "ticket", "now"})
+# The CEL library parses and evaluates by recursion on the native stack: a 15,000-term sum
+# overflows it and kills the process (SIGSEGV), which no Python handler can catch. Guards are a
+# line or two of logic; these limits keep any expression two orders of magnitude below that.
+MAX_GUARD_CHARACTERS = 1000
+MAX_GUARD_NESTING = 24
+OPENING, CLOSING = "([{", ")]}"
+EXCERPT_CHARACTERS = 60
 CEL_SYNTAX_ERROR = re.compile(r"<input>:(\d+):(\d+): (.*)")
 FORM_REFERENCE = re.compile(r"""\bform\s*(?:\.\s*(\w+)|\[\s*["'](\w+)["']\s*\])""")
 
@@ -106,7 +113,45 @@ def _syntax_detail(error: str) -> str:
     return f"{match.group(3).split(' expecting ', 1)[0]} at character {match.group(2)}"
 
 
+def excerpt(source: str) -> str:
+    """An expression as a message quotes it: whole when short, its start when not."""
+    return source if len(source) <= EXCERPT_CHARACTERS else source[:EXCERPT_CHARACTERS] + "…"
+
+
+def _nesting(source: str) -> int:
+    """The deepest bracket nesting of `source`, brackets inside string literals not counted."""
+    depth = deepest = 0
+    quote = ""
+    escaped = False
+    for char in source:
+        if quote:
+            escaped, closes = (not escaped and char == "\\"), (not escaped and char == quote)
+            quote = "" if closes else quote
+        elif char in "'\"":
+            quote = char
+        elif char in OPENING:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in CLOSING:
+            depth -= 1
+    return deepest
+
+
+def _check_size(source: str) -> None:
+    """Refuse, before the CEL library sees it, an expression big or deep enough to endanger it."""
+    if len(source) > MAX_GUARD_CHARACTERS:
+        raise GuardSyntaxError(
+            f"is {len(source)} characters long, more than the {MAX_GUARD_CHARACTERS} allowed; "
+            "split the condition (e.g. over several transitions or form fields)"
+        )
+    if _nesting(source) > MAX_GUARD_NESTING:
+        raise GuardSyntaxError(
+            f"nests brackets more than {MAX_GUARD_NESTING} deep; write it flatter"
+        )
+
+
 def compile_guard(source: str, position: Position | None = None) -> Guard:
+    _check_size(source)
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as exc:

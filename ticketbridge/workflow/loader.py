@@ -36,7 +36,7 @@ from ticketbridge.workflow.definitions import (
     WaitsOn,
     Workflow,
 )
-from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard
+from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard, excerpt
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
 E = TypeVar("E")
@@ -105,6 +105,9 @@ def parse_workflow(
                 )
             ]
         ) from None
+    tags = _tag_problems(text, filename)
+    if tags:
+        raise WorkflowLoadError(tags)
     if root is None:
         raise WorkflowLoadError(
             [
@@ -122,6 +125,21 @@ def parse_workflow(
     if problems:
         raise WorkflowLoadError(problems)
     return workflow
+
+
+def _tag_problems(text: str, filename: str) -> list[Problem]:
+    """Every explicit YAML tag (`!!python/object`, `!!binary`, `!custom`, `!<...>`): a tag turns a
+    value into something other than text, a number, a list or a mapping, and a workflow holds
+    nothing else. The tokens keep their position, so each is reported where it is written."""
+    return [
+        Problem(
+            Position(filename, token.start_mark.line + 1, token.start_mark.column + 1),
+            f"YAML tag {''.join(part or '' for part in token.value)!r} is not allowed",
+            "remove it; write plain values, and quote text that starts with '!'",
+        )
+        for token in yaml.scan(text, Loader=yaml.SafeLoader)
+        if isinstance(token, yaml.TagToken)
+    ]
 
 
 def version_of(text: str) -> str:
@@ -237,7 +255,7 @@ class _Reader:
         except GuardSyntaxError as exc:
             self.fail(
                 node,
-                f"{what} {source!r} {exc.message}",
+                f"{what} {excerpt(source)!r} {exc.message}",
                 'write a CEL expression, e.g. form.agents >= 5 && license.state == "not_active"',
             )
             return None

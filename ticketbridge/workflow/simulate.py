@@ -48,11 +48,35 @@ class SimulatedEvent:
                 f"event {text!r}: write reply, timer:NAME, manual:NAME or "
                 f'manual:NAME:{{"field": "value"}}'
             )
-        try:
-            fields = json.loads(data) if data else {}
-        except json.JSONDecodeError as exc:
-            raise WorkflowError(f"event {text!r}: the fields are not JSON ({exc.msg})") from None
+        fields = json_object(data, f"event {text!r}: the fields") if data else {}
         return cls(kind, name, fields)
+
+
+def json_object(text: str | bytes, what: str) -> dict[str, Any]:
+    """`text` as a JSON object (a form, a staff action's fields); anything else is refused with
+    one line naming `what` and what would be accepted."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WorkflowError(
+            f"{what}: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+        ) from None
+    except UnicodeDecodeError:
+        raise WorkflowError(f"{what}: not JSON (not UTF-8 text)") from None
+    if not isinstance(value, dict):
+        raise WorkflowError(
+            f"{what}: a JSON {_json_kind(value)}, not an object; write one object of field "
+            'names and values, e.g. {"customer_name": "Acme"}'
+        )
+    return value
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "number"
+    return {list: "array", str: "string"}.get(type(value), "null")
 
 
 class Simulation:

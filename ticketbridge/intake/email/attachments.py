@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketbridge.intake.email.parse import Attachment
+from ticketbridge.private_files import private_folder
 
 FOLDER = "attachments"
 
@@ -26,7 +27,7 @@ def store_attachments(
         digest = hashlib.sha256(attachment.payload).hexdigest()
         path = attachment_path(instance_path, digest)
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(path.parent)
             partial = path.with_suffix(f".{os.getpid()}.part")
             partial.write_bytes(attachment.payload)
             partial.replace(path)
