@@ -255,11 +255,17 @@ def _words(state: LicenseState) -> str:
     return state.value.replace("_", " ")
 
 
-CONTRACT_FIELDS = {
-    "license_plan": "new_plan",
-    "support_plan": "new_support_plan",
-    "billing_frequency": "new_billing_frequency",
-    "white_label": "new_white_label",
+# R13: each contract item the form offers -> (its new-value field, the license attribute, what
+# the customer reads, the catalogue section of its choices).
+CONTRACT_CHOICES = {
+    "license_plan": ("new_plan", "plan", "Plan", "plans"),
+    "support_plan": ("new_support_plan", "support_plan", "Support plan", "support_plans"),
+    "billing_frequency": (
+        "new_billing_frequency",
+        "billing_frequency",
+        "Billing frequency",
+        "billing_frequencies",
+    ),
 }
 
 
@@ -271,34 +277,13 @@ def apply_contract_change(context: StepContext) -> None:
     catalogue = context.services.catalogue
     chosen = requested(context, "changes", []) or []
     lines: list[dict[str, str]] = []
-    if "license_plan" in chosen:
-        plan = requested(context, "new_plan")
-        lines.append(
-            change_line(
-                "Plan", _title(catalogue.plans, license.plan), _title(catalogue.plans, plan)
-            )
-        )
-        license.plan = plan
-    if "support_plan" in chosen:
-        support = requested(context, "new_support_plan")
-        lines.append(
-            change_line(
-                "Support plan",
-                _title(catalogue.support_plans, license.support_plan),
-                _title(catalogue.support_plans, support),
-            )
-        )
-        license.support_plan = support
-    if "billing_frequency" in chosen:
-        frequency = requested(context, "new_billing_frequency")
-        lines.append(
-            change_line(
-                "Billing frequency",
-                _title(catalogue.billing_frequencies, license.billing_frequency),
-                _title(catalogue.billing_frequencies, frequency),
-            )
-        )
-        license.billing_frequency = frequency
+    for item, (field, attribute, what, section) in CONTRACT_CHOICES.items():
+        if item in chosen:
+            choices = getattr(catalogue, section)
+            value = requested(context, field)
+            before = _title(choices, getattr(license, attribute))
+            lines.append(change_line(what, before, _title(choices, value)))
+            setattr(license, attribute, value)
     if "white_label" in chosen:
         wanted = str(requested(context, "new_white_label", "no")).lower() in ("yes", "true")
         lines += apply_entitlements(context, {"white_label": int(wanted)})

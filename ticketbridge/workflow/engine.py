@@ -155,39 +155,45 @@ class Engine:
     ) -> bool:
         """Take the customer-reply transition of the ticket's state, if it has one whose guard
         holds."""
-        if ticket.is_closed:
-            return False
-        transition = self._ready(
-            self.workflow_of(session, ticket), ticket, TriggerKind.CUSTOMER_REPLY, now
-        )
-        if transition is None:
-            return False
-        self.fire(
+        return self._take_event(
             session,
             ticket,
-            transition,
+            TriggerKind.CUSTOMER_REPLY,
             now=now,
             actor=f"customer:{ticket.customer.email}",
             fields={"message_id": message_id} if message_id else None,
         )
-        self._schedule(session, ticket, now)
-        return True
 
     def license_synced(
         self, session: Session, ticket: Ticket, *, revision: int, now: dt.datetime
     ) -> bool:
         """The customer's server fetched the license this ticket changed: take the state's
         `license_synced` transition, if it has one whose guard holds."""
+        return self._take_event(
+            session,
+            ticket,
+            TriggerKind.LICENSE_SYNCED,
+            now=now,
+            actor="server",
+            fields={"revision": revision},
+        )
+
+    def _take_event(
+        self,
+        session: Session,
+        ticket: Ticket,
+        kind: TriggerKind,
+        *,
+        now: dt.datetime,
+        actor: str,
+        fields: Mapping[str, Any] | None,
+    ) -> bool:
         if ticket.is_closed:
             return False
-        transition = self._ready(
-            self.workflow_of(session, ticket), ticket, TriggerKind.LICENSE_SYNCED, now
-        )
+        transition = self._ready(self.workflow_of(session, ticket), ticket, kind, now)
         if transition is None:
             return False
-        self.fire(
-            session, ticket, transition, now=now, actor="server", fields={"revision": revision}
-        )
+        self.fire(session, ticket, transition, now=now, actor=actor, fields=fields)
         self._schedule(session, ticket, now)
         return True
 
