@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ticketbridge.config import Settings
 from ticketbridge.db import Database
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.licenses.catalogue import Catalogue, load_catalogue
 from ticketbridge.licenses.keys import KeyRing
 from ticketbridge.licenses.signing import keyring_for
@@ -67,12 +68,19 @@ def build_services(settings: Settings, *, sender: Sender | None = None) -> Servi
     db = Database(settings.database_url)
     renderer = TemplateRenderer(settings.email_templates_path)
     steps = registry.load()
-    workflows = WorkflowRepository(settings.workflows_path, db, steps=steps, templates=renderer)
+    catalogue = load_catalogue(settings.catalogue_path)
+    workflows = WorkflowRepository(
+        settings.workflows_path,
+        db,
+        steps=steps,
+        templates=renderer,
+        forms=CatalogueVocabulary(catalogue),
+    )
     workflows.record_versions()
     return Services(
         settings=settings,
         db=db,
-        catalogue=load_catalogue(settings.catalogue_path),
+        catalogue=catalogue,
         steps=steps,
         renderer=renderer,
         workflows=workflows,

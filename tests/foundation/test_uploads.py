@@ -23,7 +23,8 @@ GENERAL = {
 def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
     client = create_app(services=services).test_client()
     form_page = client.get("/requests/general").text
-    assert 'enctype="multipart/form-data"' in form_page and 'type="file" multiple' in form_page
+    assert 'enctype="multipart/form-data"' in form_page
+    assert 'type="file" id="attachments" name="attachments" multiple' in form_page
 
     log = b"2026-11-20 license check failed\n" * 100
     response = submit(

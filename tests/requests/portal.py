@@ -89,6 +89,13 @@ class Portal:
         self.links[ticket_id] = local_path(link)
         return ticket_id
 
+    def refused(self, request_type: str, token: str = "SRV-ACME-0001", **form: Any) -> str:
+        """Post a form the portal refuses; returns the page's text (nothing is created)."""
+        data = {**CUSTOMER, "token": token, **form}
+        response = submit(self.client, f"/requests/{request_type}", data)
+        assert response.status_code == 422, response.status_code
+        return visible_text(response.text)
+
     def reply(self, ticket_id: int, text: str) -> None:
         page = self.links[ticket_id]
         response = submit(self.client, page, {"message": text}, action=f"{page}/messages")
@@ -132,6 +139,10 @@ class Portal:
     def ticket(self, ticket_id: int) -> Ticket:
         with self.services.db.transaction() as session:
             return session.get_one(Ticket, ticket_id)
+
+    def ticket_count(self) -> int:
+        with self.services.db.transaction() as session:
+            return len(session.scalars(select(Ticket.id)).all())
 
     def state(self, ticket_id: int) -> tuple[str, str | None]:
         ticket = self.ticket(ticket_id)

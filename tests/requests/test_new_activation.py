@@ -12,7 +12,7 @@ PLAN = {
     "mobile_agents": "2",
     "billing_frequency": "monthly",
     "support_plan": "platinum",
-    "white_label": "on",
+    "white_label": "yes",
     "add_ons": ["ai_assistants", "quality_analysis"],
     "plugins": ["botify", "schedulease"],
 }
@@ -147,5 +147,6 @@ def test_r6_staff_refuse_the_options_with_a_reason_the_plan_stays(portal: Portal
 
 def test_r2_a_plan_for_an_active_token_is_refused(portal: Portal) -> None:
     portal.file("plan", **PLAN)
-    again = portal.file("plan", **PLAN)
-    assert portal.state(again) == ("refused", "rejected")
+    page = portal.refused("plan", **PLAN)
+    assert "a new activation is only possible while the token is not active yet" in page
+    assert portal.ticket_count() == 1

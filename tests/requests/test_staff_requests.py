@@ -79,7 +79,7 @@ def test_r4_r14a_an_expired_trial_comes_back_after_a_question_and_the_answer(
 
 def test_r14b_a_deactivated_license_is_reactivated_and_billed_again(portal: Portal) -> None:
     active_license(portal)
-    portal.file("deactivate", reason="cost")
+    portal.file("deactivate", reason="cost_reduction")
     portal.run_timers_until(at("2026-12-01 00:00"))
     assert portal.license().state.value == "deactivated"
     portal.move_to(at("2026-12-05 10:00"))
@@ -176,7 +176,7 @@ def test_r16_feature_update_reaches_the_server_without_a_new_key(portal: Portal)
 
     ticket = portal.file("feature", applications=["crm"], webdialer_capacity="20")
     assert portal.state(ticket) == ("review", None)
-    portal.act(ticket, "apply", applications=["crm", "auto_dialer"])
+    portal.act(ticket, "amend", applications=["crm", "auto_dialer"])
     assert portal.state(ticket) == ("applied", None)
     entitlements = portal.entitlements()
     assert (entitlements["crm"], entitlements["auto_dialer"]) == (1, 1)

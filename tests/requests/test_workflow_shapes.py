@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ticketbridge.config import PROJECT_ROOT
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
+from ticketbridge.licenses.catalogue import load_catalogue
 from ticketbridge.outbox.render import TemplateRenderer
 from ticketbridge.steps import registry
 from ticketbridge.workflow.definitions import Workflow
@@ -27,6 +29,7 @@ def shipped() -> dict[str, Workflow]:
         PROJECT_ROOT / "workflows",
         steps=registry.load(),
         templates=TemplateRenderer(PROJECT_ROOT / "email_templates"),
+        forms=CatalogueVocabulary(load_catalogue(PROJECT_ROOT / "config" / "catalogue.yaml")),
     )
 
 

@@ -11,12 +11,15 @@ from tests.workflow.conftest import WfServices
 from ticketbridge.cli import main
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.errors import TicketbridgeError
+from ticketbridge.intake.vocabulary import CatalogueVocabulary
+from ticketbridge.licenses.catalogue import load_catalogue
 from ticketbridge.outbox.render import TemplateRenderer
 from ticketbridge.steps import registry
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import WorkflowLoadError
 
 TEMPLATES = TemplateRenderer(PROJECT_ROOT / "email_templates")
+FORMS = CatalogueVocabulary(load_catalogue(PROJECT_ROOT / "config" / "catalogue.yaml"))
 
 BASE = """\
 name: t
@@ -45,12 +48,15 @@ transitions:
 
 def problems(text: str) -> list[str]:
     with pytest.raises(WorkflowLoadError) as error:
-        parse_workflow(text, "t.yaml", steps=registry.load(), templates=TEMPLATES)
+        parse_workflow(text, "t.yaml", steps=registry.load(), templates=TEMPLATES, forms=FORMS)
     return [str(p) for p in error.value.problems]
 
 
 def test_the_base_workflow_is_clean() -> None:
-    assert parse_workflow(BASE, "t.yaml", steps=registry.load(), templates=TEMPLATES).name == "t"
+    assert (
+        parse_workflow(BASE, "t.yaml", steps=registry.load(), templates=TEMPLATES, forms=FORMS).name
+        == "t"
+    )
 
 
 CASES = [

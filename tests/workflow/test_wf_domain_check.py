@@ -45,17 +45,17 @@ def test_the_shipped_workflows_templates_and_catalogue_agree(tmp_path: Path) -> 
     [
         (
             {"workflows/remove.yaml": ("at: decrease_effective_date\n", "at: end_of_month\n")},
-            "workflows/remove.yaml:64:9: at 'end_of_month' is not an instant of the billing "
+            "workflows/remove.yaml:65:9: at 'end_of_month' is not an instant of the billing "
             "calendar — use one of: first_of_next_month",
         ),
         (
-            {"workflows/add.yaml": ("botify, queue_manager", "botifi, queue_manager")},
-            "workflows/add.yaml:24:7: field 'plugins' offers 'botifi', which is not in the "
+            {"workflows/add.yaml": ("{catalogue: plugins}", "[data_retention, botifi]")},
+            "workflows/add.yaml:25:7: field 'plugins' offers 'botifi', which is not in the "
             "catalogue's plugins — use one of: data_retention, botify",
         ),
         (
             {"workflows/add.yaml": ("name: users,", "name: seats,")},
-            "workflows/add.yaml:18:7: integer field 'seats' is read as the new total of an item",
+            "workflows/add.yaml:19:7: integer field 'seats' is read as the new total of an item",
         ),
         (
             {
@@ -64,7 +64,7 @@ def test_the_shipped_workflows_templates_and_catalogue_agree(tmp_path: Path) -> 
                     'guard: license.plan == "gold"',
                 )
             },
-            "workflows/add.yaml:44:12: 'license.plan == \"gold\"' compares license.plan with "
+            "workflows/add.yaml:45:12: 'license.plan == \"gold\"' compares license.plan with "
             "'gold', which is not a plan",
         ),
         (

@@ -28,19 +28,29 @@ def workflows_list(state: State) -> None:
         click.echo(f"{workflow.name}\t{workflow.version}\t{workflow.title}")
 
 
-def _load_workflow(settings: Settings, name: str) -> Workflow:
-    """One workflow straight from its file: reading needs no database."""
+def _load_files(settings: Settings, files: list[Path]) -> dict[str, Workflow]:
+    """Workflows straight from their files, with the configured steps, templates and catalogue:
+    reading needs no database."""
+    from ticketbridge.intake.vocabulary import CatalogueVocabulary
+    from ticketbridge.licenses.catalogue import load_catalogue
     from ticketbridge.outbox.render import TemplateRenderer
     from ticketbridge.steps import registry
     from ticketbridge.workflow.repository import load_files
 
+    return load_files(
+        files,
+        steps=registry.load(),
+        templates=TemplateRenderer(settings.email_templates_path),
+        forms=CatalogueVocabulary(load_catalogue(settings.catalogue_path)),
+    )
+
+
+def _load_workflow(settings: Settings, name: str) -> Workflow:
     path = settings.workflows_path / f"{name}.yaml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in settings.workflows_path.glob("*.yaml")))
         raise NotFound(f"no workflow {name!r} in {settings.workflows_path}; known: {known}")
-    return load_files(
-        [path], steps=registry.load(), templates=TemplateRenderer(settings.email_templates_path)
-    )[name]
+    return _load_files(settings, [path])[name]
 
 
 @workflows_group.command("check")
@@ -50,20 +60,14 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
     """Check workflow files (default: the workflows folder), the catalogue names they use and the
     variables of the emails they send; each problem as file:line:column."""
     from ticketbridge.licenses.catalogue import load_catalogue
-    from ticketbridge.outbox.render import TemplateRenderer
-    from ticketbridge.steps import registry
     from ticketbridge.workflow.domain_check import domain_problems
     from ticketbridge.workflow.problems import WorkflowLoadError
-    from ticketbridge.workflow.repository import load_files, workflow_files
+    from ticketbridge.workflow.repository import workflow_files
 
     settings = state.settings
     files = workflow_files(list(paths) or [settings.workflows_path])
     try:
-        loaded = load_files(
-            files,
-            steps=registry.load(),
-            templates=TemplateRenderer(settings.email_templates_path),
-        )
+        loaded = _load_files(settings, files)
         problems = domain_problems(
             loaded.values(),
             load_catalogue(settings.catalogue_path),
@@ -93,10 +97,11 @@ def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
 def workflows_schema(state: State, write: bool) -> None:
     """Print the JSON Schema of the workflow language (for editors), generated from the loader and
     the steps."""
+    from ticketbridge.intake.checks import CHECKS
     from ticketbridge.steps import registry
     from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
 
-    text = schema_text(registry.load())
+    text = schema_text(registry.load(), CHECKS.names())
     if write:
         path = state.settings.workflows_path / SCHEMA_FILE_NAME
         path.write_text(text, encoding="utf-8")

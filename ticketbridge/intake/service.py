@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -11,10 +12,16 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.clock import utcnow
 from ticketbridge.customers.service import customer_for
-from ticketbridge.intake.forms import validate_form
+from ticketbridge.forms.common import all_fields
+from ticketbridge.forms.fields import Upload
+from ticketbridge.forms.validate import validate_fields, with_stored_files
+from ticketbridge.intake.checks import CHECKS
+from ticketbridge.intake.email.attachments import store_attachments
+from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.service import open_ticket
+from ticketbridge.workflow.definitions import Workflow
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -29,14 +36,16 @@ def submit_request(
 ) -> int:
     """Create the ticket and return its id; the same submission id twice returns the first ticket.
 
+    The answers are validated, then cross-checked against the license registry by the form's
+    `checks` in the transaction that creates the ticket, so nothing is created on a refusal.
     Creation races (two identical submissions, two requests naming one new token) end in a
     unique-constraint violation for the loser, which then simply finds the winner's rows.
     """
     workflow = services.workflows.current(request_type)
-    form = validate_form(workflow.form, data)
+    answers = validate_fields(all_fields(workflow.form), data)
     for attempt in range(2):
         try:
-            return _create(services, request_type, form, submission_id)
+            return _create(services, workflow, answers, submission_id)
         except IntegrityError:
             if attempt:
                 raise
@@ -44,9 +53,10 @@ def submit_request(
 
 
 def _create(
-    services: Services, request_type: str, form: dict[str, Any], submission_id: str | None
+    services: Services, workflow: Workflow, answers: dict[str, Any], submission_id: str | None
 ) -> int:
     now = utcnow()
+    request_type = workflow.name
     with services.db.transaction() as session:
         if submission_id:
             existing = session.scalars(
@@ -54,6 +64,12 @@ def _create(
             ).one_or_none()
             if existing is not None:
                 return existing
+        CHECKS.run(workflow.form.checks, session, services.catalogue, answers)
+        form = with_stored_files(
+            all_fields(workflow.form),
+            answers,
+            lambda uploads: _store(services.settings.instance_path, uploads),
+        )
         customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
         ticket = open_ticket(
             session,
@@ -68,6 +84,12 @@ def _create(
         session.flush()
         ticket_id = ticket.id
     return ticket_id
+
+
+def _store(instance_path: Path, uploads: tuple[Upload, ...]) -> list[dict[str, Any]]:
+    return store_attachments(
+        instance_path, tuple(Attachment(u.filename, u.content_type, u.payload) for u in uploads)
+    )
 
 
 def _license_for(session: Session, token: str | None) -> License | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -38,6 +38,7 @@ SECTIONS = (
     "demo",
     "prices",
 )
+OPTIONAL_SECTIONS = ("reasons",)
 
 
 class ItemKind(enum.StrEnum):
@@ -114,6 +115,8 @@ class Catalogue:
     currency: str
     prices_are_examples: bool
     prices: Mapping[str, Price]
+    reasons: Mapping[str, Mapping[str, Choice]] = field(default_factory=dict)
+    """The reasons a form offers, by list name (add, remove, deactivate): words, not rules."""
 
     def is_known(self, key: str) -> bool:
         return key in self.items
@@ -261,7 +264,7 @@ class _Parser:
     # -- sections --------------------------------------------------------------------------
 
     def catalogue(self, root: Node) -> Catalogue:
-        top = self.fields(root, "the catalogue", SECTIONS)
+        top = self.fields(root, "the catalogue", SECTIONS, OPTIONAL_SECTIONS)
         version = self.integer(top["version"], "version", 1)
         if version != 1:
             raise self.error(
@@ -313,7 +316,26 @@ class _Parser:
             currency=currency,
             prices_are_examples=examples,
             prices=MappingProxyType(prices),
+            reasons=MappingProxyType(self.reasons(top["reasons"]) if "reasons" in top else {}),
         )
+
+    def reasons(self, node: Node) -> dict[str, Mapping[str, Choice]]:
+        lists: dict[str, Mapping[str, Choice]] = {}
+        for name, list_node in self.mapping(node, "reasons").items():
+            what = f"reasons {name}"
+            entries = {
+                key: Choice(
+                    key,
+                    self.string(
+                        self.fields(n, f"{what} {key}", ("title",))["title"], f"{what} {key}: title"
+                    ),
+                )
+                for key, n in self.mapping(list_node, what).items()
+            }
+            if not entries:
+                raise self.error(list_node, f"{what} is empty; add at least one reason")
+            lists[name] = MappingProxyType(entries)
+        return lists
 
     def plans(self, node: Node) -> dict[str, Plan]:
         plans = {}

@@ -14,7 +14,7 @@ from typing import Any
 import marshmallow
 from marshmallow import fields, validate
 
-from ticketbridge.errors import RuleViolation
+from ticketbridge.intake.checks import requested_entitlements
 from ticketbridge.licenses.calendar import CalendarInputs, effective_words, instant
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
 from ticketbridge.licenses.invoicing import schedule_deactivation
@@ -30,16 +30,12 @@ from ticketbridge.steps.changes import (
 from ticketbridge.steps.registry import StepContext, registry
 from ticketbridge.tickets.timeline import record
 
-# Form fields holding lists of catalogue flags, and the catalogue section each names.
-FLAG_LISTS = {
-    "add_ons": ItemKind.ADD_ON,
-    "plugins": ItemKind.PLUGIN,
-    "applications": ItemKind.APPLICATION,
-}
 # Form fields whose choices are catalogue names, and the catalogue section they come from
 # (`workflows check` resolves them); the steps read them by these names.
 CATALOGUE_FIELDS = {
-    **{name: kind.value for name, kind in FLAG_LISTS.items()},
+    "add_ons": ItemKind.ADD_ON.value,
+    "plugins": ItemKind.PLUGIN.value,
+    "applications": ItemKind.APPLICATION.value,
     "plan": "plans",
     "new_plan": "plans",
     "support_plan": "support_plans",
@@ -58,28 +54,14 @@ PLAN_FEATURES = ("webrtc", "windows_phonebar")
 PLAN_COUNTS = ("agents", "users", "telephones", "mobile_agents")
 
 
-def requested_totals(context: StepContext, catalogue: Catalogue) -> dict[str, int]:
-    """R10: the new TOTAL of each counted item the form (or staff) gives, by catalogue key; form
-    names may be aliases ("pbx_extensions")."""
-    form = {**(context.ticket.form_data or {}), **context.fields}
-    totals: dict[str, int] = {}
-    for name, value in form.items():
-        key = catalogue.canonical_key(name)
-        if key is not None and value is not None and catalogue.item(key).kind is ItemKind.COUNT:
-            totals[key] = int(value)
-    return totals
-
-
-def requested_flags(context: StepContext, catalogue: Catalogue) -> list[str]:
-    """The add-ons, plugins and applications the form (or staff) names, checked against the
-    catalogue section of their list."""
-    flags: list[str] = []
-    for name, kind in FLAG_LISTS.items():
-        for key in requested(context, name, []) or []:
-            if not catalogue.is_known(key) or catalogue.item(key).kind is not kind:
-                raise RuleViolation("R8", f"{key!r} is not one of the {name.replace('_', '-')}.")
-            flags.append(key)
-    return flags
+def requested_snapshot(context: StepContext, *, turn_off: bool = False) -> dict[str, int]:
+    """The license the request asks for: the form's totals and flag lists over the current
+    entitlements — the same reading the form's checks make (R10). Staff amending restate the
+    lists (an empty one: none) and the totals they fill in."""
+    amended = {k: v for k, v in context.fields.items() if v is not None}
+    answers = {**(context.ticket.form_data or {}), **amended}
+    current = {k: int(v) for k, v in (context.license.entitlements or {}).items()}
+    return requested_entitlements(context.services.catalogue, answers, current, turn_off=turn_off)
 
 
 def _note(context: StepContext, summary: str, lines: list[dict[str, str]], **payload: Any) -> None:
@@ -136,7 +118,7 @@ def apply_plan_options(context: StepContext) -> None:
     white label, as the form asked or as staff amended them."""
     license = context.license
     catalogue = context.services.catalogue
-    values = {key: 1 for key in requested_flags(context, catalogue)}
+    values = requested_snapshot(context)
     values["white_label"] = int(bool(requested(context, "white_label", False)))
     support = requested(context, "support_plan")
     frequency = requested(context, "billing_frequency", license.billing_frequency)
@@ -178,14 +160,11 @@ def apply_totals(context: StepContext, *, direction: str) -> None:
 
 
 def _modify_values(context: StepContext, direction: str) -> dict[str, int]:
-    """The snapshot changes an add or remove asks for, checked against R10's direction."""
-    catalogue = context.services.catalogue
+    """The snapshot an add or remove asks for, checked against R10's direction."""
     before = {k: int(v) for k, v in (context.license.entitlements or {}).items()}
-    flags = {key: int(direction == "add") for key in requested_flags(context, catalogue)}
-    values = requested_totals(context, catalogue) | flags
-    after = {**before, **values}
+    after = requested_snapshot(context, turn_off=direction == "remove")
     (check_add if direction == "add" else check_remove)(before, after)
-    return values
+    return after
 
 
 class InstantParams(marshmallow.Schema):
@@ -285,7 +264,7 @@ def apply_contract_change(context: StepContext) -> None:
             lines.append(change_line(what, before, _title(choices, value)))
             setattr(license, attribute, value)
     if "white_label" in chosen:
-        wanted = str(requested(context, "new_white_label", "no")).lower() in ("yes", "true")
+        wanted = bool(requested(context, "new_white_label", False))
         lines += apply_entitlements(context, {"white_label": int(wanted)})
     license_changed(context, license)
     _note(context, f"Contract change applied to {license.token}", lines)
@@ -321,9 +300,7 @@ def reactivate_license(context: StepContext, *, trial_days: int) -> None:
 def apply_feature_update(context: StepContext) -> None:
     """R16: the applications and capacities the customer asked for (as staff applied them); the
     server picks them up on its next sync, with no new license key."""
-    catalogue = context.services.catalogue
-    values = requested_totals(context, catalogue)
-    values |= {key: 1 for key in requested_flags(context, catalogue)}
+    values = requested_snapshot(context)
     lines = apply_entitlements(context, values)
     _note(context, f"Feature update applied to {context.license.token}", lines)
 

@@ -72,7 +72,7 @@ def describe_field(field: FormField) -> str:
     parts = [field.type.value, "required" if field.required else "optional"]
     if field.choices:
         many = "one or more of" if field.type == FieldType.MULTICHOICE else "one of"
-        parts.append(f"{many} {', '.join(field.choices)}")
+        parts.append(f"{many} {', '.join(field.choice_values())}")
     if field.minimum is not None:
         parts.append(f"at least {field.minimum}")
     if field.maximum is not None:

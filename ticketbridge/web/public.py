@@ -1,28 +1,35 @@
-"""The license portal's public side: the list of request types and their forms."""
+"""The license portal's public side: the menu of request types, its two questions, the forms."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from itertools import groupby
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ticketbridge.errors import NotFound, ValidationError
+from ticketbridge.forms.common import all_fields
+from ticketbridge.forms.fields import FormField
+from ticketbridge.forms.submitted import answers_from
 from ticketbridge.http.context import services
-from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.parse import Attachment
-from ticketbridge.intake.forms import all_fields
 from ticketbridge.intake.service import submit_request
-from ticketbridge.workflow.definitions import FieldType, FormSpec
+from ticketbridge.web.portal import QUESTIONS, menu
+from ticketbridge.workflow.definitions import Workflow
 
 blueprint = Blueprint("public", __name__)
 
 
+def _installed() -> set[str]:
+    return set(services().workflows.names())
+
+
 @blueprint.get("/")
+@blueprint.get("/requests")
 def index() -> str:
-    workflows = [services().workflows.current(name) for name in services().workflows.names()]
-    return render_template("index.html", workflows=workflows)
+    titles = {n: services().workflows.current(n).title for n in _installed()}
+    return render_template("index.html", entries=menu(_installed()), titles=titles)
 
 
 @blueprint.get("/healthz")
@@ -30,58 +37,68 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def _question(slug: str) -> str | Response:
+    question = QUESTIONS[slug]
+    answer = request.args.get("answer", "")
+    chosen = question.request_type(answer)
+    if chosen is not None and chosen in _installed():
+        return redirect(url_for("public.request_form", request_type=chosen), code=303)
+    return render_template("question.html", question=question, answered=bool(answer))
+
+
+def _sections(fields: tuple[FormField, ...]) -> list[tuple[str, list[FormField]]]:
+    """Consecutive fields of one section, each group shown under its heading."""
+    return [(section, list(group)) for section, group in groupby(fields, lambda f: f.section)]
+
+
+def _form_page(
+    workflow: Workflow, values: MultiDict[str, str], errors: dict[str, list[str]]
+) -> str:
+    return render_template(
+        "request_form.html",
+        workflow=workflow,
+        sections=_sections(all_fields(workflow.form)),
+        values=values,
+        errors=errors,
+        catalogue=services().catalogue,
+    )
+
+
 @blueprint.route("/requests/<request_type>", methods=["GET", "POST"])
 def request_form(request_type: str) -> str | Response | tuple[str, int]:
+    if request_type in QUESTIONS and request.method == "GET":
+        return _question(request_type)
     try:
         workflow = services().workflows.current(request_type)
     except NotFound:
         abort(404)
-    errors: dict[str, list[str]] = {}
-    values = request.form.to_dict() if request.method == "POST" else {}
-    if request.method == "POST":
-        lists = {f.name for f in workflow.form.fields if f.type == FieldType.MULTICHOICE}
-        data: dict[str, Any] = {
-            key: request.form.getlist(key) if key in lists else value
-            for key, value in values.items()
-        }
-        data |= _uploads(workflow.form)
-        try:
-            ticket_id = submit_request(
-                services(), request_type, data, submission_id=values.get("submission_id") or None
-            )
-        except ValidationError as exc:
-            errors = exc.errors
-        else:
-            return redirect(services().links.ticket_url(ticket_id), code=303)
-    values.setdefault("submission_id", uuid.uuid4().hex)
-    page = render_template(
-        "request_form.html",
-        workflow=workflow,
-        fields=all_fields(workflow.form),
-        values=values,
-        errors=errors,
-    )
-    return (page, 422) if errors else page
-
-
-def _uploads(form: FormSpec) -> dict[str, list[dict[str, Any]]]:
-    """Store the form's files (content-addressed, so a rejected form leaves only unreferenced
-    copies) and give the form data what a message's attachments record: name, type, size, hash."""
-    instance = services().settings.instance_path
-    return {
-        field.name: store_attachments(
-            instance,
-            tuple(
-                Attachment(f.filename or "", f.mimetype or "application/octet-stream", f.read())
-                for f in request.files.getlist(field.name)
-                if f.filename
-            ),
+    if request.method == "GET":
+        return _form_page(workflow, MultiDict({"submission_id": uuid.uuid4().hex}), {})
+    answers = answers_from(all_fields(workflow.form), request.form, request.files)
+    try:
+        ticket_id = submit_request(
+            services(),
+            request_type,
+            answers,
+            submission_id=request.form.get("submission_id") or None,
         )
-        for field in form.fields
-        if field.type == FieldType.FILE
-    }
+    except ValidationError as exc:
+        values = request.form.copy()
+        values.setdefault("submission_id", uuid.uuid4().hex)
+        return _form_page(workflow, values, exc.errors), 422
+    return redirect(services().links.ticket_url(ticket_id), code=303)
 
 
 @blueprint.get("/support")
 def support() -> str:
     return render_template("support.html")
+
+
+@blueprint.get("/conditions")
+def conditions() -> str:
+    return render_template("conditions.html")
+
+
+@blueprint.get("/license-agreement")
+def license_agreement() -> str:
+    return render_template("license_agreement.html")

@@ -52,7 +52,7 @@ def _choices(workflow: Workflow, catalogue: Catalogue) -> Iterator[Problem]:
         if section is None:
             continue
         known = section_keys(catalogue, section)
-        for choice in field.choices:
+        for choice in field.choice_values():
             if choice not in known:
                 yield Problem(
                     field.position,

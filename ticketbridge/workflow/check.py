@@ -9,8 +9,9 @@ The loader checks each element on its own; these need all of them at once:
   flag what is certainly ambiguous: an unguarded automatic transition beside any other
   automatic one, and two guards with the same text (ignoring spaces). The engine still refuses,
   at run time, to choose between two guards that both hold;
-- every `form.X` an expression reads (guards, timers' `at`, fields' `when`) is a field of the
-  request type's form (R1's common fields included);
+- every `form.X` a guard or a timer's `at` reads is a field of the request type's form (R1's
+  common fields included), and a field's `when` reads only fields above it in its own list (the
+  request form, or the staff action's fields), since the validator reads answers in page order;
 - every expression is type-correct on a sample ticket whose form holds a value of each field's
   type: CEL compiles without types, so `form.agents + "x"` would otherwise fail only on a
   customer's ticket. The sample runs one path through `&&`, `||` and `?:`, so a type error in a
@@ -24,14 +25,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
-from ticketbridge.intake.forms import all_fields
+from ticketbridge.forms.common import COMMON_FIELD_NAMES, all_fields
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.timebox import run_within
 from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import (
     FieldType,
     FormField,
-    FormSpec,
     Transition,
     TriggerKind,
     Workflow,
@@ -39,7 +39,6 @@ from ticketbridge.workflow.definitions import (
 from ticketbridge.workflow.guards import Guard, GuardEvaluationError, excerpt
 from ticketbridge.workflow.problems import Problem
 
-COMMON_FORM_FIELDS = tuple(f.name for f in all_fields(FormSpec()))
 # A guard's sample evaluation takes microseconds; one that is still running after this long would
 # hold a worker on every ticket it guards.
 GUARD_TIME_BUDGET_SECONDS = 5.0
@@ -52,6 +51,7 @@ def check_workflow(workflow: Workflow) -> list[Problem]:
         *_ambiguous(workflow),
         *_unknown_form_fields(workflow),
         *_type_errors(workflow),
+        *_field_conditions(workflow),
     ]
     return sorted(problems, key=lambda p: (p.position.line, p.position.column))
 
@@ -145,34 +145,63 @@ def _expressions(workflow: Workflow) -> Iterable[Guard]:
 
 
 def _conditions(workflow: Workflow) -> Iterable[Guard | None]:
-    """Expressions that must give true or false: fields' `when` and transitions' guards."""
-    fields = [*workflow.form.fields, *(f for t in workflow.transitions for f in t.trigger.fields)]
-    return (*(f.when for f in fields), *(t.guard for t in workflow.transitions))
+    """Expressions that must give true or false: transitions' guards."""
+    return tuple(t.guard for t in workflow.transitions)
 
 
 SAMPLE_VALUES: dict[FieldType, Any] = {
     FieldType.INTEGER: 0,
     FieldType.BOOLEAN: False,
+    FieldType.YESNO: False,
     FieldType.MULTICHOICE: [],
+    FieldType.FILE: [],
     FieldType.DATE: "2000-01-31",
 }
 
 
 def _sample_value(field: FormField) -> Any:
-    return SAMPLE_VALUES.get(field.type, field.choices[0] if field.choices else "")
+    return SAMPLE_VALUES.get(field.type, field.choices[0].value if field.choices else "")
+
+
+def _sample_form(fields: Iterable[FormField]) -> dict[str, Any]:
+    return {f.name: _sample_value(f) for f in fields}
 
 
 def _sample_variables(workflow: Workflow) -> dict[str, Any]:
-    form = (
-        {name: "" for name in COMMON_FORM_FIELDS}
-        | {"accept_conditions": True}
-        | {f.name: _sample_value(f) for f in workflow.form.fields}
-    )
     now = dt.datetime(2000, 1, 31, tzinfo=dt.UTC)
     sample = Ticket(
-        id=0, request_type=workflow.name, state=workflow.initial, form_data=form, created_at=now
+        id=0,
+        request_type=workflow.name,
+        state=workflow.initial,
+        form_data=_sample_form(all_fields(workflow.form)),
+        created_at=now,
     )
     return guard_context(sample, now)
+
+
+def _field_lists(workflow: Workflow) -> Iterator[tuple[FormField, ...]]:
+    """The request form (R1's fields included) and each staff action's fields."""
+    yield all_fields(workflow.form)
+    for transition in workflow.transitions:
+        yield transition.trigger.fields
+
+
+def _field_conditions(workflow: Workflow) -> Iterator[Problem]:
+    """Each `when` reads only answers above it (its sample run is `_type_errors`')."""
+    for fields in _field_lists(workflow):
+        for index, field in enumerate(fields):
+            if field.when is None:
+                continue
+            above = {f.name for f in fields[:index]}
+            for name in sorted(field.when.form_references() - above):
+                assert field.when.position is not None
+                yield Problem(
+                    field.when.position,
+                    f"the 'when' of field {field.name!r} reads form.{name}, which is not a field "
+                    "above it",
+                    "a field is shown according to the answers above it; use one of: "
+                    f"{', '.join(sorted(above)) or 'none'}",
+                )
 
 
 def _type_errors(workflow: Workflow) -> Iterator[Problem]:
@@ -180,10 +209,13 @@ def _type_errors(workflow: Workflow) -> Iterator[Problem]:
     nested comprehension can run for minutes, and the CEL library cannot be interrupted."""
     variables = _sample_variables(workflow)
     conditions = {id(g) for g in _conditions(workflow) if g is not None}
-    guards = list(_expressions(workflow))
+    samples = [(guard, variables, id(guard) in conditions) for guard in _expressions(workflow)]
+    for fields in _field_lists(workflow):
+        answers = {"form": _sample_form(fields)}
+        samples.extend((f.when, answers, True) for f in fields if f.when is not None)
+    guards = [guard for guard, _, _ in samples]
     outcome = run_within(
-        [partial(_sample_error, guard, variables, id(guard) in conditions) for guard in guards],
-        GUARD_TIME_BUDGET_SECONDS,
+        [partial(_sample_error, *sample) for sample in samples], GUARD_TIME_BUDGET_SECONDS
     )
     for guard, message in zip(guards, outcome.results, strict=False):
         if message is not None:
@@ -226,7 +258,7 @@ def _type_problem(guard: Guard, message: str) -> Problem:
 
 
 def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:
-    known = {*COMMON_FORM_FIELDS, *(f.name for f in workflow.form.fields)}
+    known = {*COMMON_FIELD_NAMES, *(f.name for f in workflow.form.fields)}
     for guard in _expressions(workflow):
         for name in sorted(guard.form_references() - known):
             assert guard.position is not None

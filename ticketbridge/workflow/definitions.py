@@ -13,8 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ticketbridge.forms.fields import FieldType as FieldType
+from ticketbridge.forms.fields import FormField as FormField
+from ticketbridge.forms.fields import FormSpec as FormSpec
+from ticketbridge.position import Position as Position
 from ticketbridge.workflow.guards import Guard
-from ticketbridge.workflow.position import Position as Position
 
 
 class Outcome(enum.StrEnum):
@@ -27,41 +30,6 @@ class WaitsOn(enum.StrEnum):
     STAFF = "staff"
     CUSTOMER = "customer"
     SYSTEM = "system"
-
-
-class FieldType(enum.StrEnum):
-    TEXT = "text"
-    TEXTAREA = "textarea"
-    EMAIL = "email"
-    INTEGER = "integer"
-    BOOLEAN = "boolean"
-    CHOICE = "choice"
-    MULTICHOICE = "multichoice"
-    DATE = "date"
-    FILE = "file"
-
-
-@dataclass(frozen=True)
-class FormField:
-    name: str
-    label: str
-    type: FieldType
-    position: Position
-    required: bool = False
-    choices: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
-    help: str = ""
-    when: Guard | None = None
-
-
-@dataclass(frozen=True)
-class FormSpec:
-    """Extra fields of a request type's form; R1's common fields are added by the form builder."""
-
-    token_required: bool = True
-    intro: str = ""
-    fields: tuple[FormField, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,16 +20,16 @@ import jinja2.meta
 from jinja2 import nodes
 
 from ticketbridge.customers.models import Customer
-from ticketbridge.intake.forms import all_fields
+from ticketbridge.forms.common import all_fields
 from ticketbridge.licenses.emails import TEMPLATE_CONTEXTS
 from ticketbridge.licenses.models import License
 from ticketbridge.outbox.render import PARTS
 from ticketbridge.outbox.service import EMAIL_CONTEXT_VARIABLES
+from ticketbridge.position import Position
 from ticketbridge.steps.requests import STEP_EMAILS
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.definitions import Workflow
 from ticketbridge.workflow.engine import TRANSITION_EMAIL_VARIABLES
-from ticketbridge.workflow.position import Position
 from ticketbridge.workflow.problems import Problem
 
 RECORDS: Mapping[str, type] = {"ticket": Ticket, "license": License, "customer": Customer}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, NotFound, WorkflowError
+from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.licenses.calendar import CalendarInputs, instant
 from ticketbridge.outbox.service import queue_email
 from ticketbridge.steps.registry import StepContext
@@ -27,7 +28,6 @@ from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import Action, State, Transition, TriggerKind, Workflow
 from ticketbridge.workflow.models import WorkflowTimer
-from ticketbridge.workflow.staff_fields import validate_staff_fields
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
@@ -140,7 +140,9 @@ class Engine:
                 f"“{transition.trigger.label}” needs the {transition.trigger.role} role; you "
                 f"are {staff_role}"
             )
-        cleaned = validate_staff_fields(transition.trigger.fields, fields)
+        cleaned = with_stored_files(
+            transition.trigger.fields, validate_fields(transition.trigger.fields, fields)
+        )
         if not self._guard_holds(transition, ticket, now):
             raise Conflict(
                 f"“{transition.trigger.label}” is not possible now: "

@@ -20,7 +20,7 @@ from typing import Any
 import cel
 
 from ticketbridge.errors import WorkflowError
-from ticketbridge.workflow.position import Position
+from ticketbridge.position import Position
 
 VARIABLES = frozenset({"form", "license", "ticket", "now"})
 # The CEL library parses and evaluates by recursion on the native stack: a 15,000-term sum

@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
+from ticketbridge.forms.fields import CHOICE_TYPES, LENGTH_TYPES, Choice
 from ticketbridge.licenses.calendar import INSTANTS
 from ticketbridge.workflow.check import check_workflow
 from ticketbridge.workflow.definitions import (
@@ -36,7 +37,7 @@ from ticketbridge.workflow.definitions import (
     WaitsOn,
     Workflow,
 )
-from ticketbridge.workflow.guards import Guard, GuardSyntaxError, compile_guard, excerpt
+from ticketbridge.workflow.guards import HELPERS, Guard, GuardSyntaxError, compile_guard, excerpt
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
 E = TypeVar("E")
@@ -49,10 +50,36 @@ NAME_RULE = "lower case letters, digits and _, starting with a letter"
 DURATION_RULE = "a number and a unit: 90m, 12h, 30d, 2w"
 WORKFLOW_KEYS = ("name", "title", "form", "initial", "states", "transitions", "reopen_on_reply")
 WORKFLOW_REQUIRED = ("name", "initial", "states", "transitions")
-FORM_KEYS = ("token", "intro", "fields")
+FORM_KEYS = ("token", "token_label", "intro", "fields", "checks")
 TOKEN_CHOICES = ("required", "optional")
-FIELD_KEYS = ("name", "label", "type", "required", "choices", "min", "max", "help", "when")
+FIELD_KEYS = (
+    "name",
+    "label",
+    "type",
+    "required",
+    "choices",
+    "min",
+    "max",
+    "max_files",
+    "max_size",
+    "help",
+    "section",
+    "when",
+)
 FIELD_REQUIRED = ("name", "type")
+CHOICE_KEYS = ("value", "label")
+CATALOGUE_CHOICES_KEY = "catalogue"
+SIZE = re.compile(r"^\s*(\d+)\s*(KB|MB)?\s*$")
+SIZE_RULE = "a number of bytes, or of KB or MB: 500KB, 10MB"
+SIZE_UNITS = {None: 1, "KB": 1024, "MB": 1024 * 1024}
+# Which keys make sense on which field types: anything else is a load error, not ignored.
+FIELD_KEY_TYPES = {
+    "choices": CHOICE_TYPES,
+    "min": frozenset({FieldType.INTEGER}),
+    "max": frozenset({FieldType.INTEGER, *LENGTH_TYPES}),
+    "max_files": frozenset({FieldType.FILE}),
+    "max_size": frozenset({FieldType.FILE}),
+}
 STATE_KEYS = ("waits_on", "outcome", "target_time", "description", "emails", "actions")
 TRIGGER_KEYS = {TriggerKind.MANUAL: ("label", "role", "fields"), TriggerKind.TIMER: ("after", "at")}
 TRANSITION_KEYS = (
@@ -80,17 +107,36 @@ class TemplateCatalog(Protocol):
     def names(self) -> Iterable[str]: ...
 
 
-def load_workflow(path: Path, *, steps: StepCatalog, templates: TemplateCatalog) -> Workflow:
+class FormVocabulary(Protocol):
+    """What forms may name: lists of choices kept elsewhere (the license catalogue) and the
+    registered cross-checks a form runs before anything is created."""
+
+    def choice_sources(self) -> Iterable[str]: ...
+
+    def choices(self, source: str) -> tuple[Choice, ...] | None: ...
+
+    def check_names(self) -> Iterable[str]: ...
+
+
+def load_workflow(
+    path: Path, *, steps: StepCatalog, templates: TemplateCatalog, forms: FormVocabulary
+) -> Workflow:
     text = path.read_text(encoding="utf-8")
-    return parse_workflow(text, str(path), steps=steps, templates=templates)
+    return parse_workflow(text, str(path), steps=steps, templates=templates, forms=forms)
 
 
 def parse_workflow(
-    text: str, filename: str, *, steps: StepCatalog, templates: TemplateCatalog, checks: bool = True
+    text: str,
+    filename: str,
+    *,
+    steps: StepCatalog,
+    templates: TemplateCatalog,
+    forms: FormVocabulary,
+    checks: bool = True,
 ) -> Workflow:
     """Parse and check one file; `checks=False` skips the graph checks, for versions already in use:
     a check added later must not strand the tickets still running on an older version."""
-    reader = _Reader(filename, set(steps.names()), set(templates.names()), steps)
+    reader = _Reader(filename, set(steps.names()), set(templates.names()), steps, forms)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -158,12 +204,18 @@ class _Reader:
     """Walks the node tree; on a bad node it records a problem and carries on with a placeholder."""
 
     def __init__(
-        self, filename: str, step_names: set[str], template_names: set[str], steps: StepCatalog
+        self,
+        filename: str,
+        step_names: set[str],
+        template_names: set[str],
+        steps: StepCatalog,
+        forms: FormVocabulary,
     ) -> None:
         self.filename = filename
         self.step_names = step_names
         self.template_names = template_names
         self.steps = steps
+        self.forms = forms
         self.problems: list[Problem] = []
 
     def pos(self, node: yaml.Node) -> Position:
@@ -337,14 +389,26 @@ class _Reader:
     def form_field(self, node: yaml.Node) -> FormField:
         get = self.mapping(node, "a form field", FIELD_KEYS, FIELD_REQUIRED)
         name = get.read("name", self.name, "", "field name")
-        choices = tuple(self.scalar(c, "a choice") for c in get.items("choices"))
         field_type = get.read("type", lambda n, w: self.enum(n, w, FieldType), None, "field type")
-        if field_type in (FieldType.CHOICE, FieldType.MULTICHOICE) and not choices:
+        for key, types in FIELD_KEY_TYPES.items():
+            misplaced = get.node(key)
+            if field_type is not None and misplaced is not None and field_type not in types:
+                self.fail(
+                    misplaced,
+                    f"{key!r} does not apply to field {name!r} of type {field_type}",
+                    f"it applies to types {', '.join(sorted(types))}; remove it",
+                )
+        choices = get.read("choices", self.choices, ())
+        if field_type in CHOICE_TYPES and not choices and get.node("choices") is None:
             self.fail(
                 node,
                 f"field {name!r} of type {field_type} has no choices",
-                "add 'choices: [first, second]'",
+                "add 'choices: [first, second]' or 'choices: {catalogue: add_ons}'",
             )
+        minimum = get.read("min", self.integer, None)
+        maximum = get.read("max", self.integer, None)
+        if minimum is not None and maximum is not None and minimum > maximum:
+            self.fail(node, f"field {name!r}: min {minimum} is above max {maximum}", "swap them")
         return FormField(
             name=name,
             label=get.read("label", self.scalar, name.replace("_", " ").capitalize()),
@@ -352,11 +416,83 @@ class _Reader:
             position=self.pos(node),
             required=get.read("required", self.boolean, False),
             choices=choices,
-            minimum=get.read("min", self.integer, None),
-            maximum=get.read("max", self.integer, None),
+            choices_from=self.choices_source(get.node("choices")),
+            minimum=minimum,
+            maximum=maximum,
+            max_files=get.read("max_files", self.integer, None),
+            max_size=get.read("max_size", self.size, None),
             help=get.read("help", self.scalar, ""),
-            when=get.read("when", self.guard, None),
+            section=get.read("section", self.scalar, ""),
+            when=get.read("when", self.when, None),
         )
+
+    def when(self, node: yaml.Node, what: str) -> Guard | None:
+        """A field's condition reads only the answers (`form`): it is decided as the form is
+        filled in, before there is a ticket, a license or a clock to read."""
+        guard = self.guard(node, what)
+        if guard is None:
+            return None
+        others = sorted(set(guard.program.variables()) - {"form", *HELPERS})
+        if others:
+            self.fail(
+                node,
+                f"{what} {guard.source!r} reads {', '.join(others)}",
+                'a field\'s when may read only form, e.g. form.reason == "new_token"',
+            )
+        return guard
+
+    def choices(self, node: yaml.Node, what: str) -> tuple[Choice, ...]:
+        """`[a, b]`, `[{value: a, label: "Words"}]`, or `{catalogue: add_ons}`."""
+        if isinstance(node, yaml.MappingNode):
+            get = self.mapping(node, what, (CATALOGUE_CHOICES_KEY,), (CATALOGUE_CHOICES_KEY,))
+            source = get.read(CATALOGUE_CHOICES_KEY, self.scalar, "")
+            found = self.forms.choices(source) if source else ()
+            if found is None:
+                self.fail(
+                    get.node(CATALOGUE_CHOICES_KEY) or node,
+                    f"the catalogue has no list {source!r} to choose from",
+                    f"use one of: {', '.join(sorted(self.forms.choice_sources()))}",
+                )
+            return found or ()
+        choices = []
+        for item in self.sequence(node, what):
+            if isinstance(item, yaml.MappingNode):
+                get = self.mapping(item, "a choice", CHOICE_KEYS, CHOICE_KEYS)
+                value = get.read("value", self.scalar, "")
+                choices.append((Choice(value, get.read("label", self.scalar, value)), item))
+            else:
+                value = self.scalar(item, "a choice")
+                choices.append((Choice(value, value), item))
+        self.unique((choice.value, self.pos(item)) for choice, item in choices)
+        return tuple(choice for choice, _ in choices)
+
+    def choices_source(self, node: yaml.Node | None) -> str:
+        """The catalogue list a `choices: {catalogue: …}` names ('' for choices written out)."""
+        if not isinstance(node, yaml.MappingNode):
+            return ""
+        return next((str(v.value) for k, v in node.value if k.value == CATALOGUE_CHOICES_KEY), "")
+
+    def size(self, node: yaml.Node, what: str) -> int | None:
+        value = self.scalar(node, what)
+        match = SIZE.match(value)
+        if not match:
+            self.fail(node, f"{what} {value!r} is not a size", f"write {SIZE_RULE}")
+            return None
+        return int(match.group(1)) * SIZE_UNITS[match.group(2)]
+
+    def checks(self, node: yaml.Node, what: str) -> tuple[str, ...]:
+        known = set(self.forms.check_names())
+        names = []
+        for item in self.sequence(node, what):
+            name = self.scalar(item, f"an entry of {what}")
+            if name and name not in known:
+                self.fail(
+                    item,
+                    f"unknown form check {name!r}",
+                    f"use a registered check: {', '.join(sorted(known))}",
+                )
+            names.append(name)
+        return tuple(names)
 
     def fields(self, node: yaml.Node, what: str) -> tuple[FormField, ...]:
         fields = tuple(self.form_field(item) for item in self.sequence(node, what))
@@ -386,8 +522,10 @@ class _Reader:
             )
         return FormSpec(
             token_required=token != "optional",
+            token_label=get.read("token_label", self.scalar, ""),
             intro=get.read("intro", self.scalar, ""),
             fields=get.read("fields", self.fields, (), "form fields"),
+            checks=get.read("checks", self.checks, (), "form checks"),
         )
 
     def state(self, name_node: yaml.Node, node: yaml.Node) -> State:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ticketbridge.errors import WorkflowError
-from ticketbridge.workflow.position import Position
+from ticketbridge.position import Position
 
 
 @dataclass(frozen=True)

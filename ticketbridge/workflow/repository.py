@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 from ticketbridge.db import Database
 from ticketbridge.errors import NotFound
 from ticketbridge.workflow.definitions import Position, Workflow
-from ticketbridge.workflow.loader import StepCatalog, TemplateCatalog, load_workflow, parse_workflow
+from ticketbridge.workflow.loader import (
+    FormVocabulary,
+    StepCatalog,
+    TemplateCatalog,
+    load_workflow,
+    parse_workflow,
+)
 from ticketbridge.workflow.models import WorkflowVersion
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
 
@@ -25,14 +31,14 @@ def workflow_files(paths: list[Path]) -> list[Path]:
 
 
 def load_files(
-    files: list[Path], *, steps: StepCatalog, templates: TemplateCatalog
+    files: list[Path], *, steps: StepCatalog, templates: TemplateCatalog, forms: FormVocabulary
 ) -> dict[str, Workflow]:
     """Load and check each file; all problems of all files are reported together."""
     workflows: dict[str, Workflow] = {}
     problems: list[Problem] = []
     for path in files:
         try:
-            workflow = load_workflow(path, steps=steps, templates=templates)
+            workflow = load_workflow(path, steps=steps, templates=templates, forms=forms)
         except WorkflowLoadError as exc:
             problems.extend(exc.problems)
             continue
@@ -60,20 +66,27 @@ def load_files(
 
 
 def load_folder(
-    folder: Path, *, steps: StepCatalog, templates: TemplateCatalog
+    folder: Path, *, steps: StepCatalog, templates: TemplateCatalog, forms: FormVocabulary
 ) -> dict[str, Workflow]:
-    return load_files(workflow_files([folder]), steps=steps, templates=templates)
+    return load_files(workflow_files([folder]), steps=steps, templates=templates, forms=forms)
 
 
 class WorkflowRepository:
     def __init__(
-        self, folder: Path, db: Database, *, steps: StepCatalog, templates: TemplateCatalog
+        self,
+        folder: Path,
+        db: Database,
+        *,
+        steps: StepCatalog,
+        templates: TemplateCatalog,
+        forms: FormVocabulary,
     ) -> None:
         self.folder = folder
         self._db = db
         self._steps = steps
         self._templates = templates
-        self._current = load_folder(folder, steps=steps, templates=templates)
+        self._forms = forms
+        self._current = load_folder(folder, steps=steps, templates=templates, forms=forms)
         self._versions = {(w.name, w.version): w for w in self._current.values()}
 
     def names(self) -> list[str]:
@@ -112,7 +125,12 @@ class WorkflowRepository:
         if row is None:
             raise NotFound(f"workflow {name!r} version {version} is not recorded")
         return parse_workflow(
-            row.source, row.path, steps=self._steps, templates=self._templates, checks=False
+            row.source,
+            row.path,
+            steps=self._steps,
+            templates=self._templates,
+            forms=self._forms,
+            checks=False,
         )
 
     def record_versions(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import marshmallow
 from marshmallow import fields, validate
 
+from ticketbridge.forms.fields import DEFAULT_MAX_FILES
 from ticketbridge.licenses.calendar import INSTANTS
 from ticketbridge.steps.registry import StepRegistry
 from ticketbridge.workflow import loader
@@ -36,6 +37,17 @@ EXPRESSION: Schema = {
     "description": "a CEL expression over form, license, ticket and now",
 }
 TEXT: Schema = {"type": "string"}
+CATALOGUE_LIST: Schema = {
+    "type": "string",
+    "pattern": r"^(plans|support_plans|billing_frequencies|countable|features|add_ons|plugins|"
+    r"applications|reasons\.[a-z_]+)$",
+    "description": "a list of config/catalogue.yaml: its keys are the values, its titles the "
+    "labels",
+}
+FIELD_TYPES = (
+    "text (one line), textarea, email, token (a license token), integer, boolean (a box to "
+    "tick), yesno, choice, multichoice, date (YYYY-MM-DD), file (uploads)"
+)
 TEMPLATES: Schema = {
     "type": "array",
     "items": {"type": "string"},
@@ -139,19 +151,67 @@ def _actions(steps: StepRegistry) -> Schema:
     return {"type": "array", "items": {"oneOf": choices}}
 
 
-def workflow_schema(steps: StepRegistry) -> Schema:
+def workflow_schema(steps: StepRegistry, checks: Iterable[str]) -> Schema:
     field = _object(
         loader.FIELD_KEYS,
         {
             "name": NAME,
-            "label": TEXT,
-            "type": _enum(FieldType),
-            "required": {"type": "boolean"},
-            "choices": {"type": "array", "items": {"type": "string"}},
-            "min": {"type": "integer"},
-            "max": {"type": "integer"},
-            "help": TEXT,
-            "when": EXPRESSION,
+            "label": {**TEXT, "description": "the words shown (default: the name, capitalised)"},
+            "type": _enum(FieldType, FIELD_TYPES),
+            "required": {
+                "type": "boolean",
+                "description": "must be answered when shown; a boolean must be ticked",
+            },
+            "choices": {
+                "description": "choice and multichoice: the values, values with labels, or a "
+                "list of the license catalogue",
+                "oneOf": [
+                    {
+                        "type": "array",
+                        "items": {
+                            "oneOf": [
+                                {"type": "string"},
+                                _object(
+                                    loader.CHOICE_KEYS,
+                                    {"value": TEXT, "label": TEXT},
+                                    loader.CHOICE_KEYS,
+                                ),
+                            ]
+                        },
+                    },
+                    _object(
+                        (loader.CATALOGUE_CHOICES_KEY,),
+                        {loader.CATALOGUE_CHOICES_KEY: CATALOGUE_LIST},
+                        (loader.CATALOGUE_CHOICES_KEY,),
+                    ),
+                ],
+            },
+            "min": {"type": "integer", "description": "integer: the smallest value"},
+            "max": {
+                "type": "integer",
+                "description": "integer: the largest value; text, textarea: the most characters "
+                "(default 200 and 10000)",
+            },
+            "max_files": {
+                "type": "integer",
+                "minimum": 1,
+                "description": f"file: how many files (default {DEFAULT_MAX_FILES})",
+            },
+            "max_size": {
+                "type": ["string", "integer"],
+                "pattern": loader.SIZE.pattern,
+                "description": f"file: the largest file, {loader.SIZE_RULE} (default 10MB)",
+            },
+            "help": {**TEXT, "description": "shown under the field and after its errors"},
+            "section": {
+                **TEXT,
+                "description": "a heading; consecutive fields of one section are grouped",
+            },
+            "when": {
+                **EXPRESSION,
+                "description": "a CEL expression over the answers above (form.X): the field "
+                "is shown, and required, only when it holds; otherwise its answer is dropped",
+            },
         },
         loader.FIELD_REQUIRED,
     )
@@ -220,9 +280,18 @@ def workflow_schema(steps: StepRegistry) -> Schema:
     form = _object(
         loader.FORM_KEYS,
         {
-            "token": {"enum": list(loader.TOKEN_CHOICES)},
+            "token": {
+                "enum": list(loader.TOKEN_CHOICES),
+                "description": "R1's license token field (default required)",
+            },
+            "token_label": {**TEXT, "description": "the token field's words, e.g. Old token"},
             "intro": TEXT,
             "fields": {"type": "array", "items": {"$ref": "#/$defs/field"}},
+            "checks": {
+                "type": "array",
+                "items": {"enum": sorted(checks)},
+                "description": "cross-checks with the license registry before anything is created",
+            },
         },
     )
     root = _object(
@@ -257,5 +326,5 @@ def workflow_schema(steps: StepRegistry) -> Schema:
     }
 
 
-def schema_text(steps: StepRegistry) -> str:
-    return json.dumps(workflow_schema(steps), indent=2, ensure_ascii=False) + "\n"
+def schema_text(steps: StepRegistry, checks: Iterable[str]) -> str:
+    return json.dumps(workflow_schema(steps, checks), indent=2, ensure_ascii=False) + "\n"

@@ -1,4 +1,4 @@
-"""Where a piece of a workflow came from, so any complaint about it can name file:line:column."""
+"""Where a piece of a definition (workflow, form field) came from, to name file:line:column."""
 
 from __future__ import annotations
 
