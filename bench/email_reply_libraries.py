@@ -23,9 +23,13 @@ from ticketbridge.intake.email.reply import extract_reply  # noqa: E402
 
 
 def corpus_dir() -> Path:
-    """The corpus folder: env override, else ../shared/corpus/emails beside the repository."""
+    """The corpus folder: env override, else shared/corpus/emails beside the repository or
+    beside a folder above it (a worktree such as /work/wt/NAME finds /work/shared)."""
     env = os.environ.get("TICKETBRIDGE_EMAIL_CORPUS")
-    return Path(env) if env else ROOT.parent / "shared" / "corpus" / "emails"
+    if env:
+        return Path(env)
+    candidates = [parent / "shared" / "corpus" / "emails" for parent in ROOT.parents]
+    return next((path for path in candidates if path.is_dir()), candidates[0])
 
 
 def unescape_tsv(value: str) -> str:

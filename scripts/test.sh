@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh machine: installs the Debian packages the tests drive
-# (Dovecot, Chromium and its driver), starts PostgreSQL and Redis if they are down, creates
-# .venv with the test extras, then runs pytest. Extra arguments go to pytest.
+# (Dovecot, Chromium and its driver, npm), starts PostgreSQL and Redis if they are down, creates
+# .venv with the test extras and axe-core (the accessibility audit, from npm) in .venv/node,
+# then runs pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ missing=()
 command -v dovecot >/dev/null || [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   as_root apt-get update -qq
@@ -26,4 +28,8 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && command -v redis-server >/de
 fi
 
 EXTRAS=test source scripts/bootstrap.sh
+AXE_CORE_VERSION=4.14.1
+if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" .venv/node/node_modules/axe-core/package.json; then
+  npm install --silent --no-audit --no-fund --prefix .venv/node "axe-core@$AXE_CORE_VERSION"
+fi
 exec .venv/bin/python -m pytest "$@"

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.dovecot"]
+pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.browser", "tests.fixtures.dovecot"]

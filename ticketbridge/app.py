@@ -16,11 +16,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.config.update(SECRET_KEY=services.settings.secret_key)
     app.extensions["ticketbridge"] = services
 
-    from ticketbridge.api import sync
+    from ticketbridge.api import requests, sync
     from ticketbridge.web import customer, public
 
     http.init_app(app, api_prefix=api.PREFIX, api_hint=api.HINT)
     app.register_blueprint(public.blueprint)
     app.register_blueprint(customer.blueprint)
     app.register_blueprint(sync.blueprint)
+    app.register_blueprint(requests.blueprint)
     return app

@@ -63,6 +63,7 @@ class Settings:
     imap_poll_seconds: int
     unmatched_mail: str
     mail_rate_cap_per_hour: int
+    receipt_cap_per_sender_per_hour: int
     sweep_interval_seconds: int
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")

@@ -64,7 +64,9 @@ CHECKS: dict[str, Check] = {
     "attachments": lambda p, a, v: not _plain(v).isdigit() or len(p.attachments) == int(v),
     "filename": lambda p, a, v: _plain(v) in {att.filename for att in p.attachments},
     "attachments[0].filename": lambda p, a, v: p.attachments[0].filename == _plain(v),
-    "autoreply": lambda p, a, v: (a.kind == "autoreply") == v.startswith("yes"),
+    # The corpus's "autoreply=yes" is Zammad's send-auto-response=false: no automatic answer.
+    # A person asking for none (X-Auto-Response-Suppress) meets it without being a machine.
+    "autoreply": lambda p, a, v: (not a.answerable) == v.startswith("yes"),
     "bounce": _bounce_check,
     "status": lambda p, a, v: a.status == _plain(v),
     "complaint": lambda p, a, v: (a.kind == "complaint") == v.startswith("yes"),

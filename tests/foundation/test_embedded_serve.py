@@ -6,21 +6,15 @@ jobs, mail kept as .eml files) and drives it over HTTP and in a real Chromium.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.fixtures.backends import free_port, service_missing, wait_until
+from tests.fixtures.backends import wait_until
+from tests.fixtures.browser import RunningService
 from tests.foundation.helpers import (
     DEMO_FORM,
     LINK,
@@ -29,42 +23,6 @@ from tests.foundation.helpers import (
     text_part,
     visible_text,
 )
-from ticketbridge.config import PROJECT_ROOT
-
-
-@dataclass(frozen=True)
-class RunningService:
-    url: str
-    instance: Path
-
-
-@pytest.fixture(scope="module")
-def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    instance = tmp_path_factory.mktemp("embedded") / "instance"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-    env |= {"TICKETBRIDGE_INSTANCE_PATH": str(instance), "TICKETBRIDGE_PUBLIC_URL": url}
-    log = instance.parent / "serve.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ticketbridge", "serve", "--port", str(port)],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-
-    def up() -> bool:
-        try:
-            return urllib.request.urlopen(f"{url}/healthz", timeout=1).status == 200
-        except OSError:
-            assert process.poll() is None, log.read_text()
-            return False
-
-    wait_until(up, timeout=60, what="ticketbridge serve to answer")
-    yield RunningService(url, instance)
-    process.terminate()
-    process.wait(timeout=20)
 
 
 def test_serve_with_nothing_configured_runs_the_demo_request(
@@ -93,32 +51,6 @@ def test_a_tampered_link_is_404_over_http(embedded_service: RunningService) -> N
         urllib.request.urlopen(f"{embedded_service.url}/t/MQ.forged-signature")
     assert caught.value.code == 404
     assert "There is no such page" in caught.value.read().decode()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        service_missing("chromium and chromedriver", "apt-get install -y chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ):
-        options.add_argument(flag)
-    chrome = webdriver.Chrome(service=Service(driver), options=options)
-    yield chrome
-    chrome.quit()
 
 
 def test_browser_fills_the_form_sees_field_errors_then_the_ticket(

@@ -4,7 +4,7 @@ ones."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 
 from tests.fixtures.dovecot import DovecotServer
 from tests.mail.mailbuild import imap_settings
+from tests.mail.processes import FetcherProcesses
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.services import Services
 
@@ -40,3 +41,19 @@ def make_mail_services(
         return make_services(**{**mail_config, **imap_settings(imap_mailbox), **overrides})
 
     return make
+
+
+@pytest.fixture
+def fetchers(tmp_path: Path) -> Iterator[FetcherProcesses]:
+    """Starts `ticketbridge mail fetch` processes; kills whichever is still running at the end."""
+    processes = FetcherProcesses(tmp_path)
+    yield processes
+    processes.stop_all()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database of its own: the embedded default, for tests that need it only."""
+    copy = tmp_path / "ticketbridge.sqlite3"
+    shutil.copy(sqlite_template, copy)
+    return f"sqlite:///{copy}"

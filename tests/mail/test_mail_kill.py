@@ -17,12 +17,9 @@ stored but left behind.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -36,7 +33,7 @@ from sqlalchemy import func, select, text
 from tests.fixtures.backends import wait_until
 from tests.fixtures.dovecot import DovecotServer
 from tests.mail.mailbuild import email, fetch_once, reply_to, sent_emails, tickets
-from ticketbridge.config import PROJECT_ROOT, Settings
+from tests.mail.processes import FetcherProcesses, process_tree, running
 from ticketbridge.intake.email.ingest import RECEIPT_TEMPLATE
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.outbox.models import OutboxEmail
@@ -48,12 +45,6 @@ OPEN_TICKETS = 10
 UNMOVABLE = "~Unmovable"
 SEEN = b"\\Seen"
 HEADER = b"BODY[HEADER.FIELDS (MESSAGE-ID)]"
-SETTINGS_PASSED = (
-    "instance_path", "database_url", "workflows_path", "email_templates_path", "secret_key",
-    "public_url", "mail_from",
-    "imap_host", "imap_port", "imap_user", "imap_password", "imap_tls", "imap_batch_size",
-    "imap_move_to", "imap_poll_seconds",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,55 +81,6 @@ class KillRun:
     def left_behind(self) -> set[str]:
         """Appended messages the server still shows as unprocessed (not \\Seen, or not moved)."""
         return {s.message_id for s in self.sent} - handled(self.imap, self.move_to)
-
-
-class FetcherProcesses:
-    """`python -m ticketbridge mail fetch` processes configured through TICKETBRIDGE_* variables
-    only."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.started: list[subprocess.Popen[bytes]] = []
-
-    def start(self, settings: Settings, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
-        log = self.folder / f"fetcher-{len(self.started)}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "ticketbridge", "mail", "fetch", *args],
-                env=environment(settings),
-                cwd=PROJECT_ROOT,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        self.started.append(process)
-        return process, log
-
-    def run_once(self, settings: Settings) -> None:
-        """Run to the end; a hung run fails the test here and is killed by the fixture."""
-        process, log = self.start(settings, "--once")
-        assert process.wait(timeout=300) == 0, log.read_text(errors="replace")
-
-    def stop_all(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=30)
-
-
-@pytest.fixture
-def fetchers(tmp_path: Path) -> Iterator[FetcherProcesses]:
-    processes = FetcherProcesses(tmp_path)
-    yield processes
-    processes.stop_all()
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    """The developer's environment minus any TICKETBRIDGE_* variable, plus `settings`."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
-    env.update(
-        {f"TICKETBRIDGE_{name.upper()}": str(getattr(settings, name)) for name in SETTINGS_PASSED}
-    )
-    return env
 
 
 def message_id(raw: bytes) -> str:
@@ -309,29 +251,10 @@ def _move_failed(services: Services, log: Path) -> Callable[[], int]:
     )
 
 
-PHASES = {
-    "inside-a-batch-flagging": Phase(count=300, first_move_to="", move_to="", stored=BATCH),
-    "inside-a-batch-half-way-moving": Phase(
-        count=300, first_move_to="Processed", move_to="Processed", stored=150
-    ),
-    "after-commit-before-move": Phase(
-        count=100, first_move_to=UNMOVABLE, move_to="Processed", stored=None
-    ),
-}
-
-
-@pytest.mark.parametrize("phase", PHASES.values(), ids=PHASES.keys())
-def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(
-    make_mail_services, imap_mailbox, pg_url, fetchers, phase: Phase
-) -> None:
-    services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
-    run = kill_and_restart(services, imap_mailbox, fetchers, phase)
+def assert_exactly_once(services: Services, run: KillRun) -> None:
+    """Every appended message stored once, on its customer's ticket, each new request with one
+    ticket and one receipt, and every message flagged or moved once on the server."""
     sent_ids = {s.message_id for s in run.sent}
-
-    killed_at = len(run.stored_at_kill & sent_ids)
-    assert 0 < killed_at < phase.count, f"the kill came at {killed_at} of {phase.count} stored"
-    assert run.handled_at_kill <= run.stored_at_kill, "flagged or moved before it was stored"
-
     with services.db.transaction() as session:
         rows = Counter(
             session.execute(select(InboundEmail.header_message_id, InboundEmail.status)).tuples()
@@ -343,7 +266,7 @@ def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(
                 .where(OutboxEmail.template == RECEIPT_TEMPLATE)
             )
         )
-    assert sum(rows.values()) == OPEN_TICKETS + phase.count
+    assert sum(rows.values()) == OPEN_TICKETS + len(run.sent)
     assert all(rows[(mid, InboundStatus.STORED)] == 1 for mid in sent_ids)
 
     found = tickets(services)
@@ -373,6 +296,32 @@ def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(
     )
 
 
+PHASES = {
+    "inside-a-batch-flagging": Phase(count=300, first_move_to="", move_to="", stored=BATCH),
+    "inside-a-batch-half-way-moving": Phase(
+        count=300, first_move_to="Processed", move_to="Processed", stored=150
+    ),
+    "after-commit-before-move": Phase(
+        count=100, first_move_to=UNMOVABLE, move_to="Processed", stored=None
+    ),
+}
+
+
+@pytest.mark.parametrize("phase", PHASES.values(), ids=PHASES.keys())
+def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(
+    make_mail_services, imap_mailbox, pg_url, fetchers, phase: Phase
+) -> None:
+    services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
+    run = kill_and_restart(services, imap_mailbox, fetchers, phase)
+    sent_ids = {s.message_id for s in run.sent}
+
+    killed_at = len(run.stored_at_kill & sent_ids)
+    assert 0 < killed_at < phase.count, f"the kill came at {killed_at} of {phase.count} stored"
+    assert run.handled_at_kill <= run.stored_at_kill, "flagged or moved before it was stored"
+
+    assert_exactly_once(services, run)
+
+
 def test_a_restart_flags_or_moves_what_a_kill_left_behind(
     make_mail_services, imap_mailbox, pg_url, fetchers
 ) -> None:
@@ -384,3 +333,38 @@ def test_a_restart_flags_or_moves_what_a_kill_left_behind(
         Phase(count=3 * BATCH, first_move_to=UNMOVABLE, move_to="Processed", stored=None),
     )
     assert run.left_behind() == set()
+
+
+def test_a_sigkilled_fetcher_leaves_no_process_and_its_restart_on_sqlite_starts_at_once(
+    make_mail_services, imap_mailbox, sqlite_url, fetchers
+) -> None:
+    """Issue 14: the helpers end with the fetcher, and the dead fetcher's lease blocks nobody."""
+    services = make_mail_services(database_url=sqlite_url, imap_batch_size=BATCH)
+    receipts = open_tickets(services, imap_mailbox)
+    sent, raws = traffic(300, receipts)
+    imap_mailbox.append_many(raws)
+    process, log = fetchers.start(services.settings)
+    tree = wait_until(
+        lambda: (
+            (
+                process.poll() is not None
+                or (
+                    stored_count(services) > OPEN_TICKETS + BATCH
+                    and len(process_tree(process.pid)) > 1
+                )
+            )
+            and process_tree(process.pid)
+        ),
+        timeout=180,
+        what="the fetcher to store a batch with its helper running",
+    )
+    assert process.poll() is None and len(tree) > 1, log.read_text(errors="replace")
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    stored_at_kill = stored_ids(services)
+    wait_until(lambda: not running(tree), timeout=5, what=f"the fetcher's processes {tree} to end")
+
+    fetchers.run_once(services.settings)
+    run = KillRun(sent, stored_at_kill, set(), imap_view(imap_mailbox), "", False)
+    assert 0 < len(stored_at_kill & {s.message_id for s in sent}) < len(sent)
+    assert_exactly_once(services, run)

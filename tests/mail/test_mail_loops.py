@@ -15,7 +15,7 @@ AUTO_HEADERS = (
     {"Auto-Submitted": "auto-replied"},
     {"Precedence": "bulk"},
     {"X-Autoreply": "yes"},
-    {"X-Auto-Response-Suppress": "All"},
+    {"X-Loop": "robot@acme.example"},
     {},
 )
 
@@ -115,3 +115,23 @@ def test_our_own_email_coming_back_is_ignored(make_mail_services, imap_mailbox, 
     imap_mailbox.append(receipt.as_bytes())
     assert fetch_once(services).counts[InboundStatus.IGNORED] == 1
     assert len(tickets(services)) == 1 and len(sent_emails(services)) == 1
+
+
+def test_the_receipt_cap_per_sender_ends_a_loop_the_headers_miss(
+    make_mail_services, imap_mailbox, db_url
+) -> None:
+    """A robot with no loop header that answers each receipt with a new mail opens requests, but
+    gets no more than the cap of receipts in an hour; each request over it says why."""
+    services = make_mail_services(database_url=db_url, receipt_cap_per_sender_per_hour=3)
+    for number in range(5):
+        imap_mailbox.append(
+            email(sender="Bot <bot@acme.example>", subject=f"Ticket {number}", text="Received.")
+        )
+        fetch_once(services)
+
+    found = tickets(services)
+    assert len(found) == 5
+    assert len(sent_emails(services)) == 3
+    withheld = [e for t in found for e in t.events if e.kind == "receipt_withheld"]
+    assert len(withheld) == 2
+    assert all("3 receipts within the hour" in e.summary for e in withheld)

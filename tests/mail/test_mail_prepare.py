@@ -1,19 +1,26 @@
-"""The fetcher's helper processes: the same results as working in the fetcher, and a dead helper
-costs no mail."""
+"""The fetcher's helper process: the same results as working in the fetcher, a dead helper costs
+no mail, and no helper outlives the process that started it."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 from email import message_from_bytes
 
+from tests.fixtures.backends import wait_until
 from tests.mail.mailbuild import email
 from ticketbridge.clock import utcnow
+from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.intake.email.prepare import (
     MIN_PARALLEL_COMPOSE,
     MailHelper,
-    Parsed,
+    Pending,
     parse_all,
 )
+from ticketbridge.lifeline import process_start
 from ticketbridge.outbox.compose import Draft, compose_drafts
 from ticketbridge.outbox.render import RenderedEmail
 
@@ -31,11 +38,19 @@ def test_helper_parses_as_the_fetcher_would(caplog) -> None:
     assert not _fell_back(caplog), "the helper failed and the batch was parsed in the fetcher"
 
 
-def test_a_failed_helper_parses_the_batch_in_the_fetcher() -> None:
+def test_a_helper_killed_mid_batch_costs_no_mail(caplog) -> None:
     raws = [email(sender="c@example.com", subject="Question", text="Hello")]
-    failed: Future[list[Parsed]] = Future()
-    failed.set_exception(RuntimeError("helper died"))
-    assert MailHelper().result(failed, raws) == parse_all(raws)
+    helper = MailHelper()
+    try:
+        pending = helper.submit(raws)
+        assert pending.helper is not None
+        pending.helper.process.kill()
+        assert helper.result(pending, raws) == parse_all(raws)
+        assert _fell_back(caplog)
+        assert helper.result(helper.submit(raws), raws) == parse_all(raws)
+    finally:
+        helper.close()
+    assert MailHelper().result(Pending(None), raws) == parse_all(raws)
 
 
 def test_helpers_compose_the_drafts_in_order(caplog) -> None:
@@ -56,7 +71,10 @@ def test_helpers_compose_the_drafts_in_order(caplog) -> None:
     ]
     helper = MailHelper()
     try:
+        raws = [b"Subject: parsed while composing\r\n\r\nbody"]
+        pending = helper.submit(raws)
         composed = helper.compose(drafts)
+        assert helper.result(pending, raws) == parse_all(raws)
     finally:
         helper.close()
     assert not _fell_back(caplog), "the helpers failed and the drafts were composed in the fetcher"
@@ -67,6 +85,31 @@ def test_helpers_compose_the_drafts_in_order(caplog) -> None:
     assert [message_from_bytes(c.raw)["Message-ID"] for c in composed] == [
         d.message_id for d in drafts
     ]
+
+
+def test_the_helper_dies_with_its_parent_even_on_sigkill(tmp_path) -> None:
+    """A parent that starts a helper and is SIGKILLed leaves no helper running."""
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from ticketbridge.intake.email.prepare import MailHelper
+        helper = MailHelper()
+        pending = helper.submit([b"Subject: x\\r\\n\\r\\nbody"])
+        print(pending.helper.process.pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None
+        helper_pid = int(parent.stdout.readline())
+        assert process_start(helper_pid) is not None
+    finally:
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+    wait_until(lambda: process_start(helper_pid) is None, timeout=10, what="the helper to end")
 
 
 def _fell_back(caplog) -> list[str]:

@@ -71,14 +71,19 @@ def test_quarantine_lists_each_held_message_as_a_json_line(poisoned, imap_mailbo
     services, _, uid = poisoned
     [held] = quarantined(services)
     assert set(held) == {
+        "record",
         "id",
         "mailbox",
         "folder",
+        "uidvalidity",
         "uid",
         "message_id",
         "from",
         "subject",
-        "error",
+        "kind",
+        "status",
+        "why",
+        "text",
         "received_at",
     }
     assert (held["mailbox"], held["folder"], held["uid"]) == (
@@ -91,7 +96,8 @@ def test_quarantine_lists_each_held_message_as_a_json_line(poisoned, imap_mailbo
         POISON_SUBJECT,
         "<poison@acme.example>",
     )
-    assert held["error"] == "ValueError: parser bug #1"
+    assert (held["status"], held["why"]) == ("quarantined", "ValueError: parser bug #1")
+    assert held["text"] == "POISON inside"
     assert held["received_at"].endswith("+00:00")
 
 
@@ -114,7 +120,7 @@ def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_er
     }
     assert "still quarantined: ValueError: parser bug #2" in result.output
     [again] = quarantined(services)
-    assert again == {**held, "error": "ValueError: parser bug #2"}
+    assert again == {**held, "why": "ValueError: parser bug #2"}
     assert inbound_rows(services) == 2
     assert len(tickets(services)) == 1
 

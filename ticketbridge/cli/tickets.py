@@ -1,4 +1,4 @@
-"""`ticketbridge tickets ...`: tickets exported for scripts."""
+"""`ticketbridge tickets ...`: tickets exported for scripts, shown to and acted on by operators."""
 
 from __future__ import annotations
 
@@ -22,15 +22,26 @@ def tickets_group() -> None:
     default=None,
     help="Only tickets changed or written to since this UTC date (or date and time).",
 )
+@click.option(
+    "--with-mail-on-no-ticket",
+    is_flag=True,
+    help='Then the kept inbound mail that is on no ticket, with why ("record": '
+    '"mail_on_no_ticket"): auto-replies and bounces matching none, mail without a sender, '
+    "quarantined mail.",
+)
 @pass_state
-def tickets_export(state: State, since: dt.datetime | None) -> None:
+def tickets_export(state: State, since: dt.datetime | None, with_mail_on_no_ticket: bool) -> None:
     """Print tickets as JSON lines: reference, request type, state, customer, form data,
     messages."""
     from ticketbridge.intake.export import export_tickets
+    from ticketbridge.intake.unticketed import mail_on_no_ticket
 
     since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
     for record in export_tickets(state.services.db, since_utc):
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
+    if with_mail_on_no_ticket:
+        for mail in mail_on_no_ticket(state.services.db, since=since_utc):
+            click.echo(json.dumps(mail.as_json(), ensure_ascii=False))
 
 
 @tickets_group.command("show")

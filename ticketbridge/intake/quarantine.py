@@ -24,40 +24,12 @@ from sqlalchemy.orm import Session
 from ticketbridge.db import Database
 from ticketbridge.errors import Conflict, NotFound
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor, Outcome
-from ticketbridge.intake.email.parse import parse_message
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
+from ticketbridge.intake.unticketed import MailOnNoTicket, mail_on_no_ticket
 from ticketbridge.tickets.models import Ticket
 
 if TYPE_CHECKING:
     from ticketbridge.services import Services
-
-
-@dataclass(frozen=True)
-class QuarantinedMail:
-    """One held message as staff see it; sender and subject are decoded from the kept raw bytes."""
-
-    id: int
-    mailbox: str
-    folder: str
-    uid: int
-    message_id: str | None
-    sender: str
-    subject: str
-    error: str
-    received_at: dt.datetime
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "mailbox": self.mailbox,
-            "folder": self.folder,
-            "uid": self.uid,
-            "message_id": self.message_id,
-            "from": self.sender,
-            "subject": self.subject,
-            "error": self.error,
-            "received_at": self.received_at.isoformat(),
-        }
 
 
 @dataclass(frozen=True)
@@ -83,15 +55,9 @@ class RetryResult:
         }
 
 
-def list_quarantined(db: Database) -> list[QuarantinedMail]:
-    """Every quarantined message, oldest first."""
-    with db.transaction() as session:
-        rows = session.scalars(
-            select(InboundEmail)
-            .where(InboundEmail.status == InboundStatus.QUARANTINED)
-            .order_by(InboundEmail.id)
-        ).all()
-        return [_shown(row) for row in rows]
+def list_quarantined(db: Database) -> list[MailOnNoTicket]:
+    """Every quarantined message, oldest first; `why` is its error."""
+    return mail_on_no_ticket(db, statuses=[InboundStatus.QUARANTINED])
 
 
 def retry_quarantined(services: Services, inbound_id: int, now: dt.datetime) -> RetryResult:
@@ -108,7 +74,7 @@ def retry_quarantined(services: Services, inbound_id: int, now: dt.datetime) -> 
         session.flush()
         newest = session.scalar(select(func.max(InboundEmail.id))) or 0
         [outcome] = Ingestor(services, row.mailbox).ingest(
-            session, [FetchedMail(row.folder, row.uid, row.raw)], now
+            session, [FetchedMail(row.folder, row.uid, row.raw, row.uidvalidity)], now
         )
         written = session.scalars(
             select(InboundEmail).where(
@@ -175,23 +141,4 @@ def _fold(
         message_row_id,
         new_key,
         note,
-    )
-
-
-def _shown(row: InboundEmail) -> QuarantinedMail:
-    """Decode sender and subject with the intake's own parser, which never raises on bad mail."""
-    parsed = parse_message(row.raw)
-    sender = (
-        f"{parsed.from_name} <{parsed.from_address}>" if parsed.from_name else parsed.from_address
-    )
-    return QuarantinedMail(
-        row.id,
-        row.mailbox,
-        row.folder,
-        row.uid,
-        row.header_message_id,
-        sender,
-        parsed.subject,
-        row.note,
-        row.received_at,
     )

@@ -2,8 +2,8 @@
 
 "Request new activation" asks whether the request is for the 30-day demo (YES: the demo form,
 NO: the plan form); "Modify existing license" asks for the action (Add, Remove, Deactivate).
-The answer is a plain GET form, so the choice works without JavaScript. An entry whose
-workflows are not installed is left out of the menu.
+The answer is a plain GET form, so the choice works without JavaScript. Request types without
+a workflow in force are left out: of the menu, and of a question's answers.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class Question:
 
     def request_type(self, answer: str) -> str | None:
         return next((o.request_type for o in self.options if o.value == answer), None)
+
+    def offered(self, installed: set[str]) -> tuple[Option, ...]:
+        return tuple(o for o in self.options if o.request_type in installed)
 
 
 @dataclass(frozen=True)
@@ -82,5 +85,5 @@ QUESTIONS = {entry.question.slug: entry.question for entry in MENU if entry.ques
 
 
 def menu(installed: set[str]) -> list[Entry]:
-    """The entries whose request types all have a workflow in force."""
-    return [e for e in MENU if set(e.request_types()) <= installed]
+    """The entries with at least one request type in force."""
+    return [e for e in MENU if set(e.request_types()) & installed]

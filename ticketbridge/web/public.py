@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from itertools import groupby
 
@@ -19,6 +20,7 @@ from ticketbridge.web.portal import QUESTIONS, menu
 from ticketbridge.workflow.definitions import Workflow
 
 blueprint = Blueprint("public", __name__)
+SUBMISSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 def _installed() -> set[str]:
@@ -43,7 +45,12 @@ def _question(slug: str) -> str | Response:
     chosen = question.request_type(answer)
     if chosen is not None and chosen in _installed():
         return redirect(url_for("public.request_form", request_type=chosen), code=303)
-    return render_template("question.html", question=question, answered=bool(answer))
+    return render_template(
+        "question.html",
+        question=question,
+        options=question.offered(_installed()),
+        answered=bool(answer),
+    )
 
 
 def _sections(fields: tuple[FormField, ...]) -> list[tuple[str, list[FormField]]]:
@@ -80,13 +87,20 @@ def request_form(request_type: str) -> str | Response | tuple[str, int]:
             services(),
             request_type,
             answers,
-            submission_id=request.form.get("submission_id") or None,
+            submission_id=_submission_id(),
         )
     except ValidationError as exc:
         values = request.form.copy()
         values.setdefault("submission_id", uuid.uuid4().hex)
         return _form_page(workflow, values, exc.errors), 422
     return redirect(services().links.ticket_url(ticket_id), code=303)
+
+
+def _submission_id() -> str | None:
+    """The id this page was given, to spot a second click on Send; anything else sent in its
+    place only loses that protection."""
+    value = request.form.get("submission_id", "")
+    return value if SUBMISSION_ID.match(value) else None
 
 
 @blueprint.get("/support")

@@ -1,8 +1,15 @@
-"""Exactly-once keys for inbound mail: the Message-ID, or a content hash where it cannot serve.
+"""Exactly-once keys for inbound mail: the Message-ID, or the whole raw bytes where it cannot serve.
 
-The hash covers what the author wrote (the body and the author's own headers) and leaves out
-what each delivery adds (Received, Delivered-To, Return-Path, X-*), so the same message
-delivered twice, or copied to a second folder, hashes the same.
+Two hashes with two jobs. The *author hash* (`stable_hash`) covers what the author wrote (the
+body and the author's own headers) and leaves out what each delivery adds (Received,
+Delivered-To, X-*): a Message-ID seen again with the same author hash is the same message
+delivered again, and one seen with another is a careless sender reusing it. The *raw hash*
+(`ParsedEmail.content_hash`, of every byte) is the key of a mail with no usable Message-ID. It
+used to be the author hash, and a mail with no Message-ID and no Date whose From, To, Subject
+and body equalled an earlier one's was dropped as its duplicate (issue 12). Separate
+deliveries differ in their bytes (each server adds its Received line), so only a true re-fetch
+— the same bytes again, after a UIDVALIDITY reset or from a copy in another folder — is a
+duplicate; the row keeps the folder, UIDVALIDITY and UID each copy came from.
 """
 
 from __future__ import annotations
@@ -43,22 +50,24 @@ def message_id_key(message_id: str) -> str:
     return f"mid:{message_id}"
 
 
-def hash_key(content_hash: str) -> str:
-    return f"hash:{content_hash}"
+def raw_key(raw_hash: str) -> str:
+    return f"raw:{raw_hash}"
 
 
-def dedupe_key(message_id: str | None, content_hash: str, known: dict[str, str]) -> str | None:
+def dedupe_key(
+    message_id: str | None, author_hash: str, raw_hash: str, known: dict[str, str]
+) -> str | None:
     """The key to store this message under, or None when it is already stored.
 
-    `known` maps keys already stored (in this mailbox) to their content hashes. A Message-ID
-    stored with other content was reused by a careless sender: that message then goes by its
-    content hash instead.
+    `known` maps keys already stored (in this mailbox) to their author hashes. A Message-ID
+    stored with another author hash was reused by a careless sender: that message then goes by
+    its raw hash instead.
     """
     if message_id:
         key = message_id_key(message_id)
         if key not in known:
             return key
-        if known[key] == content_hash:
+        if known[key] == author_hash:
             return None
-    key = hash_key(content_hash)
+    key = raw_key(raw_hash)
     return None if key in known else key

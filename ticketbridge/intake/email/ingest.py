@@ -31,10 +31,11 @@ from sqlalchemy.orm import Session
 from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customers_by_email
 from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.dedupe import dedupe_key, hash_key, message_id_key
+from ticketbridge.intake.email.dedupe import dedupe_key, message_id_key, raw_key
 from ticketbridge.intake.email.loops import Automation, classify
 from ticketbridge.intake.email.parse import ParsedEmail
 from ticketbridge.intake.email.prepare import Parsed, parse_all
+from ticketbridge.intake.email.receipts import ReceiptCap
 from ticketbridge.intake.email.reply import extract_reply
 from ticketbridge.intake.email.requests import open_general_request
 from ticketbridge.intake.email.threading import ThreadIndex
@@ -59,9 +60,13 @@ MAX_NOTE = 2000
 
 @dataclass(frozen=True)
 class FetchedMail:
+    """One delivery: where it was fetched from (folder, UID, the folder's UIDVALIDITY) and its
+    bytes."""
+
     folder: str
     uid: int
     raw: bytes
+    uidvalidity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,11 +101,15 @@ class _Stored:
 
 @dataclass(frozen=True)
 class _Item:
-    """One fetched mail, parsed, with its content hash."""
+    """One fetched mail, parsed, with its author hash (see intake.email.dedupe)."""
 
     mail: FetchedMail
     email: ParsedEmail
     content_hash: str
+
+    def key(self, known: dict[str, str]) -> str | None:
+        """Its dedupe key, None when it is already stored."""
+        return dedupe_key(self.email.message_id, self.content_hash, self.email.content_hash, known)
 
     @cached_property
     def reply_text(self) -> str:
@@ -116,6 +125,7 @@ class _Batch:
 
     index: ThreadIndex
     customers: dict[str, Customer]
+    receipt_cap: ReceiptCap
     receipts: list[EmailRequest] = field(default_factory=list)
 
 
@@ -192,9 +202,17 @@ class Ingestor:
         The inbound rows, which nothing reads back, are inserted in one executemany, and so are
         the timeline events of the batch, last.
         """
+        senders = [item.email.from_address for item in items]
         batch = _Batch(
             ThreadIndex(session, self.services.links, [item.email for item in items]),
-            customers_by_email(session, [item.email.from_address for item in items]),
+            customers_by_email(session, senders),
+            ReceiptCap(
+                session,
+                RECEIPT_TEMPLATE,
+                senders,
+                self.services.settings.receipt_cap_per_sender_per_hour,
+                now,
+            ),
         )
         with collected(session):
             stored = [self._ingest_one(session, item, known, batch, now) for item in items]
@@ -221,7 +239,7 @@ class Ingestor:
         """Dedupe keys of this batch already stored in the mailbox, with their content hashes: one
         query."""
         keys = [message_id_key(i.email.message_id) for i in items if i.email.message_id] + [
-            hash_key(i.content_hash) for i in items
+            raw_key(i.email.content_hash) for i in items
         ]
         rows = session.execute(
             select(InboundEmail.dedupe_key, InboundEmail.content_hash).where(
@@ -235,7 +253,7 @@ class Ingestor:
     ) -> tuple[str | None, _Stored]:
         """The dedupe key the mail is kept under (None for a duplicate) and what became of it."""
         email = item.email
-        key = dedupe_key(email.message_id, item.content_hash, known)
+        key = item.key(known)
         if key is None:
             return None, _Stored(InboundStatus.DUPLICATE, "", None, None, "already stored")
         own_id = email.message_id if key == message_id_key(email.message_id or "") else None
@@ -269,6 +287,7 @@ class Ingestor:
             "mailbox": self.mailbox,
             "folder": item.mail.folder,
             "uid": item.mail.uid,
+            "uidvalidity": item.mail.uidvalidity,
             "dedupe_key": key,
             "header_message_id": item.email.message_id,
             "content_hash": item.content_hash,
@@ -289,7 +308,7 @@ class Ingestor:
         email = item.email
         automation = classify(email)
         existing = batch.index.message(message_id)
-        message_id = message_id or f"<{item.content_hash[:40]}@inbound.ticketbridge>"
+        message_id = message_id or f"<{email.content_hash[:40]}@inbound.ticketbridge>"
         if existing is not None:
             own = existing.direction == Direction.OUTBOUND
             note = (
@@ -343,7 +362,7 @@ class Ingestor:
                 None,
                 f"matches no open ticket; kept for staff ({why})",
             )
-        return self._open_request(session, item, message_id, follows, batch, now)
+        return self._open_request(session, item, automation, message_id, follows, batch, now)
 
     def _store_automatic(
         self,
@@ -398,6 +417,7 @@ class Ingestor:
         self,
         session: Session,
         item: _Item,
+        automation: Automation,
         message_id: str,
         follows: Ticket | None,
         batch: _Batch,
@@ -437,13 +457,25 @@ class Ingestor:
             payload={"message_id": message.message_id},
             now=now,
         )
-        batch.receipts.append(
-            EmailRequest(
+        withheld = automation.no_receipt or batch.receipt_cap.refusal(email.from_address)
+        if withheld:
+            record(
+                session,
                 ticket,
-                RECEIPT_TEMPLATE,
-                {"related_reference": follows.reference if follows else None},
+                actor="system",
+                kind="receipt_withheld",
+                summary=f"No receipt sent: {withheld}",
+                payload={"message_id": message.message_id},
+                now=now,
             )
-        )
+        else:
+            batch.receipts.append(
+                EmailRequest(
+                    ticket,
+                    RECEIPT_TEMPLATE,
+                    {"related_reference": follows.reference if follows else None},
+                )
+            )
         return _Stored(
             InboundStatus.STORED, "human", ticket, message, "", opened=True, follows=follows
         )
@@ -489,7 +521,7 @@ class Ingestor:
         log.warning(
             "quarantined %s uid %s: %s", mail.folder, mail.uid, type(error).__name__, exc_info=error
         )
-        key = dedupe_key(email.message_id, item.content_hash, known) or hash_key(item.content_hash)
+        key = item.key(known) or raw_key(email.content_hash)
         note = f"{type(error).__name__}: {error}"[:MAX_NOTE]
         with session.begin_nested():
             session.add(
@@ -497,6 +529,7 @@ class Ingestor:
                     mailbox=self.mailbox,
                     folder=mail.folder,
                     uid=mail.uid,
+                    uidvalidity=mail.uidvalidity,
                     dedupe_key=key,
                     header_message_id=email.message_id,
                     content_hash=item.content_hash,

@@ -20,10 +20,9 @@ dropped connection is reopened after a pause.
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from imapclient import IMAPClient
@@ -32,9 +31,10 @@ from sqlalchemy import select
 
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
-from ticketbridge.errors import Conflict
+from ticketbridge.errors import Conflict, ServiceUnavailable
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
 from ticketbridge.intake.email.prepare import MailHelper, Parsed
+from ticketbridge.intake.mailbox.connection import connect, lost
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundStatus, MailboxFolder
 from ticketbridge.services import Services
@@ -42,6 +42,8 @@ from ticketbridge.services import Services
 log = logging.getLogger(__name__)
 SEEN = b"\\Seen"
 BODY = b"BODY[]"
+SIZE = b"RFC822.SIZE"
+BATCH_BYTES = 8 * 1024 * 1024
 RECONNECT_DELAYS = (1, 5, 15, 60)
 
 
@@ -68,19 +70,6 @@ def mailbox_name(settings: Settings) -> str:
     return f"{settings.imap_user}@{settings.imap_host}"
 
 
-def connect(settings: Settings) -> IMAPClient:
-    client = IMAPClient(
-        settings.imap_host,
-        port=settings.imap_port,
-        ssl=settings.imap_tls == "ssl",
-        timeout=max(30, settings.imap_poll_seconds + 30),
-    )
-    if settings.imap_tls == "starttls":
-        client.starttls(ssl.create_default_context())
-    client.login(settings.imap_user, settings.imap_password)
-    return client
-
-
 class Fetcher:
     def __init__(
         self,
@@ -104,7 +93,10 @@ class Fetcher:
         lock = lock_for(self.services.db, self.mailbox)
         while not lock.acquire():
             if once:
-                raise Conflict(f"another fetcher is working on mailbox {self.mailbox}")
+                raise Conflict(
+                    f"another fetcher is working on mailbox {self.mailbox}: it is held by "
+                    f"{lock.held_by}; run again once it has finished"
+                )
             log.info("mailbox %s is locked by another fetcher; waiting", self.mailbox)
             if stop.wait(self.settings.imap_poll_seconds):
                 return FetchReport()
@@ -122,7 +114,7 @@ class Fetcher:
         while not stop.is_set():
             try:
                 client = self._connect(self.settings)
-            except (IMAPClientError, OSError) as exc:
+            except ServiceUnavailable as exc:
                 if once:
                     raise
                 failures = self._pause(stop, failures, exc)
@@ -138,7 +130,7 @@ class Fetcher:
                     self._wait_for_mail(client, stop)
             except (IMAPClientError, OSError) as exc:
                 if once:
-                    raise
+                    raise lost(self.settings, exc) from exc
                 failures = self._pause(stop, failures, exc)
             finally:
                 _logout(client)
@@ -149,12 +141,16 @@ class Fetcher:
         uidvalidity = int(selected[b"UIDVALIDITY"])
         last_uid = self._cursor(folder, uidvalidity)
         uids = sorted(uid for uid in client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
-        batches = list(_chunks(uids, self.settings.imap_batch_size))
-        mails: list[FetchedMail] = _fetch(client, folder, batches[0]) if batches else []
+        batches = _batches(_sizes(client, uids), self.settings.imap_batch_size)
+        mails: list[FetchedMail] = (
+            _fetch(client, folder, uidvalidity, batches[0]) if batches else []
+        )
         parsed: list[Parsed] | None = None
         for number, batch in enumerate(batches):
             following = (
-                _fetch(client, folder, batches[number + 1]) if number + 1 < len(batches) else []
+                _fetch(client, folder, uidvalidity, batches[number + 1])
+                if number + 1 < len(batches)
+                else []
             )
             ahead = self.helper.submit([mail.raw for mail in following]) if following else None
             self._store(client, folder, batch, mails, parsed, report)
@@ -281,18 +277,38 @@ class Fetcher:
         return failures + 1
 
 
-def _fetch(client: IMAPClient, folder: str, batch: list[int]) -> list[FetchedMail]:
+def _fetch(
+    client: IMAPClient, folder: str, uidvalidity: int, batch: list[int]
+) -> list[FetchedMail]:
     fetched = client.fetch(batch, [b"BODY.PEEK[]"])
     return [
-        FetchedMail(folder, uid, fetched[uid][BODY])
+        FetchedMail(folder, uid, fetched[uid][BODY], uidvalidity)
         for uid in batch
         if uid in fetched and BODY in fetched[uid]
     ]
 
 
-def _chunks(uids: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(uids), size):
-        yield uids[start : start + size]
+def _sizes(client: IMAPClient, uids: list[int]) -> dict[int, int]:
+    """Each message's size, in one round trip, so that a batch can be bounded in bytes."""
+    if not uids:
+        return {}
+    fetched = client.fetch(uids, [b"RFC822.SIZE"])
+    return {uid: int(fetched.get(uid, {}).get(SIZE, 0)) for uid in uids}
+
+
+def _batches(sizes: dict[int, int], count: int) -> list[list[int]]:
+    """UIDs in order, `count` at most per batch and about BATCH_BYTES: a batch is held twice
+    (the one stored, the next one parsed), so its bytes bound the fetcher's memory."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for uid, size in sizes.items():
+        if current and (len(current) >= count or total + size > BATCH_BYTES):
+            batches.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    return [*batches, current] if current else batches
 
 
 def _logout(client: IMAPClient) -> None:

@@ -5,15 +5,18 @@ data right, but one would lose every batch to a unique violation and flag or mov
 under the other's feet. On PostgreSQL the lock is a session advisory lock held on a dedicated
 connection: it goes away by itself when the process dies or its connection drops. SQLite has
 no such lock, so a lease row with an expiry serves there; the fetcher renews it between
-batches, and a crashed holder's lease simply runs out.
+batches. The row names the holding process (host, pid, start time), so a fetcher restarted on
+the same host after a crash takes over at once from a holder that is provably dead; a lease
+held from another host still runs out before anyone else may take it.
+
+A refused `acquire` leaves `held_by` saying who holds the lock and until when.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import socket
+import logging
 import uuid
 from typing import Protocol
 
@@ -24,22 +27,20 @@ from ticketbridge.clock import utcnow
 from ticketbridge.db import Database
 from ticketbridge.errors import Conflict
 from ticketbridge.intake.mailbox.models import MailboxLease
+from ticketbridge.lifeline import ProcessIdentity
 
+log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 
 
 class MailboxLock(Protocol):
+    held_by: str
+
     def acquire(self) -> bool: ...
 
     def renew(self) -> None: ...
 
     def release(self) -> None: ...
-
-
-def holder_name() -> str:
-    """Host and process for the operator to read, and a random part so two fetchers never share
-    one."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def lock_for(db: Database, mailbox: str) -> MailboxLock:
@@ -55,6 +56,7 @@ class AdvisoryLock:
             signed=True,
         )
         self._connection: Connection | None = None
+        self.held_by = ""
 
     def acquire(self) -> bool:
         connection = self._db.engine.connect()
@@ -63,12 +65,34 @@ class AdvisoryLock:
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
             ).scalar_one()
         )
-        connection.commit()
         if not locked:
+            self.held_by = self._holder(connection)
             connection.close()
             return False
+        connection.commit()
         self._connection = connection
         return True
+
+    def _holder(self, connection: Connection) -> str:
+        """The session holding the lock, as pg_stat_activity shows it; the lock lasts as long as
+        that session does."""
+        row = connection.execute(
+            text(
+                "SELECT a.pid, a.client_addr, a.backend_start FROM pg_locks l "
+                "JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted "
+                "AND l.classid = :high AND l.objid = :low AND l.objsubid = 1"
+            ),
+            {"high": (self._key >> 32) & 0xFFFFFFFF, "low": self._key & 0xFFFFFFFF},
+        ).first()
+        connection.rollback()
+        if row is None:
+            return "a fetcher that has just released it"
+        pid, address, started = row
+        return (
+            f"the PostgreSQL session {pid} (client {address or 'local socket'}, connected "
+            f"{started:%Y-%m-%d %H:%M:%S %Z}) until that fetcher stops or its connection drops"
+        )
 
     def renew(self) -> None:
         """Nothing to renew; a query checks the connection that holds the lock is still alive."""
@@ -88,7 +112,9 @@ class LeaseLock:
     def __init__(self, db: Database, mailbox: str) -> None:
         self._db = db
         self._mailbox = mailbox
-        self._holder = holder_name()
+        self._holder = uuid.uuid4().hex
+        self._process = ProcessIdentity.current()
+        self.held_by = ""
 
     def acquire(self) -> bool:
         now = utcnow()
@@ -97,19 +123,31 @@ class LeaseLock:
                 select(MailboxLease).where(MailboxLease.mailbox == self._mailbox)
             ).one_or_none()
             if lease is None:
-                session.add(
-                    MailboxLease(mailbox=self._mailbox, holder=self._holder, expires_at=now + LEASE)
+                lease = MailboxLease(mailbox=self._mailbox)
+                session.add(lease)
+            elif lease.holder != self._holder and lease.expires_at > now:
+                holder = ProcessIdentity(lease.host, lease.pid, lease.process_started)
+                if not holder.provably_dead():
+                    self.held_by = (
+                        f"{holder.describe()} until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC "
+                        "(it renews the lease while it runs)"
+                    )
+                    return False
+                log.warning(
+                    "mailbox %s: taking over the lease of %s, which is no longer running",
+                    self._mailbox,
+                    holder.describe(),
                 )
-                return True
-            if lease.holder != self._holder and lease.expires_at > now:
-                return False
             lease.holder, lease.expires_at = self._holder, now + LEASE
+            lease.host, lease.pid = self._process.host, self._process.pid
+            lease.process_started = self._process.started
             return True
 
     def renew(self) -> None:
         if not self.acquire():
             raise Conflict(
-                f"the lease on mailbox {self._mailbox} was taken over by another fetcher"
+                f"the lease on mailbox {self._mailbox} was taken over by another fetcher: "
+                f"{self.held_by}"
             )
 
     def release(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.clock import utcnow
@@ -34,13 +34,20 @@ class MailboxFolder(Base):
 
 
 class MailboxLease(Base):
-    """The fetcher lock where the database has no advisory locks (SQLite): a row with an expiry."""
+    """The fetcher lock where the database has no advisory locks (SQLite): a row with an expiry.
+
+    `host`, `pid` and `process_started` name the holding process, so that a restart on the same
+    host can tell a crashed holder (process gone) from a live one without waiting for the expiry.
+    """
 
     __tablename__ = "mailbox_leases"
 
     mailbox: Mapped[str] = mapped_column(String(320), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[dt.datetime]
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    process_started: Mapped[str] = mapped_column(String(80), default="")
 
 
 class InboundStatus(enum.StrEnum):
@@ -56,6 +63,7 @@ class InboundEmail(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(320))
     folder: Mapped[str] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int] = mapped_column(Integer)
     dedupe_key: Mapped[str] = mapped_column(String(1000))
     header_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
