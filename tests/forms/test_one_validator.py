@@ -88,7 +88,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     (
         "integer bounds, in the customer's words",
         {**VALID, "agents": "3"},
-        {"errors": {"agents": "must be between 5 and 500 — agent licenses are per concurrent"}},
+        {"errors": {"agents": "Agents must be at least 5 — agent licenses are per concurrent"}},
     ),
     ("integer", {**VALID, "agents": "five"}, {"errors": {"agents": "must be a whole number"}}),
     (

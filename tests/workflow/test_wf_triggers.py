@@ -62,7 +62,7 @@ def test_manual_transition_checks_state_role_and_fields(wf: Services) -> None:
         manual(wf, ticket_id, "ask_customer", days="40")
     assert missing.value.errors == {
         "question": ["Question is required"],
-        "days": ["Days must be between 1 and 30"],
+        "days": ["Days must be at most 30"],
     }
     with pytest.raises(NotFound, match="no staff action 'start_review'"):
         manual(wf, ticket_id, "start_review")

@@ -17,7 +17,7 @@ from ticketbridge.workflow.definitions import Workflow
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
 IDEMPOTENCY_PATTERN = r"^[A-Za-z0-9_-]{16,60}$"
-ERROR = {
+ERROR: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
     "properties": {
@@ -31,7 +31,7 @@ ERROR = {
         }
     },
 }
-REFUSAL = {
+REFUSAL: dict[str, Any] = {
     **ERROR,
     "required": ["error", "errors"],
     "properties": {
@@ -43,7 +43,7 @@ REFUSAL = {
         },
     },
 }
-CREATED = {
+CREATED: dict[str, Any] = {
     "type": "object",
     "required": ["reference", "ticket_url", "state", "waiting_on"],
     "properties": {

@@ -42,7 +42,11 @@ DEFAULT_MAX_SIZE = 10 * MEBIBYTE
 class Condition(Protocol):
     """A field's `when:`: a compiled expression over `form` (the workflow's CEL guards fit)."""
 
-    source: str
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def position(self) -> Position | None: ...
 
     def holds(self, variables: Mapping[str, Any]) -> bool: ...
 

@@ -189,13 +189,10 @@ def _integer(field: FormField, value: Any) -> int:
         value = int(value.strip())
     if not isinstance(value, int):
         raise FieldError(f"{field.label} must be a whole number")
-    low, high = field.minimum, field.maximum
-    if (low is not None and value < low) or (high is not None and value > high):
-        if low is not None and high is not None:
-            bound = f"between {low} and {high}"
-        else:
-            bound = f"at least {low}" if low is not None else f"at most {high}"
-        raise FieldError(_explained(field, f"{field.label} must be {bound}"))
+    if field.minimum is not None and value < field.minimum:
+        raise FieldError(_explained(field, f"{field.label} must be at least {field.minimum}"))
+    if field.maximum is not None and value > field.maximum:
+        raise FieldError(_explained(field, f"{field.label} must be at most {field.maximum}"))
     return value
 
 

@@ -17,10 +17,15 @@ from sqlalchemy.orm import Session
 from ticketbridge.errors import RuleViolation, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.licenses.rules import check_add, check_entitlements, check_remove
+from ticketbridge.licenses.rules import Entitlements, check_add, check_entitlements, check_remove
 from ticketbridge.licenses.sync import find_license
 
-FLAG_LIST_FIELDS = ("add_ons", "plugins", "applications")
+LIST_FIELD_OF_KIND = {
+    ItemKind.ADD_ON: "add_ons",
+    ItemKind.PLUGIN: "plugins",
+    ItemKind.APPLICATION: "applications",
+}
+FLAG_LIST_FIELDS = tuple(LIST_FIELD_OF_KIND.values())
 """Multiple-choice fields whose values are catalogue flags a request turns on (or, on a
 removal, off); applications come with feature updates (R16, R18)."""
 STATE_WORDS = {
@@ -145,23 +150,26 @@ def _current(request: CheckInput) -> dict[str, int]:
     return dict(request.license.entitlements) if request.license is not None else {}
 
 
+def _check_totals(
+    request: CheckInput, direction: Callable[[Entitlements, Entitlements], None], *, turn_off: bool
+) -> None:
+    current = _current(request)
+    after = requested_entitlements(request.catalogue, request.form, current, turn_off=turn_off)
+    direction(current, after)
+    check_entitlements(request.catalogue, after, paid=True)
+
+
 @CHECKS.register("totals_raised")
 def totals_raised(request: CheckInput) -> None:
     """R10: an add gives new totals, none below the current one; R7 and R8 hold after it."""
-    current = _current(request)
-    after = requested_entitlements(request.catalogue, request.form, current, turn_off=False)
-    check_add(current, after)
-    check_entitlements(request.catalogue, after, paid=True)
+    _check_totals(request, check_add, turn_off=False)
 
 
 @CHECKS.register("totals_lowered")
 def totals_lowered(request: CheckInput) -> None:
     """R10: a removal gives new totals, none above the current one; R7 and R8 hold after it
     (5 agents at least; AI Assistants stay while AI Agent Assistants do)."""
-    current = _current(request)
-    after = requested_entitlements(request.catalogue, request.form, current, turn_off=True)
-    check_remove(current, after)
-    check_entitlements(request.catalogue, after, paid=True)
+    _check_totals(request, check_remove, turn_off=True)
 
 
 @CHECKS.register("new_plan_rules")
@@ -176,10 +184,10 @@ def new_plan_rules(request: CheckInput) -> None:
 
 def _form_field(catalogue: Catalogue, form: Mapping[str, Any], item: str | None) -> str:
     """The form field a refusal about catalogue item `item` belongs at: the item's own total,
-    the add-on or plugin list naming it, else the token (the license as a whole)."""
-    for name, value in form.items():
-        if item is not None and (
-            catalogue.canonical_key(name) == item or (name in FLAG_LIST_FIELDS and item in value)
-        ):
-            return name
-    return item if item in form else "token"
+    else the list of its kind (an add-on's refusal at the add-ons), else the token (the license
+    as a whole)."""
+    if item is None or not catalogue.is_known(item):
+        return "token"
+    own = next((name for name in form if catalogue.canonical_key(name) == item), None)
+    listed = LIST_FIELD_OF_KIND.get(catalogue.item(item).kind)
+    return own or (listed if listed is not None and listed in form else "token")

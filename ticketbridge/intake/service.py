@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -13,11 +12,9 @@ from sqlalchemy.orm import Session
 from ticketbridge.clock import utcnow
 from ticketbridge.customers.service import customer_for
 from ticketbridge.forms.common import all_fields
-from ticketbridge.forms.fields import Upload
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.intake.checks import CHECKS
 from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.intake.email.parse import Attachment
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.service import open_ticket
@@ -68,7 +65,7 @@ def _create(
         form = with_stored_files(
             all_fields(workflow.form),
             answers,
-            lambda uploads: _store(services.settings.instance_path, uploads),
+            lambda uploads: store_attachments(services.settings.instance_path, uploads),
         )
         customer = customer_for(session, email=form["customer_email"], name=form["customer_name"])
         ticket = open_ticket(
@@ -84,12 +81,6 @@ def _create(
         session.flush()
         ticket_id = ticket.id
     return ticket_id
-
-
-def _store(instance_path: Path, uploads: tuple[Upload, ...]) -> list[dict[str, Any]]:
-    return store_attachments(
-        instance_path, tuple(Attachment(u.filename, u.content_type, u.payload) for u in uploads)
-    )
 
 
 def _license_for(session: Session, token: str | None) -> License | None:

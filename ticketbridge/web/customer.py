@@ -8,6 +8,8 @@ from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
+from ticketbridge.forms.common import all_fields
+from ticketbridge.forms.display import answered
 from ticketbridge.http.context import services
 from ticketbridge.http.headers import no_store
 from ticketbridge.tickets.conversation import add_customer_message
@@ -41,6 +43,7 @@ def _page(session: Session, ticket_id: int, **extra: object) -> str:
         "ticket.html",
         ticket=ticket,
         workflow=workflow,
+        answers=answered(all_fields(workflow.form), ticket.form_data),
         state=workflow.states[ticket.state],
         **extra,
     )

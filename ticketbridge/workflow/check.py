@@ -212,7 +212,7 @@ def _type_errors(workflow: Workflow) -> Iterator[Problem]:
     samples = [(guard, variables, id(guard) in conditions) for guard in _expressions(workflow)]
     for fields in _field_lists(workflow):
         answers = {"form": _sample_form(fields)}
-        samples.extend((f.when, answers, True) for f in fields if f.when is not None)
+        samples.extend((f.when, answers, True) for f in fields if isinstance(f.when, Guard))
     guards = [guard for guard, _, _ in samples]
     outcome = run_within(
         [partial(_sample_error, *sample) for sample in samples], GUARD_TIME_BUDGET_SECONDS

@@ -398,7 +398,8 @@ class _Reader:
                     f"{key!r} does not apply to field {name!r} of type {field_type}",
                     f"it applies to types {', '.join(sorted(types))}; remove it",
                 )
-        choices = get.read("choices", self.choices, ())
+        no_choices: tuple[Choice, ...] = ()
+        choices = get.read("choices", self.choices, no_choices)
         if field_type in CHOICE_TYPES and not choices and get.node("choices") is None:
             self.fail(
                 node,

@@ -26,6 +26,7 @@ from typing import TypeVar
 import nh3
 
 from ticketbridge import mailpolicy
+from ticketbridge.forms.fields import Upload
 
 T = TypeVar("T")
 
@@ -59,13 +60,9 @@ _CHARSET_ALIASES = {
 }
 
 
-@dataclass(frozen=True)
-class Attachment:
-    """A non-body MIME part, kept as bytes so nothing is lost to a wrong charset guess."""
-
-    filename: str
-    content_type: str
-    payload: bytes
+Attachment = Upload
+"""A non-body MIME part, kept as bytes so nothing is lost to a wrong charset guess: the same
+record as a file sent with a form, so both are stored alike."""
 
 
 @dataclass(frozen=True)
