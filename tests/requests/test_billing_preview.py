@@ -11,10 +11,10 @@ from tests.requests.test_operator_cli import cli
 
 MONTH = [
     # token, when, request type, form
-    ("SRV-ADD-00001", "2026-11-11 10:00", "add", {"reason": "business_growth", "agents": "15"}),
-    ("SRV-REM-BEFORE", "2026-11-20 18:00", "remove", {"reason": "fewer_staff", "agents": "6"}),
-    ("SRV-REM-AFTER", "2026-11-21 08:00", "remove", {"reason": "fewer_staff", "agents": "6"}),
-    ("SRV-DEACT-001", "2026-11-12 10:00", "deactivate", {"reason": "cost_reduction"}),
+    ("SRV-ADD-00001", "2026-11-11 10:00", "add", {"reason": "more_agents", "agents": "15"}),
+    ("SRV-REM-BEFORE", "2026-11-20 18:00", "remove", {"reason": "fewer_agents", "agents": "6"}),
+    ("SRV-REM-AFTER", "2026-11-21 08:00", "remove", {"reason": "fewer_agents", "agents": "6"}),
+    ("SRV-DEACT-001", "2026-11-12 10:00", "deactivate", {"reason": "cost"}),
 ]
 # Every license: the plan from 2 November (29 of 30 days pro rata), then its request.
 OPENING = [

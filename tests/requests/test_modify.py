@@ -22,7 +22,7 @@ def test_r10_r11_r9_add_applies_new_totals_at_once_billed_pro_rata_with_plugin_l
     active_license(portal)
     portal.move_to(at("2026-11-11 10:00"))
     ticket = portal.file(
-        "add", reason="business_growth", agents="15", pbx_extensions="6", plugins=["queue_manager"]
+        "add", reason="more_agents", agents="15", pbx_extensions="6", plugins=["queue_manager"]
     )
     assert portal.state(ticket) == ("applied", "completed")
     assert portal.ledger(ticket) == [
@@ -41,9 +41,9 @@ def test_r10_r11_r9_add_applies_new_totals_at_once_billed_pro_rata_with_plugin_l
 
 def test_r10_an_add_cannot_lower_a_total_nor_a_remove_raise_one(portal: Portal) -> None:
     active_license(portal)
-    page = portal.refused("add", reason="business_growth", agents="8")
+    page = portal.refused("add", reason="more_agents", agents="8")
     assert "An add request cannot lower agents from 10 to 8" in page
-    page = portal.refused("remove", reason="fewer_staff", users="4")
+    page = portal.refused("remove", reason="fewer_agents", users="4")
     assert "A remove request cannot raise users from 3 to 4" in page
     assert portal.entitlements()["agents"] == 10
     assert portal.ticket_count() == 1
@@ -51,9 +51,9 @@ def test_r10_an_add_cannot_lower_a_total_nor_a_remove_raise_one(portal: Portal) 
 
 def test_add_remove_deactivate_and_contract_need_an_active_token(portal: Portal) -> None:
     for request_type, form in (
-        ("add", {"reason": "business_growth", "agents": "6"}),
-        ("remove", {"reason": "fewer_staff", "agents": "5"}),
-        ("deactivate", {"reason": "cost_reduction"}),
+        ("add", {"reason": "more_agents", "agents": "6"}),
+        ("remove", {"reason": "fewer_agents", "agents": "5"}),
+        ("deactivate", {"reason": "cost"}),
         ("contract", {"changes": ["support_plan"], "new_support_plan": "silver"}),
     ):
         page = portal.refused(request_type, token="SRV-NEVER-ACTIVE", **form)
@@ -64,7 +64,7 @@ def test_add_remove_deactivate_and_contract_need_an_active_token(portal: Portal)
 def test_r11_a_remove_by_the_20th_applies_at_once_and_is_credited(portal: Portal) -> None:
     active_license(portal)
     portal.move_to(at("2026-11-20 23:30"))
-    ticket = portal.file("remove", reason="fewer_staff", agents="6", users="1")
+    ticket = portal.file("remove", reason="fewer_agents", agents="6", users="1")
     assert portal.state(ticket) == ("applied", "completed")
     assert portal.entitlements()["agents"] == 6
     assert "Your license goes down at once" in portal.page(ticket)
@@ -78,7 +78,7 @@ def test_r11_a_remove_by_the_20th_applies_at_once_and_is_credited(portal: Portal
 def test_r11_a_remove_after_the_20th_waits_for_the_1st_of_next_month(portal: Portal) -> None:
     active_license(portal)
     portal.move_to(at("2026-11-21 08:00"))
-    ticket = portal.file("remove", reason="fewer_staff", agents="6", plugins=[])
+    ticket = portal.file("remove", reason="fewer_agents", agents="6", plugins=[])
     assert portal.state(ticket) == ("scheduled", None)
     assert portal.entitlements()["agents"] == 10
     page = portal.page(ticket)

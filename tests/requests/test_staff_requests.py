@@ -79,7 +79,7 @@ def test_r4_r14a_an_expired_trial_comes_back_after_a_question_and_the_answer(
 
 def test_r14b_a_deactivated_license_is_reactivated_and_billed_again(portal: Portal) -> None:
     active_license(portal)
-    portal.file("deactivate", reason="cost_reduction")
+    portal.file("deactivate", reason="cost")
     portal.run_timers_until(at("2026-12-01 00:00"))
     assert portal.license().state.value == "deactivated"
     portal.move_to(at("2026-12-05 10:00"))
