@@ -1,69 +1,60 @@
-"""Messages ingested per second by one fetcher, from Dovecot into PostgreSQL tickets.
+"""Inbound email, measured the way the peer is: `ticketbridge mail fetch --once` as its own process.
 
-Starts a private Dovecot (as the tests do) and a throwaway PostgreSQL database, with Redis
-(database 14) as the job queue, so every receipt email is a real rq enqueue. Three runs, each
-timed from `Fetcher.run(once=True)` start to end (fetch, parse, thread, store, commit, flag,
-enqueue):
+Each run appends mail to a private Dovecot, starts `python -m ticketbridge mail fetch --once`
+(configured through TICKETBRIDGE_* variables only, process start-up included, as
+../shared/peer-bench times it) and reports messages per second and the peak memory of the
+fetcher's whole process tree (the fetcher and its helper, RSS summed, sampled every 20 ms), and
+the fetcher's CPU seconds (with its helper's), which the machine's load disturbs far less than
+wall-clock rates.
+Two figures per kind of mail:
 
-- new: 5 KB multipart/alternative mails from distinct senders, each opening a general
-  request and queueing its receipt;
-- replies: 5 KB quoted replies to those receipts (Reply-To token and In-Reply-To), each
-  joining its ticket with only the new text;
-- large: 200 KB mails with a PDF-sized base64 attachment, each opening a request.
+- **ingested (receipts queued)**: the fetcher has stored every message and queued every
+  receipt; on PostgreSQL + Redis no worker runs, so the receipts wait in rq;
+- **end to end (receipts accepted by SMTP)**: the fetcher has stored every message *and* an
+  SMTP server (aiosmtpd here, counting only) has accepted every receipt — on the embedded
+  default (SQLite, jobs in the fetcher's process, which delivers after each batch commits) and
+  on PostgreSQL through `ticketbridge worker` processes on Redis started before the fetch.
 
-    .venv/bin/python bench/email_ingest.py --messages 2000 --large 300
+Kinds of mail: new requests (5 KB multipart/alternative from distinct senders, each opening a
+general request with a receipt), replies to those requests' receipts (5 KB, quoted, joining
+their tickets; no receipt), new requests with a 150 KB PDF attachment.
 
-Figures on the 2-core development machine (messages per second; runs vary by about 10%):
+    .venv/bin/python bench/email_ingest.py --messages 1000 --large 100 --workers 2
 
-    run                               3b4e9dd   69c7fd0   now
-    new requests, 6 KB (receipt)           67   167-197   301-332
-    replies to open tickets, 6 KB         191   394-413   621-663
-    new requests, 210 KB attachment        41    52-56    76-78
-
-69c7fd0 batched the ingest: one query per batch for each lookup (dedupe keys, Message-IDs
-and tickets, customers, the rate cap) and no query or flush per message; the receipts of a
-batch composed after one flush and their delivery jobs queued in one Redis pipeline; header
-parsing memoised (ticketbridge.mailpolicy).
-
-"now" took the work the main process need not do off it: the next batch is fetched and
-parsed in a helper process while the current batch's transaction runs, and a batch's
-receipts are composed in two helper processes (ticketbridge.intake.email.prepare); the
-timeline events and the inbound rows, which nothing reads back, are inserted with one
-executemany each instead of as ORM objects (ticketbridge.tickets.timeline.collected).
-
-Where a new request's time still goes (py-spy over all threads, 5 KB): the ORM flushes of
-the customer, ticket, two messages and outbox rows 25% of the samples (psycopg converting the
-large insertmanyvalues statements 12% of them: statements over 4 KB bypass its query cache),
-waiting on PostgreSQL 18%, finding the reply text 11% (extract_reply; the quarantine tests
-poison it by patching it in this process, so it stays here for now), rendering receipts 6%.
+Figures and the history of this benchmark are in BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import psycopg
+from aiosmtpd.controller import Controller
 from redis import Redis
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
+from tests.fixtures.backends import free_port  # noqa: E402
 from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
+from tests.mail.processes import process_tree  # noqa: E402
 from ticketbridge import migrate  # noqa: E402
 from ticketbridge.clock import utcnow  # noqa: E402
-from ticketbridge.config import load_settings  # noqa: E402
-from ticketbridge.intake.mailbox.fetcher import Fetcher  # noqa: E402
-from ticketbridge.services import Services, build_services  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -71,6 +62,31 @@ PARAGRAPH = (
     "We run the contact center on two servers and would like to know how the license moves when we "
     "replace the staging machine next month; the agents should not notice anything. "
 )
+
+
+class Sink:
+    """An SMTP server that accepts everything and only counts it."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        with self._lock:
+            self.accepted += 1
+        return "250 OK"
+
+
+@contextmanager
+def smtp_sink() -> Iterator[tuple[Sink, int]]:
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()
 
 
 @contextmanager
@@ -83,7 +99,7 @@ def dovecot() -> Iterator[DovecotServer]:
 
 
 @contextmanager
-def database() -> Iterator[str]:
+def postgres() -> Iterator[str]:
     name = f"tb_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -94,6 +110,13 @@ def database() -> Iterator[str]:
     finally:
         with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def sqlite(instance: Path) -> Iterator[str]:
+    url = f"sqlite:///{instance / 'bench.sqlite3'}"
+    migrate.upgrade(url)
+    yield url
 
 
 def mail(
@@ -140,15 +163,164 @@ def mail(
     return message.as_bytes()
 
 
-def timed_fetch(services: Services, label: str, count: int, size: int) -> None:
-    started = time.perf_counter()
-    report = Fetcher(services).run(once=True)
-    elapsed = time.perf_counter() - started
-    assert report.total == count, report.summary()
-    print(
-        f"{label:<34} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  "
-        f"{count / elapsed:7.0f} messages/s   ({report.summary()})"
-    )
+@dataclass
+class Setup:
+    """One database and instance, the mailbox, the sink and the environment the fetcher gets."""
+
+    server: DovecotServer
+    sink: Sink
+    env: dict[str, str]
+    database_url: str
+
+    def fetch(self, label: str, count: int, receipts: int, size: int) -> None:
+        """Run one `mail fetch --once`; time it until it exits and the sink has `receipts` more."""
+        expected = self.sink.accepted + receipts
+        cpu_before = children_cpu()
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ticketbridge", "mail", "fetch", "--once"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.02)
+        output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+        if process.returncode != 0:
+            sys.exit(f"{label}: the fetcher failed:\n{output}")
+        while self.sink.accepted < expected:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        cpu = children_cpu() - cpu_before
+        print(
+            f"{label:<58} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  "
+            f"{count / elapsed:5.0f}/s  fetcher CPU {cpu:6.2f}s ({count / cpu:4.0f}/CPU-s)  "
+            f"peak tree {peak / 2**20:4.0f} MB",
+            flush=True,
+        )
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children: a fetcher and the helper it waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes summed over `pid` and its descendants."""
+    total = 0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/statm").read_text().split()
+        except OSError:
+            continue
+        total += int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
+    return total
+
+
+def environment(overrides: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
+    env.update({f"TICKETBRIDGE_{k.upper()}": str(v) for k, v in overrides.items()})
+    return env
+
+
+@contextmanager
+def setup(
+    server: DovecotServer, sink_port: int, sink: Sink, database_url: str, redis: str, batch: int
+) -> Iterator[Setup]:
+    server.clear()
+    with tempfile.TemporaryDirectory(prefix="tb-bench-instance-") as instance:
+        env = environment(
+            {
+                "instance_path": instance,
+                "database_url": database_url,
+                "redis_url": redis,
+                "secret_key": "bench-secret-0123456789abcdef0123456789",
+                "mail_from": "License Team <license@bench.example>",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": sink_port,
+                "smtp_tls": "none",
+                "imap_host": server.host,
+                "imap_port": server.port,
+                "imap_user": server.user,
+                "imap_password": server.password,
+                "imap_tls": "none",
+                "imap_batch_size": batch,
+                "mail_rate_cap_per_hour": 0,
+                "receipt_cap_per_sender_per_hour": 0,
+            }
+        )
+        yield Setup(server, sink, env, database_url)
+
+
+def receipts(database_url: str) -> list[EmailMessage]:
+    from sqlalchemy import create_engine, select
+
+    from ticketbridge.outbox.models import OutboxEmail
+
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        raws = list(connection.scalars(select(OutboxEmail.raw).order_by(OutboxEmail.id)))
+    engine.dispose()
+    return [message_from_bytes(raw, policy=policy.default) for raw in raws]  # type: ignore[misc]
+
+
+def run_kinds(run: Setup, name: str, args: argparse.Namespace, with_receipts: bool) -> None:
+    """New requests, replies to their receipts, then requests with an attachment."""
+    new = [mail(n, size=5 * 1024) for n in range(args.messages)]
+    run.server.append_many(new)
+    run.fetch(f"{name}: new requests", len(new), len(new) if with_receipts else 0, len(new[0]))
+    replies = [
+        mail(
+            n,
+            size=5 * 1024,
+            to=str(receipt["Reply-To"]),
+            subject=f"Re: {receipt['Subject']}",
+            quote=receipt.get_body(("plain",)).get_content(),
+            in_reply_to=str(receipt["Message-ID"]),
+        )
+        for n, receipt in enumerate(receipts(run.database_url))
+    ]
+    run.server.append_many(replies)
+    run.fetch(f"{name}: replies", len(replies), 0, len(replies[0]))
+    if args.large:
+        large = [mail(10**6 + n, size=4 * 1024, attachment=150 * 1024) for n in range(args.large)]
+        run.server.append_many(large)
+        run.fetch(
+            f"{name}: new requests, attachment",
+            len(large),
+            len(large) if with_receipts else 0,
+            len(large[0]),
+        )
+
+
+@contextmanager
+def workers(env: dict[str, str], count: int) -> Iterator[None]:
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ticketbridge", "worker"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(count)
+    ]
+    try:
+        time.sleep(3)  # start-up, so the fetch is not timed against worker imports
+        yield
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def main() -> None:
@@ -156,61 +328,31 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--messages", type=int, default=2000, help="5 KB new requests, and as many replies"
+        "--messages", type=int, default=1000, help="5 KB new requests, as many replies"
     )
-    parser.add_argument("--large", type=int, default=300, help="200 KB messages with an attachment")
+    parser.add_argument("--large", type=int, default=100, help="150 KB attachment requests")
+    parser.add_argument("--workers", type=int, default=2, help="rq workers for the end-to-end run")
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--redis", default=REDIS, help="a Redis database this run may flush")
     args = parser.parse_args()
-    Redis.from_url(REDIS).flushdb()
-    with dovecot() as server, database() as url:
-        overrides = {
-            "instance_path": tempfile.mkdtemp(prefix="tb-bench-instance-"),
-            "database_url": url,
-            "redis_url": REDIS,
-            "secret_key": "bench-secret",
-            "mail_from": "License Team <license@bench.example>",
-            "imap_host": server.host,
-            "imap_port": server.port,
-            "imap_user": server.user,
-            "imap_password": server.password,
-            "imap_tls": "none",
-            "imap_batch_size": args.batch,
-        }
-        services = build_services(load_settings(environ={}, overrides=overrides))
-        new = [mail(n, size=5 * 1024) for n in range(args.messages)]
-        server.append_many(new)
-        timed_fetch(services, "new requests (receipt enqueued)", args.messages, len(new[0]))
-
-        receipts = _receipts(services)
-        replies = [
-            mail(
-                n,
-                size=5 * 1024,
-                to=str(receipt["Reply-To"]),
-                subject=f"Re: {receipt['Subject']}",
-                quote=receipt.get_body(("plain",)).get_content(),
-                in_reply_to=str(receipt["Message-ID"]),
-            )
-            for n, receipt in enumerate(receipts)
-        ]
-        server.append_many(replies)
-        timed_fetch(services, "replies to open tickets", len(replies), len(replies[0]))
-
-        large = [mail(10**6 + n, size=4 * 1024, attachment=150 * 1024) for n in range(args.large)]
-        server.append_many(large)
-        timed_fetch(services, "new requests with attachment", args.large, len(large[0]))
-        services.close()
-    Redis.from_url(REDIS).flushdb()
-
-
-def _receipts(services: Services) -> list[EmailMessage]:
-    from sqlalchemy import select
-
-    from ticketbridge.outbox.models import OutboxEmail
-
-    with services.db.transaction() as session:
-        raws = list(session.scalars(select(OutboxEmail.raw).order_by(OutboxEmail.id)))
-    return [message_from_bytes(raw, policy=policy.default) for raw in raws]  # type: ignore[misc]
+    redis = Redis.from_url(args.redis)
+    with dovecot() as server, smtp_sink() as (sink, port):
+        with tempfile.TemporaryDirectory() as folder, sqlite(Path(folder)) as url:
+            with setup(server, port, sink, url, "", args.batch) as run:
+                run_kinds(run, "embedded default, end to end", args, with_receipts=True)
+        redis.flushdb()
+        with postgres() as url, setup(server, port, sink, url, args.redis, args.batch) as run:
+            run_kinds(run, "PostgreSQL + rq, ingested (receipts queued)", args, with_receipts=False)
+        redis.flushdb()
+        with postgres() as url, setup(server, port, sink, url, args.redis, args.batch) as run:
+            with workers(run.env, args.workers):
+                run_kinds(
+                    run,
+                    f"PostgreSQL + rq, end to end ({args.workers} workers)",
+                    args,
+                    with_receipts=True,
+                )
+        redis.flushdb()
 
 
 if __name__ == "__main__":

@@ -28,10 +28,10 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from ticketbridge import migrate
+from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
-from ticketbridge.intake.service import submit_request
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.services import build_services
+from ticketbridge.runtime import build_runtime
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -70,7 +70,7 @@ def pipeline(requests: int, workers: int) -> None:
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp_port,
         }
-        services = build_services(load_settings(environ={}, overrides=overrides))
+        runtime = build_runtime(load_settings(environ={}, overrides=overrides))
         started = time.perf_counter()
         for n in range(requests):
             form = {
@@ -79,7 +79,8 @@ def pipeline(requests: int, workers: int) -> None:
                 "customer_email": f"c{n}@bench.example",
                 "accept_conditions": "on",
             }
-            submit_request(services, "demo", form)
+            with runtime.db.transaction() as session:
+                runtime.intake.submit_request(session, "demo", form, now=utcnow())
         submitted = time.perf_counter() - started
         print(
             f"submitted {requests} demo requests in {submitted:.2f}s: "
@@ -99,7 +100,7 @@ def pipeline(requests: int, workers: int) -> None:
                 )
             )
         while True:
-            with services.db.transaction() as session:
+            with runtime.db.transaction() as session:
                 sent = session.scalar(
                     select(func.count())
                     .select_from(OutboxEmail)
@@ -114,7 +115,7 @@ def pipeline(requests: int, workers: int) -> None:
             f"{elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); "
             f"the SMTP server accepted {handler.count}"
         )
-        services.close()
+        runtime.close()
     finally:
         for process in processes:
             process.terminate()

@@ -38,7 +38,7 @@ from ticketbridge.config import PROJECT_ROOT, load_settings
 from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.services import build_services
+from ticketbridge.runtime import build_runtime
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 HOST = "127.0.0.1"
@@ -73,10 +73,10 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
         environ={},
         overrides={"database_url": url, "instance_path": str(instance), "secret_key": SECRET_KEY},
     )
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     credentials = []
     now = utcnow()
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         for number in range(licenses):
             license = License(
                 token=f"SRV-BENCH-{number:05d}",
@@ -95,20 +95,21 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
                 effective_at=now,
                 ticket_id=None,
                 actor="bench",
-                catalogue=services.catalogue,
+                catalogue=runtime.catalogue,
                 paid=True,
             )
             issued = issue_key(
                 session,
-                services,
                 license,
+                keyring=runtime.keyring,
+                secret_key=runtime.settings.secret_key,
                 client_key=f"CK{number}",
                 hash_key=f"HK{number}",
                 actor="bench",
                 now=now,
             )
             credentials.append((license.token, issued.sync_secret))
-    services.close()
+    runtime.close()
     return credentials
 
 

@@ -1,9 +1,10 @@
 """Transitions per second of the workflow engine on PostgreSQL.
 
 Creates a throwaway database, submits N requests of a three-step automatic workflow (the jobs
-are held back, so creation is not timed), then times `run_advance` over every ticket: each call
-locks the ticket row, evaluates the guards, takes three transitions with their timeline events
-and commits. Run with several threads to see the row-lock path under contention-free parallelism.
+are held back, so creation is not timed), then times the `advance_ticket` job over every ticket:
+each call locks the ticket row, evaluates the guards, takes three transitions with their
+timeline events and commits. Run with several threads to see the row-lock path under
+contention-free parallelism.
 
     .venv/bin/python bench/workflow_transitions.py --tickets 500 --threads 1 4
 """
@@ -21,10 +22,9 @@ import psycopg
 from sqlalchemy import func, select
 
 from ticketbridge import migrate
+from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
-from ticketbridge.intake.service import submit_request
-from ticketbridge.jobs.tasks import run_advance
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.tickets.models import TicketEvent
 
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -55,7 +55,7 @@ class HeldJobs:
         """Jobs are run by the benchmark loop, not on commit."""
 
 
-def build(url: str, folder: Path) -> Services:
+def build(url: str, folder: Path) -> Runtime:
     (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
     settings = load_settings(
         environ={},
@@ -66,17 +66,20 @@ def build(url: str, folder: Path) -> Services:
             "email_templates_path": str(PROJECT_ROOT / "email_templates"),
         },
     )
-    services = build_services(settings)
-    services.__dict__["jobs"] = HeldJobs()
-    return services
+    return build_runtime(settings, jobs=HeldJobs())
 
 
-def transition_count(services: Services) -> int:
-    with services.db.transaction() as session:
+def submit(runtime: Runtime, form: dict[str, object]) -> int:
+    with runtime.db.transaction() as session:
+        return runtime.intake.submit_request(session, "bench", form, now=utcnow())
+
+
+def transition_count(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
         return session.scalar(select(func.count()).where(TicketEvent.kind == "transition")) or 0
 
 
-def measure(services: Services, tickets: int, threads: int) -> float:
+def measure(runtime: Runtime, tickets: int, threads: int) -> float:
     form = {
         "customer_name": "Bench",
         "customer_email": "bench@example.com",
@@ -84,15 +87,14 @@ def measure(services: Services, tickets: int, threads: int) -> float:
         "agents": 5,
     }
     ids = [
-        submit_request(services, "bench", {**form, "token": f"BENCH-{uuid.uuid4().hex[:16]}"})
-        for _ in range(tickets)
+        submit(runtime, {**form, "token": f"BENCH-{uuid.uuid4().hex[:16]}"}) for _ in range(tickets)
     ]
-    before = transition_count(services)
+    before = transition_count(runtime)
     started = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(lambda ticket_id: run_advance(services, ticket_id), ids))
+        list(pool.map(lambda ticket_id: runtime.tasks.advance_ticket(ticket_id), ids))
     elapsed = time.perf_counter() - started
-    taken = transition_count(services) - before
+    taken = transition_count(runtime) - before
     assert taken == tickets * TRANSITIONS_PER_TICKET, f"{taken} transitions for {tickets} tickets"
     return taken / elapsed
 
@@ -109,18 +111,18 @@ def main() -> None:
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         migrate.upgrade(url)
         with tempfile.TemporaryDirectory() as folder:
-            services = build(url, Path(folder))
+            runtime = build(url, Path(folder))
             try:
-                measure(services, 20, 1)
+                measure(runtime, 20, 1)
                 for threads in args.threads:
-                    rate = measure(services, args.tickets, threads)
+                    rate = measure(runtime, args.tickets, threads)
                     print(
                         f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, "
                         f"{threads} thread(s): {rate:,.0f} transitions/s "
                         f"({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)"
                     )
             finally:
-                services.close()
+                runtime.close()
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,7 +2,8 @@
 # Run the whole test suite on a fresh machine: installs the Debian packages the tests drive
 # (Dovecot, Chromium and its driver, npm), starts PostgreSQL and Redis if they are down, creates
 # .venv with the test extras and axe-core (the accessibility audit, from npm) in .venv/node,
-# then runs pytest. Extra arguments go to pytest.
+# checks lint, format, the import layers (.importlinter) and types, then runs pytest. Extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,4 +33,8 @@ AXE_CORE_VERSION=4.14.1
 if ! grep -qs "\"version\": \"$AXE_CORE_VERSION\"" .venv/node/node_modules/axe-core/package.json; then
   npm install --silent --no-audit --no-fund --prefix .venv/node "axe-core@$AXE_CORE_VERSION"
 fi
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/lint-imports
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"

@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.fixtures.backends", "tests.fixtures.browser", "tests.fixtures.dovecot"]
+pytest_plugins = [
+    "tests.fixtures.backends",
+    "tests.fixtures.browser",
+    "tests.fixtures.dovecot",
+    "tests.fixtures.leftovers",
+]

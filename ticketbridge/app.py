@@ -6,15 +6,15 @@ from flask import Flask
 
 from ticketbridge import api, http
 from ticketbridge.config import Settings, load_settings
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 
 
-def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
-    if services is None:
-        services = build_services(settings or load_settings())
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    if runtime is None:
+        runtime = build_runtime(settings or load_settings())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.config.update(SECRET_KEY=services.settings.secret_key)
-    app.extensions["ticketbridge"] = services
+    app.config.update(SECRET_KEY=runtime.settings.secret_key)
+    app.extensions["ticketbridge"] = runtime
 
     from ticketbridge.api import requests, sync
     from ticketbridge.web import customer, public

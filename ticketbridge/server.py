@@ -11,8 +11,11 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from ticketbridge.app import create_app
 from ticketbridge.config import Settings
 from ticketbridge.http.redact import RedactingLogger
+from ticketbridge.runtime import build_runtime
+from ticketbridge.worker import start_sweeper
 
 
 class _Server(BaseApplication):  # type: ignore[misc]
@@ -26,14 +29,10 @@ class _Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from ticketbridge.app import create_app
-        from ticketbridge.services import build_services
-        from ticketbridge.worker import start_sweeper
-
-        services = build_services(self.settings)
+        runtime = build_runtime(self.settings)
         if self.settings.embedded:
-            start_sweeper(services)
-        return create_app(services=services)
+            start_sweeper(runtime)
+        return create_app(runtime=runtime)
 
 
 def run_server(settings: Settings, *, host: str, port: int, workers: int | None) -> None:

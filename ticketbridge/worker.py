@@ -20,38 +20,38 @@ from ticketbridge.clock import utcnow
 from ticketbridge.jobs import tasks
 from ticketbridge.jobs.queue import RqJobQueue
 from ticketbridge.jobs.sweeper import sweep
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "ticketbridge:sweeper-lock"
 
 
-def run_worker(services: Services, *, burst: bool = False, sweep: bool = True) -> None:
-    if services.settings.embedded:
+def run_worker(runtime: Runtime, *, burst: bool = False, sweep: bool = True) -> None:
+    if runtime.settings.embedded:
         raise SystemExit(
             "TICKETBRIDGE_REDIS_URL is not set: on the embedded default, `ticketbridge serve` "
             "runs jobs itself"
         )
-    tasks.install(services)
-    queue = services.jobs
+    tasks.install(runtime.tasks)
+    queue = runtime.jobs
     assert isinstance(queue, RqJobQueue)
     if sweep:
-        start_sweeper(services, redis=queue.connection)
+        start_sweeper(runtime, redis=queue.connection)
     worker = SimpleWorker(
         [queue.queue], connection=queue.connection, serializer=queue.queue.serializer
     )
     worker.work(burst=burst, with_scheduler=True)
 
 
-def start_sweeper(services: Services, *, redis: Redis | None = None) -> threading.Thread:
+def start_sweeper(runtime: Runtime, *, redis: Redis | None = None) -> threading.Thread:
     """Sweep every interval; with Redis, one sweeper per interval across all machines (a lock)."""
-    interval = services.settings.sweep_interval_seconds
+    interval = runtime.settings.sweep_interval_seconds
 
     def loop() -> None:
         while True:
             try:
                 if redis is None or redis.set(SWEEP_LOCK, "1", nx=True, ex=max(interval - 1, 1)):
-                    report = sweep(services, utcnow())
+                    report = sweep(runtime.db, runtime.jobs, utcnow())
                     if report.tickets or report.timers or report.emails:
                         log.info(
                             "sweeper enqueued %d ticket(s), %d timer(s), %d email(s)",

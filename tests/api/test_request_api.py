@@ -13,24 +13,24 @@ from sqlalchemy import func, select
 
 from tests.forms.test_one_validator import COMMON, HERE
 from ticketbridge.app import create_app
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 
 GENERAL = {**COMMON, "description": "Please check our license."}
 
 
 @pytest.fixture
-def api(services: Services) -> Any:
-    return create_app(services=services).test_client()
+def api(runtime: Runtime) -> Any:
+    return create_app(runtime=runtime).test_client()
 
 
-def tickets(services: Services) -> int:
-    with services.db.transaction() as session:
+def tickets(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
         return session.scalar(select(func.count()).select_from(Ticket)) or 0
 
 
 def test_a_json_request_creates_the_ticket_and_answers_with_its_link(
-    api: Any, services: Services
+    api: Any, runtime: Runtime
 ) -> None:
     response = api.post("/api/v1/requests/general", json=GENERAL)
     assert response.status_code == 201, response.json
@@ -43,7 +43,7 @@ def test_a_json_request_creates_the_ticket_and_answers_with_its_link(
     assert page.status_code == 200 and "LIC-000001" in page.text
 
 
-def test_refusals_name_every_field_and_create_nothing(api: Any, services: Services) -> None:
+def test_refusals_name_every_field_and_create_nothing(api: Any, runtime: Runtime) -> None:
     response = api.post(
         "/api/v1/requests/general",
         json={"customer_email": "ops@", "accept_conditions": False, "description": ""},
@@ -54,10 +54,10 @@ def test_refusals_name_every_field_and_create_nothing(api: Any, services: Servic
     assert "not a valid email address" in errors["customer_email"][0]
     assert "must be accepted" in errors["accept_conditions"][0]
     assert response.json["error"]["field"] == "customer_name"
-    assert tickets(services) == 0
+    assert tickets(runtime) == 0
 
 
-def test_files_come_as_multipart_and_json_cannot_carry_them(api: Any, services: Services) -> None:
+def test_files_come_as_multipart_and_json_cannot_carry_them(api: Any, runtime: Runtime) -> None:
     as_json = api.post("/api/v1/requests/general", json={**GENERAL, "attachments": ["x.log"]})
     assert as_json.status_code == 422
     assert as_json.json["errors"] == {
@@ -69,7 +69,7 @@ def test_files_come_as_multipart_and_json_cannot_carry_them(api: Any, services: 
         content_type="multipart/form-data",
     )
     assert upload.status_code == 201, upload.json
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         [kept] = session.scalars(select(Ticket.form_data)).one()["attachments"]
     assert (kept["name"], kept["size"]) == ("server.log", 9)
 
@@ -88,13 +88,13 @@ def test_files_come_as_multipart_and_json_cannot_carry_them(api: Any, services: 
     ],
 )
 def test_a_body_that_is_not_a_request_is_refused_in_json(
-    api: Any, services: Services, kwargs: dict[str, Any], status: int, words: str
+    api: Any, runtime: Runtime, kwargs: dict[str, Any], status: int, words: str
 ) -> None:
     kwargs.setdefault("content_type", "application/json")
     response = api.post("/api/v1/requests/general", **kwargs)
     assert response.status_code == status
     assert words in response.json["error"]["message"]
-    assert tickets(services) == 0
+    assert tickets(runtime) == 0
 
 
 def test_an_unknown_request_type_is_a_json_404(api: Any) -> None:
@@ -104,23 +104,23 @@ def test_an_unknown_request_type_is_a_json_404(api: Any) -> None:
 
 
 def test_an_idempotency_key_makes_a_retry_return_the_first_ticket(
-    api: Any, services: Services
+    api: Any, runtime: Runtime
 ) -> None:
     headers = {"Idempotency-Key": "0b6e2a5c-7d1f-4a8e-9c3b-2f5d6e7a8b9c"}
     first = api.post("/api/v1/requests/general", json=GENERAL, headers=headers)
     again = api.post("/api/v1/requests/general", json=GENERAL, headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
-    assert first.json == again.json and tickets(services) == 1
+    assert first.json == again.json and tickets(runtime) == 1
     short = api.post("/api/v1/requests/general", json=GENERAL, headers={"Idempotency-Key": "1"})
     assert short.status_code == 422
     assert "16 to 60 letters" in short.json["errors"]["Idempotency-Key"][0]
 
 
 def test_the_openapi_document_is_valid_and_generated_from_the_forms(
-    make_services: Any, db_url: str, tmp_path: Path
+    make_runtime: Any, db_url: str, tmp_path: Path
 ) -> None:
-    services = make_services(database_url=db_url, workflows_path=str(HERE / "workflows"))
-    response = create_app(services=services).test_client().get("/api/v1/openapi.json")
+    runtime = make_runtime(database_url=db_url, workflows_path=str(HERE / "workflows"))
+    response = create_app(runtime=runtime).test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     document = response.json
     validate(document)

@@ -80,8 +80,10 @@ def row_failures(row: dict[str, str]) -> list[str]:
     """Names of the facts of one MANIFEST row that the package gets wrong."""
     path = CORPUS / row["path"]
     if row["category"] == "reply":
-        text, html = reply_input(path)
-        return [] if reply_ok(row["expected"], extract_reply(text, html)) else ["reply"]
+        text, html, quote_start = reply_input(path)
+        return (
+            [] if reply_ok(row["expected"], extract_reply(text, html, quote_start)) else ["reply"]
+        )
     parsed = parse_message(path.read_bytes())
     automation = classify(parsed)
     failures = []

@@ -10,10 +10,10 @@ from ticketbridge.app import create_app
 
 
 def test_the_ticket_page_shows_each_answer_as_the_form_offered_it(
-    make_services: Any, db_url: str
+    make_runtime: Any, db_url: str
 ) -> None:
-    services = make_services(database_url=db_url, workflows_path=str(HERE / "workflows"))
-    client = create_app(services=services).test_client()
+    runtime = make_runtime(database_url=db_url, workflows_path=str(HERE / "workflows"))
+    client = create_app(runtime=runtime).test_client()
     sent = submit(client, "/requests/table", {**COMMON, **ANSWERED})
     assert sent.status_code == 303, sent.text
     page = visible_text(client.get(local_path(sent.headers["Location"])).text)

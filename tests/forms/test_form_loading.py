@@ -7,7 +7,7 @@ import pytest
 
 from tests.workflow.test_wf_check import FORMS, TEMPLATES
 from ticketbridge.forms.fields import Choice, FieldType
-from ticketbridge.steps import registry
+from ticketbridge.steps import installed
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import WorkflowLoadError
 
@@ -30,7 +30,7 @@ transitions:
 
 
 def load(text: str):  # type: ignore[no-untyped-def]
-    return parse_workflow(text, "t.yaml", steps=registry.load(), templates=TEMPLATES, forms=FORMS)
+    return parse_workflow(text, "t.yaml", steps=installed.load(), templates=TEMPLATES, forms=FORMS)
 
 
 def problems(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from tests.foundation.helpers import submit
 from tests.licenses.helpers import PAID, add_license
 from ticketbridge.app import create_app
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 
 AT = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
@@ -104,25 +104,25 @@ CASES: list[tuple[str, str, str, dict[str, Any], dict[str, str] | None]] = [
 
 
 @pytest.fixture
-def registry(make_services: Any, db_url: str) -> Services:
-    services = make_services(database_url=db_url, workflows_path=str(HERE / "workflows"))
-    with services.db.transaction() as session:
-        add_license(session, services, ACTIVE, at=AT)
+def registry(make_runtime: Any, db_url: str) -> Runtime:
+    runtime = make_runtime(database_url=db_url, workflows_path=str(HERE / "workflows"))
+    with runtime.db.transaction() as session:
+        add_license(session, runtime, ACTIVE, at=AT)
         add_license(
             session,
-            services,
+            runtime,
             WITH_AI,
             at=AT,
             entitlements={**PAID, "ai_assistants": 1, "ai_agent_assistants": 1},
         )
-        trial = services.catalogue.demo_bundle()
-        add_license(session, services, TRIAL, at=AT, entitlements=trial, state=LicenseState.TRIAL)
-        add_license(session, services, DEACTIVATED, at=AT, state=LicenseState.DEACTIVATED)
-    return services
+        trial = runtime.catalogue.demo_bundle()
+        add_license(session, runtime, TRIAL, at=AT, entitlements=trial, state=LicenseState.TRIAL)
+        add_license(session, runtime, DEACTIVATED, at=AT, state=LicenseState.DEACTIVATED)
+    return runtime
 
 
-def counts(services: Services) -> tuple[int, int]:
-    with services.db.transaction() as session:
+def counts(runtime: Runtime) -> tuple[int, int]:
+    with runtime.db.transaction() as session:
         return (
             session.scalar(select(func.count()).select_from(Ticket)) or 0,
             session.scalar(select(func.count()).select_from(License)) or 0,
@@ -135,13 +135,13 @@ def counts(services: Services) -> tuple[int, int]:
     ids=[c[0] for c in CASES],
 )
 def test_the_form_checks_the_registry_before_creating_anything(
-    registry: Services,
+    registry: Runtime,
     request_type: str,
     token: str,
     answers: dict[str, Any],
     refused: dict[str, str] | None,
 ) -> None:
-    client = create_app(services=registry).test_client()
+    client = create_app(runtime=registry).test_client()
     before = counts(registry)
     response = submit(client, f"/requests/{request_type}", {**COMMON, "token": token, **answers})
     if refused is None:
@@ -157,8 +157,8 @@ def test_the_form_checks_the_registry_before_creating_anything(
     assert counts(registry) == before
 
 
-def test_the_api_refuses_the_same_way(registry: Services) -> None:
-    client = create_app(services=registry).test_client()
+def test_the_api_refuses_the_same_way(registry: Runtime) -> None:
+    client = create_app(runtime=registry).test_client()
     response = client.post("/api/v1/requests/change", json={**COMMON, "token": ACTIVE, "agents": 4})
     assert response.status_code == 422
     assert response.json["errors"] == {

@@ -15,16 +15,15 @@ import pytest
 from sqlalchemy import select
 
 from tests.fixtures import backends
-from tests.foundation.helpers import submit
+from tests.foundation.helpers import open_request, submit
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
 from ticketbridge.forms.fields import Upload
-from ticketbridge.intake.service import submit_request
 from ticketbridge.outbox.senders import FolderSender
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
+from ticketbridge.simulation import SimulatedEvent, simulate
 from ticketbridge.tickets.models import Ticket, TicketEvent
-from ticketbridge.workflow.simulate import SimulatedEvent, simulate
 
 HERE = Path(__file__).resolve().parent
 COMMON = {
@@ -132,8 +131,8 @@ Outcome = dict[str, Any]
 
 
 @pytest.fixture
-def table(make_services: Callable[..., Services], db_url: str, tmp_path: Path) -> Services:
-    return make_services(
+def table(make_runtime: Callable[..., Runtime], db_url: str, tmp_path: Path) -> Runtime:
+    return make_runtime(
         database_url=db_url,
         workflows_path=str(HERE / "workflows"),
         sender=FolderSender(tmp_path / "mail"),
@@ -156,8 +155,8 @@ def _refusals(error: ValidationError) -> Outcome:
     return {"errors": {field: " ".join(messages) for field, messages in error.errors.items()}}
 
 
-def through_customer_form(services: Services, answers: dict[str, Any]) -> Outcome:
-    client = create_app(services=services).test_client()
+def through_customer_form(runtime: Runtime, answers: dict[str, Any]) -> Outcome:
+    client = create_app(runtime=runtime).test_client()
     data: dict[str, Any] = {**COMMON, **answers}
     if "log_file" in data:
         data["log_file"] = [(io.BytesIO(content), name) for name, content in data["log_file"]]
@@ -176,15 +175,15 @@ def through_customer_form(services: Services, answers: dict[str, Any]) -> Outcom
             }
         }
     assert response.status_code == 303, response.text
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         return _comparable(session.scalars(select(Ticket.form_data)).one())
 
 
-def through_staff_action(services: Services, answers: dict[str, Any]) -> Outcome:
-    ticket_id = submit_request(services, "table", {**COMMON, **VALID})
+def through_staff_action(runtime: Runtime, answers: dict[str, Any]) -> Outcome:
+    ticket_id = open_request(runtime, "table", {**COMMON, **VALID})
     try:
-        with services.db.transaction() as session:
-            services.engine.fire_manual(
+        with runtime.db.transaction() as session:
+            runtime.engine.fire_manual(
                 session,
                 session.get_one(Ticket, ticket_id),
                 "act",
@@ -195,7 +194,7 @@ def through_staff_action(services: Services, answers: dict[str, Any]) -> Outcome
             )
     except ValidationError as error:
         return _refusals(error)
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         event = session.scalars(select(TicketEvent).where(TicketEvent.kind == "transition")).one()
         return _comparable(event.payload["fields"])
 
@@ -237,7 +236,7 @@ def _matches(outcome: Outcome, expected: Outcome) -> None:
 
 @pytest.mark.parametrize(("answers", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_the_same_fields_validate_alike_for_customers_staff_and_simulate(
-    table: Services, db_url: str, tmp_path: Path, answers: dict[str, Any], expected: Outcome
+    table: Runtime, db_url: str, tmp_path: Path, answers: dict[str, Any], expected: Outcome
 ) -> None:
     _matches(through_customer_form(table, answers), expected)
     _matches(through_staff_action(table, answers), expected)

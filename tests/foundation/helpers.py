@@ -10,6 +10,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+from ticketbridge.clock import utcnow
+from ticketbridge.runtime import Runtime
+
 DEMO_FORM = {
     "token": "SRV-7f3a9c2e51",
     "customer_name": "Acme Contact Center",
@@ -17,6 +20,12 @@ DEMO_FORM = {
     "accept_conditions": "on",
 }
 LINK = re.compile(r"CLICK HERE TO REPLY: (\S+)")
+
+
+def open_request(runtime: Runtime, request_type: str, data: dict[str, Any]) -> int:
+    """Open a request through the intake service, in a transaction of its own."""
+    with runtime.db.transaction() as session:
+        return runtime.intake.submit_request(session, request_type, data, now=utcnow())
 
 
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)"')

@@ -18,10 +18,10 @@ GENERAL = {
 }
 
 
-def ask_customer(services, ticket_id: int) -> None:
-    with services.db.transaction() as session:
+def ask_customer(runtime, ticket_id: int) -> None:
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
-        services.engine.fire_manual(
+        runtime.engine.fire_manual(
             session,
             ticket,
             "ask_customer",
@@ -32,12 +32,12 @@ def ask_customer(services, ticket_id: int) -> None:
         )
 
 
-def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflow(services) -> None:
-    client = create_app(services=services).test_client()
+def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflow(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     page_path = local_path(submit(client, "/requests/general", GENERAL).headers["Location"])
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket_id = session.scalars(select(Ticket.id)).one()
-    ask_customer(services, ticket_id)
+    ask_customer(runtime, ticket_id)
     assert "Add a message to this ticket" in client.get(page_path).text
 
     response = submit(
@@ -51,7 +51,7 @@ def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflo
     assert "Your message was added to the ticket" in page
     assert "We run 12 agents on &lt;b&gt;one&lt;/b&gt; server." in page
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         [message] = session.scalars(
             select(Message).where(Message.direction == Direction.INBOUND)
@@ -71,19 +71,19 @@ def test_r20_a_message_on_the_ticket_page_joins_the_ticket_and_moves_the_workflo
         ] == {"message_id": message.message_id}
 
 
-def test_an_empty_message_is_refused_at_the_field(services) -> None:
-    client = create_app(services=services).test_client()
+def test_an_empty_message_is_refused_at_the_field(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     page_path = local_path(submit(client, "/requests/general", GENERAL).headers["Location"])
     response = submit(client, page_path, {"message": "   "}, action=f"{page_path}/messages")
     assert response.status_code == 422
     field = response.text.split('id="field-message"', 1)[1].split("</div>", 1)[0]
     assert "write your message before sending it" in field
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(Message)).all() == []
 
 
-def test_a_closed_ticket_offers_no_form_and_refuses_a_message(services) -> None:
-    client = create_app(services=services).test_client()
+def test_a_closed_ticket_offers_no_form_and_refuses_a_message(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     page_path = local_path(post_demo(client).headers["Location"])
     page = client.get(page_path).text
     assert "Add a message to this ticket" not in page
@@ -94,7 +94,7 @@ def test_a_closed_ticket_offers_no_form_and_refuses_a_message(services) -> None:
     assert "is closed; reply to its last email or send a General request" in refused.text
 
 
-def test_a_forged_link_cannot_post_a_message(services) -> None:
-    client = create_app(services=services).test_client()
+def test_a_forged_link_cannot_post_a_message(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     forged = submit(client, "/requests/general", {"message": "hi"}, action="/t/MQ.forged/messages")
     assert forged.status_code == 404

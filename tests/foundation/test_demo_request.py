@@ -20,13 +20,13 @@ from tests.foundation.helpers import (
 from ticketbridge.app import create_app
 from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 def test_demo_form_asks_for_r1_fields(client) -> None:
@@ -37,12 +37,12 @@ def test_demo_form_asks_for_r1_fields(client) -> None:
 
 
 def test_r3_demo_request_creates_ticket_applies_bundle_and_emails_the_outcome(
-    client, services: Services
+    client, runtime: Runtime
 ) -> None:
     response = post_demo(client)
     assert response.status_code == 303
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         license = session.scalars(select(License)).one()
         kinds = [e.kind for e in session.scalars(select(TicketEvent).order_by(TicketEvent.id))]
@@ -62,7 +62,7 @@ def test_r3_demo_request_creates_ticket_applies_bundle_and_emails_the_outcome(
         assert kinds == ["created", "transition", "email_queued", "email_sent"]
         assert session.scalars(select(OutboxEmail.status)).one() == OutboxStatus.SENT
 
-    [email] = kept_emails(services.settings.mail_folder)
+    [email] = kept_emails(runtime.settings.mail_folder)
     assert email["Subject"] == "[LIC-000001] Your 30-day XCALLY demo is active (SRV-7f3a9c2e51)"
     assert email["To"] == "Acme Contact Center <ops@acme.example>"
     body = text_part(email)
@@ -80,14 +80,14 @@ def test_r3_demo_request_creates_ticket_applies_bundle_and_emails_the_outcome(
     assert "trial until" in text
 
 
-def test_tampered_or_wrong_link_is_404(client, services: Services) -> None:
+def test_tampered_or_wrong_link_is_404(client, runtime: Runtime) -> None:
     link = post_demo(client).headers["Location"]
     path = local_path(link)
     token = path.removeprefix("/t/")
     assert client.get(path).status_code == 200
     flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(f"/t/{flipped}").status_code == 404
-    assert client.get(f"/t/{services.links.ticket_token(999)}").status_code == 404
+    assert client.get(f"/t/{runtime.links.ticket_token(999)}").status_code == 404
     assert client.get("/t/1").status_code == 404
 
 
@@ -107,7 +107,7 @@ def test_tampered_or_wrong_link_is_404(client, services: Services) -> None:
     ],
 )
 def test_r1_bad_input_rerenders_the_form_with_the_message_at_the_field(
-    client, services: Services, changes, field, message
+    client, runtime: Runtime, changes, field, message
 ) -> None:
     response = post_demo(client, **changes)
     assert response.status_code == 422
@@ -120,24 +120,24 @@ def test_r1_bad_input_rerenders_the_form_with_the_message_at_the_field(
     }
     for value in kept.values():
         assert f'value="{value}"' in response.text
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 0
         assert session.scalar(select(func.count()).select_from(License)) == 0
 
 
 def test_r2_second_demo_for_an_active_token_is_refused_with_the_reason(
-    client, services: Services
+    client, runtime: Runtime
 ) -> None:
     post_demo(client)
     second = post_demo(client, customer_email="someone.else@acme.example")
     page = visible_text(client.get(local_path(second.headers["Location"])).text)
     assert "Closed: rejected" in page
     assert "only possible while the server token is not active yet" in page
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         license = session.scalars(select(License)).one()
         assert license.state == LicenseState.TRIAL
-        assert len(license.changes) == len(services.catalogue.demo_bundle())
-    refusal = kept_emails(services.settings.mail_folder)[-1]
+        assert len(license.changes) == len(runtime.catalogue.demo_bundle())
+    refusal = kept_emails(runtime.settings.mail_folder)[-1]
     assert refusal["To"].addresses[0].addr_spec == "someone.else@acme.example"
     assert (
         "Reason: A new activation is only possible while the server token is not active yet"
@@ -145,18 +145,18 @@ def test_r2_second_demo_for_an_active_token_is_refused_with_the_reason(
     )
 
 
-def test_the_same_submission_twice_creates_one_ticket(client, services: Services) -> None:
+def test_the_same_submission_twice_creates_one_ticket(client, runtime: Runtime) -> None:
     first = post_demo(client, submission_id="4b1f0c8e9d2a")
     again = post_demo(client, submission_id="4b1f0c8e9d2a")
     assert first.headers["Location"] == again.headers["Location"]
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1
-    assert len(kept_emails(services.settings.mail_folder)) == 1
+    assert len(kept_emails(runtime.settings.mail_folder)) == 1
 
 
-def test_a_name_with_line_breaks_never_reaches_a_header(client, services: Services) -> None:
+def test_a_name_with_line_breaks_never_reaches_a_header(client, runtime: Runtime) -> None:
     post_demo(client, customer_name="Eve\r\nBcc: victim@example.com")
-    [email] = kept_emails(services.settings.mail_folder)
+    [email] = kept_emails(runtime.settings.mail_folder)
     assert email["Bcc"] is None
     assert email["To"].addresses[0].display_name == "Eve Bcc: victim@example.com"
 

@@ -15,8 +15,8 @@ from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.tickets.models import Ticket
 
 
-def production_services(make_services, pg_url, redis_url, smtp_server):
-    return make_services(
+def production_runtime(make_runtime, pg_url, redis_url, smtp_server):
+    return make_runtime(
         database_url=pg_url,
         redis_url=redis_url,
         smtp_host=smtp_server.host,
@@ -25,20 +25,20 @@ def production_services(make_services, pg_url, redis_url, smtp_server):
     )
 
 
-def wait_for_outbox_sent(services) -> None:
+def wait_for_outbox_sent(runtime) -> None:
     def sent() -> bool:
-        with services.db.transaction() as session:
+        with runtime.db.transaction() as session:
             return session.scalars(select(OutboxEmail.status)).one() == OutboxStatus.SENT
 
     wait_until(sent, what="the outbox row marked sent")
 
 
 def test_demo_request_through_postgresql_rq_worker_and_smtp(
-    make_services, pg_url, redis_url, smtp_server, start_worker
+    make_runtime, pg_url, redis_url, smtp_server, start_worker
 ) -> None:
-    services = production_services(make_services, pg_url, redis_url, smtp_server)
-    worker = start_worker(services.settings)
-    client = create_app(services=services).test_client()
+    runtime = production_runtime(make_runtime, pg_url, redis_url, smtp_server)
+    worker = start_worker(runtime.settings)
+    client = create_app(runtime=runtime).test_client()
 
     response = post_demo(client)
     assert response.status_code == 303
@@ -53,7 +53,7 @@ def test_demo_request_through_postgresql_rq_worker_and_smtp(
     link = LINK.search(body).group(1)
     assert link.startswith("http://tickets.test/t/")
 
-    wait_for_outbox_sent(services)
+    wait_for_outbox_sent(runtime)
     page = client.get(local_path(link))
     assert page.status_code == 200
     shown = visible_text(page.text)
@@ -63,20 +63,20 @@ def test_demo_request_through_postgresql_rq_worker_and_smtp(
 
 
 def test_a_redis_flush_loses_nothing_the_sweeper_requeues_from_the_database(
-    make_services, pg_url, redis_url, smtp_server, start_worker
+    make_runtime, pg_url, redis_url, smtp_server, start_worker
 ) -> None:
-    services = production_services(make_services, pg_url, redis_url, smtp_server)
-    client = create_app(services=services).test_client()
+    runtime = production_runtime(make_runtime, pg_url, redis_url, smtp_server)
+    client = create_app(runtime=runtime).test_client()
     post_demo(client)
     redis.Redis.from_url(redis_url).flushdb()
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(Ticket.state)).one() == "received"
 
-    report = sweep(services, utcnow())
+    report = sweep(runtime.db, runtime.jobs, utcnow())
     assert (report.tickets, report.emails) == (1, 0)
-    start_worker(services.settings)
+    start_worker(runtime.settings)
     [email] = smtp_server.wait_for(1)
     assert "[LIC-000001]" in email["Subject"]
-    wait_for_outbox_sent(services)
+    wait_for_outbox_sent(runtime)
     assert len(smtp_server.received) == 1

@@ -12,46 +12,48 @@ from tests.foundation.helpers import post_demo
 from ticketbridge.app import create_app
 from ticketbridge.errors import DeliveryError
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.outbox.service import RETRY_DELAYS, deliver
+from ticketbridge.outbox.service import RETRY_DELAYS
 from ticketbridge.tickets.models import TicketEvent
 
 
-def queued_email(make_services, db_url, smtp_host, smtp_port, email):
+def queued_email(make_runtime, db_url, smtp_host, smtp_port, email):
     """Submit a demo whose email waits in the outbox (the in-process delivery is absorbed)."""
-    services = make_services(database_url=db_url, smtp_host=smtp_host, smtp_port=smtp_port)
-    post_demo(create_app(services=services).test_client(), customer_email=email)
-    with services.db.transaction() as session:
+    runtime = make_runtime(database_url=db_url, smtp_host=smtp_host, smtp_port=smtp_port)
+    post_demo(create_app(runtime=runtime).test_client(), customer_email=email)
+    with runtime.db.transaction() as session:
         outbox = session.scalars(select(OutboxEmail)).one()
-        return services, outbox.id
+        return runtime, outbox.id
 
 
-def outbox_row(services, outbox_id):
-    with services.db.transaction() as session:
+def outbox_row(runtime, outbox_id):
+    with runtime.db.transaction() as session:
         return session.get_one(OutboxEmail, outbox_id)
 
 
-def test_temporary_smtp_failure_is_retried_with_backoff(make_services, db_url, smtp_server) -> None:
-    services, outbox_id = queued_email(
-        make_services, db_url, smtp_server.host, smtp_server.port, "tempfail@acme.example"
+def test_temporary_smtp_failure_is_retried_with_backoff(make_runtime, db_url, smtp_server) -> None:
+    runtime, outbox_id = queued_email(
+        make_runtime, db_url, smtp_server.host, smtp_server.port, "tempfail@acme.example"
     )
-    row = outbox_row(services, outbox_id)
+    row = outbox_row(runtime, outbox_id)
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1)
     assert "451" in row.last_error
     assert row.next_attempt_at - row.created_at >= RETRY_DELAYS[0] - dt.timedelta(seconds=5)
-    assert deliver(services, outbox_id, row.created_at) is None, "not due yet: nothing is sent"
+    assert runtime.tasks.deliver_email(outbox_id, row.created_at) is None, (
+        "not due yet: nothing is sent"
+    )
     assert smtp_server.received == []
 
 
 def test_permanent_smtp_failure_marks_the_email_failed_and_tells_staff(
-    make_services, db_url, smtp_server
+    make_runtime, db_url, smtp_server
 ) -> None:
-    services, outbox_id = queued_email(
-        make_services, db_url, smtp_server.host, smtp_server.port, "reject@acme.example"
+    runtime, outbox_id = queued_email(
+        make_runtime, db_url, smtp_server.host, smtp_server.port, "reject@acme.example"
     )
-    row = outbox_row(services, outbox_id)
+    row = outbox_row(runtime, outbox_id)
     assert row.status == OutboxStatus.FAILED
     assert "550" in row.last_error
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         summaries = [
             e.summary
             for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "email_failed"))
@@ -62,23 +64,23 @@ def test_permanent_smtp_failure_marks_the_email_failed_and_tells_staff(
     ]
 
 
-def test_refused_connection_is_temporary(make_services, db_url) -> None:
-    services, outbox_id = queued_email(
-        make_services, db_url, "127.0.0.1", free_port(), "ops@acme.example"
+def test_refused_connection_is_temporary(make_runtime, db_url) -> None:
+    runtime, outbox_id = queued_email(
+        make_runtime, db_url, "127.0.0.1", free_port(), "ops@acme.example"
     )
-    row = outbox_row(services, outbox_id)
+    row = outbox_row(runtime, outbox_id)
     assert row.status == OutboxStatus.PENDING
     assert "unreachable" in row.last_error
 
 
-def test_delivering_twice_sends_once(make_services, db_url, smtp_server) -> None:
-    services = make_services(
+def test_delivering_twice_sends_once(make_runtime, db_url, smtp_server) -> None:
+    runtime = make_runtime(
         database_url=db_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
     )
-    post_demo(create_app(services=services).test_client())
-    with services.db.transaction() as session:
+    post_demo(create_app(runtime=runtime).test_client())
+    with runtime.db.transaction() as session:
         outbox_id = session.scalars(select(OutboxEmail.id)).one()
-    assert deliver(services, outbox_id, dt.datetime.now(dt.UTC)) is None
+    assert runtime.tasks.deliver_email(outbox_id, dt.datetime.now(dt.UTC)) is None
     assert len(smtp_server.received) == 1
 
 

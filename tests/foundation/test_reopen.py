@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import DEMO_FORM
+from tests.foundation.helpers import DEMO_FORM, open_request
 from ticketbridge.clock import utcnow
-from ticketbridge.intake.service import submit_request
 from ticketbridge.tickets.models import Ticket, TicketEvent, WaitingOn
 
 
-def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(services) -> None:
-    ticket_id = submit_request(
-        services, "general", {**DEMO_FORM, "token": "", "description": "Please check our invoice."}
+def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(runtime) -> None:
+    ticket_id = open_request(
+        runtime, "general", {**DEMO_FORM, "token": "", "description": "Please check our invoice."}
     )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
-        services.engine.fire_manual(
+        runtime.engine.fire_manual(
             session,
             ticket,
             "close",
@@ -26,16 +25,16 @@ def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(servic
             now=utcnow(),
             actor="staff:ann@team.example",
         )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         assert ticket.outcome == "completed"
         assert (
-            services.engine.reopen_on_reply(
+            runtime.engine.reopen_on_reply(
                 session, ticket, now=utcnow(), message_id="<r@acme.example>"
             )
             is True
         )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         [event] = session.scalars(select(TicketEvent).where(TicketEvent.kind == "reopened")).all()
         assert (ticket.state, ticket.outcome, ticket.closed_at, ticket.waiting_on) == (
@@ -51,10 +50,10 @@ def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(servic
         }
 
 
-def test_a_closed_demo_is_not_reopened(services) -> None:
-    ticket_id = submit_request(services, "demo", DEMO_FORM)
-    with services.db.transaction() as session:
+def test_a_closed_demo_is_not_reopened(runtime) -> None:
+    ticket_id = open_request(runtime, "demo", DEMO_FORM)
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         assert ticket.outcome == "completed"
-        assert services.engine.reopen_on_reply(session, ticket, now=utcnow()) is False
+        assert runtime.engine.reopen_on_reply(session, ticket, now=utcnow()) is False
         assert ticket.outcome == "completed"

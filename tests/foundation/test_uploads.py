@@ -20,8 +20,8 @@ GENERAL = {
 }
 
 
-def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
-    client = create_app(services=services).test_client()
+def test_general_request_keeps_uploaded_files_and_lists_them(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     form_page = client.get("/requests/general").text
     assert 'enctype="multipart/form-data"' in form_page
     assert 'type="file" id="attachments" name="attachments" multiple' in form_page
@@ -41,21 +41,21 @@ def test_general_request_keeps_uploaded_files_and_lists_them(services) -> None:
     )
     assert response.status_code == 303
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = session.scalars(select(Ticket)).one()
         kept = ticket.form_data["attachments"]
     assert [(a["name"], a["size"]) for a in kept] == [("server.log", len(log)), ("notes-é.txt", 2)]
     digest = hashlib.sha256(log).hexdigest()
     assert kept[0]["sha256"] == digest
-    assert attachment_path(services.settings.instance_path, digest).read_bytes() == log
+    assert attachment_path(runtime.settings.instance_path, digest).read_bytes() == log
 
     page = visible_text(client.get(local_path(response.headers["Location"])).text)
     assert f"server.log ({len(log)} bytes), notes-é.txt (2 bytes)" in page
     assert "None" not in page
 
 
-def test_a_rejected_form_asks_for_the_files_again(services) -> None:
-    client = create_app(services=services).test_client()
+def test_a_rejected_form_asks_for_the_files_again(runtime) -> None:
+    client = create_app(runtime=runtime).test_client()
     response = submit(
         client,
         "/requests/general",
@@ -68,7 +68,7 @@ def test_a_rejected_form_asks_for_the_files_again(services) -> None:
 
 
 def test_a_multichoice_field_with_one_choice_ticked_is_a_list(
-    make_services, db_url, tmp_path
+    make_runtime, db_url, tmp_path
 ) -> None:
     folder = tmp_path / "workflows"
     folder.mkdir()
@@ -78,13 +78,13 @@ def test_a_multichoice_field_with_one_choice_ticked_is_a_list(
         "initial: received\nstates:\n  received: {waits_on: staff}\n  done: {outcome: completed}\n"
         "transitions:\n  - {name: close, from: received, to: done, trigger: manual, label: Close}\n"
     )
-    services = make_services(database_url=db_url, workflows_path=str(folder))
-    client = create_app(services=services).test_client()
+    runtime = make_runtime(database_url=db_url, workflows_path=str(folder))
+    client = create_app(runtime=runtime).test_client()
     response = submit(
         client,
         "/requests/addons",
         {**GENERAL, "token": "SRV-7f3a9c2e51", "addons": "quality_analysis"},
     )
     assert response.status_code == 303, response.text
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(Ticket.form_data)).one()["addons"] == ["quality_analysis"]

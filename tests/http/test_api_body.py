@@ -6,34 +6,25 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, issue
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.models import UsageReport
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 URL = "/api/v1/licenses/SRV-A/usage"
 
 
 @pytest.fixture
-def secret(services: Services) -> str:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-A", at=utcnow())
-        return issue_key(
-            session,
-            services,
-            license,
-            client_key="CK",
-            hash_key="HK",
-            actor="staff@x",
-            now=utcnow(),
-        ).sync_secret
+def secret(runtime: Runtime) -> str:
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-A", at=utcnow())
+        return issue(session, runtime, license, now=utcnow()).sync_secret
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 def post(client, secret: str | None, body: bytes):
@@ -60,11 +51,11 @@ def test_deeply_nested_json_is_401_before_auth_and_400_after(client, secret, bod
     assert answer.get_json()["error"]["field"] == "body"
 
 
-def test_a_nul_in_a_json_string_is_a_400(client, services, secret) -> None:
+def test_a_nul_in_a_json_string_is_a_400(client, runtime, secret) -> None:
     body = b'{"concurrent_agents": 1, "webphone_sessions": 1, "ai_conversations": {"a\\u0000": 1}}'
     answer = post(client, secret, body)
     assert answer.status_code == 400 and "NUL" in answer.get_json()["error"]["message"]
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(UsageReport)).first() is None
 
 

@@ -3,6 +3,8 @@ a database that cannot be reached is a 503 that says to come back."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.fixtures.backends import free_port
@@ -10,12 +12,12 @@ from tests.foundation.helpers import local_path, post_demo, visible_text
 from ticketbridge.app import create_app
 from ticketbridge.db import Database
 from ticketbridge.errors import Conflict, ServiceUnavailable
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
 @pytest.fixture
-def app(services: Services):
-    app = create_app(services=services)
+def app(runtime: Runtime):
+    app = create_app(runtime=runtime)
 
     @app.get("/boom")
     def boom() -> str:
@@ -62,13 +64,13 @@ def test_html_outside_the_api_and_json_inside_it(app) -> None:
 
 
 def test_an_unreachable_database_is_a_503_page_and_json_saying_to_come_back(
-    services: Services,
+    runtime: Runtime,
 ) -> None:
-    client = create_app(services=services).test_client()
+    app = create_app(runtime=runtime)
+    client = app.test_client()
     ticket_page = local_path(post_demo(client).headers["Location"])
-    services.db = Database(
-        f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone?connect_timeout=2"
-    )
+    gone = Database(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/gone?connect_timeout=2")
+    app.extensions["ticketbridge"] = dataclasses.replace(runtime, db=gone)
 
     page = client.get(ticket_page)
     assert page.status_code == 503 and page.headers["Retry-After"] == "60"

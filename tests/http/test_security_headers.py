@@ -8,12 +8,12 @@ import pytest
 
 from tests.foundation.helpers import local_path, post_demo
 from ticketbridge.app import create_app
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 def assert_secure(response) -> None:

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketbridge.customers.models import Customer
+from ticketbridge.licenses.activation import IssuedKey, issue_key
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, WaitingOn
 
 PAID = {"agents": 5, "admins": 1, "webphone_sessions": 4, "cdr_survey": 1, "webrtc": 1}
@@ -19,7 +20,7 @@ PAID = {"agents": 5, "admins": 1, "webphone_sessions": 4, "cdr_survey": 1, "webr
 
 def add_license(
     session: Session,
-    services: Services,
+    runtime: Runtime,
     token: str,
     *,
     at: dt.datetime,
@@ -47,7 +48,7 @@ def add_license(
         effective_at=at,
         ticket_id=None,
         actor="test",
-        catalogue=services.catalogue,
+        catalogue=runtime.catalogue,
         paid=paid,
     )
     return license
@@ -77,3 +78,25 @@ def add_ticket(
     session.add(ticket)
     session.flush()
     return ticket
+
+
+def issue(
+    session: Session,
+    runtime: Runtime,
+    license: License,
+    *,
+    client_key: str = "CK",
+    hash_key: str = "HK",
+    now: dt.datetime,
+) -> IssuedKey:
+    """Issue a license key with the runtime's keyring and secret, as the R15 step does."""
+    return issue_key(
+        session,
+        license,
+        keyring=runtime.keyring,
+        secret_key=runtime.settings.secret_key,
+        client_key=client_key,
+        hash_key=hash_key,
+        actor="ana",
+        now=now,
+    )

@@ -10,41 +10,32 @@ import pytest
 from click.testing import CliRunner
 
 from tests.fixtures.backends import test_settings as settings_for_test
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, issue
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import RuleViolation, ValidationError
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.keys import issue_license_key, verify_license_key
 from ticketbridge.licenses.models import LicenseState
 from ticketbridge.licenses.signing import keyring_for
 from ticketbridge.licenses.sync import derive_sync_secret, find_license, secret_hash
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 NOW = dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
 
 
 def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(
-    services: Services,
+    runtime: Runtime,
 ) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-K", at=NOW)
-        issued = issue_key(
-            session,
-            services,
-            license,
-            client_key=" CK-123 ",
-            hash_key="HK-456",
-            actor="ana",
-            now=NOW,
-        )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-K", at=NOW)
+        issued = issue(session, runtime, license, client_key=" CK-123 ", hash_key="HK-456", now=NOW)
+    with runtime.db.transaction() as session:
         license = find_license(session, "SRV-K")
         assert license.license_key == issued.license_key and license.license_key_issued_by == "ana"
         assert (license.client_key, license.hash_key) == ("CK-123", "HK-456")
         assert license.sync_secret_hash == secret_hash(issued.sync_secret)
-        assert derive_sync_secret(services.settings.secret_key, license) == issued.sync_secret
-    payload = verify_license_key(services.keyring, issued.license_key)
+        assert derive_sync_secret(runtime.settings.secret_key, license) == issued.sync_secret
+    payload = verify_license_key(runtime.keyring, issued.license_key)
     assert (payload.token, payload.client_key, payload.hash_key) == ("SRV-K", "CK-123", "HK-456")
     assert payload.entitlements["agents"] == 5
     assert issued.sync_secret not in repr(issued)
@@ -55,31 +46,21 @@ def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(
     [("", "HK", "client_key"), ("CK", "has space", "hash_key"), ("C" * 513, "HK", "client_key")],
 )
 def test_r15_server_keys_are_checked(
-    services: Services, client_key: str, hash_key: str, field: str
+    runtime: Runtime, client_key: str, hash_key: str, field: str
 ) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-K", at=NOW)
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-K", at=NOW)
         with pytest.raises(ValidationError) as error:
-            issue_key(
-                session,
-                services,
-                license,
-                client_key=client_key,
-                hash_key=hash_key,
-                actor="ana",
-                now=NOW,
-            )
+            issue(session, runtime, license, client_key=client_key, hash_key=hash_key, now=NOW)
     assert error.value.field == field
 
 
-def test_r15_no_key_for_a_deactivated_license(services: Services) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-K", at=NOW)
+def test_r15_no_key_for_a_deactivated_license(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-K", at=NOW)
         license.state = LicenseState.DEACTIVATED
         with pytest.raises(RuleViolation, match="deactivated"):
-            issue_key(
-                session, services, license, client_key="CK", hash_key="HK", actor="ana", now=NOW
-            )
+            issue(session, runtime, license, now=NOW)
 
 
 def _run(instance: Path, *args: str):

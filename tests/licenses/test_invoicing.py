@@ -21,7 +21,7 @@ from ticketbridge.licenses.invoicing import (
 )
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 BASIC = {"agents": 5, "admins": 1, "webphone_sessions": 4}
 
@@ -30,9 +30,9 @@ def at(day: str) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=10, tzinfo=dt.UTC)
 
 
-def lines_of(services: Services, session: Session, token: str, month: str) -> list[tuple]:
+def lines_of(runtime: Runtime, session: Session, token: str, month: str) -> list[tuple]:
     license = session.query(License).filter_by(token=token).one()
-    invoice = invoice_for(services.catalogue, license, dt.date.fromisoformat(month + "-01"))
+    invoice = invoice_for(runtime.catalogue, license, dt.date.fromisoformat(month + "-01"))
     return [
         (
             line.item,
@@ -47,10 +47,10 @@ def lines_of(services: Services, session: Session, token: str, month: str) -> li
     ]
 
 
-def test_r11_activation_mid_month_is_prorated_then_billed_in_advance(services: Services) -> None:
-    with services.db.transaction() as session:
-        add_license(session, services, "SRV-M", at=at("2026-11-10"), entitlements=BASIC)
-        november = lines_of(services, session, "SRV-M", "2026-11")
+def test_r11_activation_mid_month_is_prorated_then_billed_in_advance(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        add_license(session, runtime, "SRV-M", at=at("2026-11-10"), entitlements=BASIC)
+        november = lines_of(runtime, session, "SRV-M", "2026-11")
     nov10, nov30, dec1, dec31 = (
         dt.date(2026, 11, 10),
         dt.date(2026, 11, 30),
@@ -74,16 +74,16 @@ def test_r11_activation_mid_month_is_prorated_then_billed_in_advance(services: S
 
 
 def test_r11_demo_before_the_paid_start_is_not_billed_and_an_increase_is_charged_pro_rata(
-    services: Services,
+    runtime: Runtime,
 ) -> None:
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         license = add_license(
             session,
-            services,
+            runtime,
             "SRV-D",
             at=at("2026-10-01"),
             state=LicenseState.TRIAL,
-            entitlements=services.catalogue.demo_bundle(),
+            entitlements=runtime.catalogue.demo_bundle(),
         )
         license.state, license.paid_since, license.plan = (
             LicenseState.ACTIVE,
@@ -97,7 +97,7 @@ def test_r11_demo_before_the_paid_start_is_not_billed_and_an_increase_is_charged
             effective_at=at("2026-11-01"),
             ticket_id=None,
             actor="t",
-            catalogue=services.catalogue,
+            catalogue=runtime.catalogue,
             paid=True,
         )
         apply_changes(
@@ -107,11 +107,11 @@ def test_r11_demo_before_the_paid_start_is_not_billed_and_an_increase_is_charged
             effective_at=at("2026-11-16"),
             ticket_id=None,
             actor="t",
-            catalogue=services.catalogue,
+            catalogue=runtime.catalogue,
             paid=True,
         )
-        october = lines_of(services, session, "SRV-D", "2026-10")
-        november = lines_of(services, session, "SRV-D", "2026-11")
+        october = lines_of(runtime, session, "SRV-D", "2026-10")
+        november = lines_of(runtime, session, "SRV-D", "2026-11")
     # The trial is never billed; the invoice of 31 October bills the paid November in advance.
     assert {line[1] for line in october} == {LineKind.ADVANCE} and {
         line[3] for line in october
@@ -132,15 +132,15 @@ def test_r11_demo_before_the_paid_start_is_not_billed_and_an_increase_is_charged
     assert advance["agents"] == 8 and "admins" not in advance  # R7: the admin user is included
 
 
-def test_r11_annual_cycle_is_anchored_on_the_first_after_activation(services: Services) -> None:
-    with services.db.transaction() as session:
+def test_r11_annual_cycle_is_anchored_on_the_first_after_activation(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
         license = add_license(
-            session, services, "SRV-Y", at=at("2026-03-12"), entitlements=BASIC, frequency="annual"
+            session, runtime, "SRV-Y", at=at("2026-03-12"), entitlements=BASIC, frequency="annual"
         )
-        assert billing_cycle(services.catalogue, license).anchor == dt.date(2026, 4, 1)
-        march = lines_of(services, session, "SRV-Y", "2026-03")
-        april = lines_of(services, session, "SRV-Y", "2026-04")
-        next_march = lines_of(services, session, "SRV-Y", "2027-03")
+        assert billing_cycle(runtime.catalogue, license).anchor == dt.date(2026, 4, 1)
+        march = lines_of(runtime, session, "SRV-Y", "2026-03")
+        april = lines_of(runtime, session, "SRV-Y", "2026-04")
+        next_march = lines_of(runtime, session, "SRV-Y", "2027-03")
     assert march[0] == (
         "agents",
         LineKind.PRO_RATA,
@@ -163,45 +163,45 @@ def test_r11_annual_cycle_is_anchored_on_the_first_after_activation(services: Se
     assert next_march[0][1:5] == (LineKind.ADVANCE, 5, dt.date(2027, 4, 1), dt.date(2028, 3, 31))
 
 
-def test_r12_deactivation_ends_billing_after_the_current_period(services: Services) -> None:
-    with services.db.transaction() as session:
-        monthly = add_license(session, services, "SRV-X", at=at("2026-09-01"), entitlements=BASIC)
+def test_r12_deactivation_ends_billing_after_the_current_period(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        monthly = add_license(session, runtime, "SRV-X", at=at("2026-09-01"), entitlements=BASIC)
         annual = add_license(
-            session, services, "SRV-Z", at=at("2026-03-12"), entitlements=BASIC, frequency="annual"
+            session, runtime, "SRV-Z", at=at("2026-03-12"), entitlements=BASIC, frequency="annual"
         )
-        assert schedule_deactivation(services.catalogue, monthly, dt.date(2026, 11, 21)) == dt.date(
+        assert schedule_deactivation(runtime.catalogue, monthly, dt.date(2026, 11, 21)) == dt.date(
             2026, 12, 1
         )
-        assert schedule_deactivation(services.catalogue, annual, dt.date(2026, 11, 21)) == dt.date(
+        assert schedule_deactivation(runtime.catalogue, annual, dt.date(2026, 11, 21)) == dt.date(
             2027, 4, 1
         )
-        assert lines_of(services, session, "SRV-X", "2026-11") == []
-        assert lines_of(services, session, "SRV-X", "2026-10")[0][1] is LineKind.ADVANCE
-        assert lines_of(services, session, "SRV-Z", "2027-03") == []
+        assert lines_of(runtime, session, "SRV-X", "2026-11") == []
+        assert lines_of(runtime, session, "SRV-X", "2026-10")[0][1] is LineKind.ADVANCE
+        assert lines_of(runtime, session, "SRV-Z", "2027-03") == []
 
 
-def test_r11_billing_preview_cli_lists_each_paid_license(services: Services) -> None:
-    with services.db.transaction() as session:
-        add_license(session, services, "SRV-P1", at=at("2026-11-10"), entitlements=BASIC)
+def test_r11_billing_preview_cli_lists_each_paid_license(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        add_license(session, runtime, "SRV-P1", at=at("2026-11-10"), entitlements=BASIC)
         add_license(
-            session, services, "SRV-P2", at=at("2026-10-01"), entitlements=BASIC, frequency="annual"
+            session, runtime, "SRV-P2", at=at("2026-10-01"), entitlements=BASIC, frequency="annual"
         )
         add_license(
             session,
-            services,
+            runtime,
             "SRV-T",
             at=at("2026-11-02"),
             state=LicenseState.TRIAL,
-            entitlements=services.catalogue.demo_bundle(),
+            entitlements=runtime.catalogue.demo_bundle(),
         )
         assert [
             invoice.token
-            for invoice in invoices_for_month(session, services.catalogue, dt.date(2026, 11, 1))
+            for invoice in invoices_for_month(session, runtime.catalogue, dt.date(2026, 11, 1))
         ] == ["SRV-P1", "SRV-P2"]
     env = {
-        "TICKETBRIDGE_DATABASE_URL": services.settings.database_url,
-        "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
-        "TICKETBRIDGE_SECRET_KEY": services.settings.secret_key,
+        "TICKETBRIDGE_DATABASE_URL": runtime.settings.database_url,
+        "TICKETBRIDGE_INSTANCE_PATH": str(runtime.settings.instance_path),
+        "TICKETBRIDGE_SECRET_KEY": runtime.settings.secret_key,
     }
     result = CliRunner().invoke(
         main, ["billing", "preview", "--month", "2026-11"], env=env, catch_exceptions=False

@@ -11,44 +11,48 @@ from tests.licenses.helpers import add_license, add_ticket
 from ticketbridge.licenses.keys import verify_license_key
 from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import derive_sync_secret
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.steps.registry import StepContext
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 
 
-def context_for(session, services: Services, license: License, **form: str) -> StepContext:
+def context_for(session, runtime: Runtime, license: License, **form: str) -> StepContext:
     ticket = add_ticket(session, license, request_type="key", form=form)
     return StepContext(
-        session=session, ticket=ticket, now=NOW, actor="staff:ana", services=services
+        session=session,
+        ticket=ticket,
+        now=NOW,
+        actor="staff:ana",
+        resources=runtime.engine.resources,
     )
 
 
-def test_r15_steps_activate_then_issue_the_key_from_the_form(services: Services) -> None:
-    steps = services.steps
-    with services.db.transaction() as session:
+def test_r15_steps_activate_then_issue_the_key_from_the_form(runtime: Runtime) -> None:
+    steps = runtime.steps
+    with runtime.db.transaction() as session:
         license = add_license(
             session,
-            services,
+            runtime,
             "SRV-S",
             at=NOW,
             state=LicenseState.TRIAL,
-            entitlements=services.catalogue.demo_bundle(),
+            entitlements=runtime.catalogue.demo_bundle(),
         )
-        context = context_for(session, services, license, client_key="CK-9", hash_key="HK-9")
+        context = context_for(session, runtime, license, client_key="CK-9", hash_key="HK-9")
         steps.run("set_license_state", context, {"state": "active"})
         steps.run("issue_license_key", context, {})
         assert license.state is LicenseState.ACTIVE and license.paid_since == NOW
-        assert verify_license_key(services.keyring, license.license_key).client_key == "CK-9"
+        assert verify_license_key(runtime.keyring, license.license_key).client_key == "CK-9"
         summaries = " ".join(summary for summary, _ in context.notes)
         assert "trial -> active" in summaries and "License key issued" in summaries
-        assert derive_sync_secret(services.settings.secret_key, license) not in repr(context.notes)
+        assert derive_sync_secret(runtime.settings.secret_key, license) not in repr(context.notes)
 
 
-def test_r14c_step_moves_to_the_new_token_from_the_grace_form(services: Services) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-OLD", at=NOW)
-        context = context_for(session, services, license, new_token="SRV-NEW")
-        services.steps.run("move_to_new_token", context, {})
+def test_r14c_step_moves_to_the_new_token_from_the_grace_form(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-OLD", at=NOW)
+        context = context_for(session, runtime, license, new_token="SRV-NEW")
+        runtime.steps.run("move_to_new_token", context, {})
         assert license.token == "SRV-NEW"
         assert session.scalars(select(TokenMove.old_token)).one() == "SRV-OLD"

@@ -9,43 +9,36 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.licenses.helpers import add_license
+from tests.licenses.helpers import add_license, issue
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.applications import set_application
 from ticketbridge.licenses.keys import verify_detached
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
 from ticketbridge.licenses.sync import find_license, usage_against_limits
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 URL = "/api/v1/licenses/SRV-A"
 
 
 @pytest.fixture
-def secrets(services: Services) -> dict[str, str]:
+def secrets(runtime: Runtime) -> dict[str, str]:
     """Two licenses with keys; the sync secret of each by token."""
     now = utcnow()
     issued = {}
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         for token in ("SRV-A", "SRV-B"):
-            license = add_license(session, services, token, at=now)
-            issued[token] = issue_key(
-                session,
-                services,
-                license,
-                client_key=f"CK-{token}",
-                hash_key="HK-1",
-                actor="staff@x",
-                now=now,
+            license = add_license(session, runtime, token, at=now)
+            issued[token] = issue(
+                session, runtime, license, client_key=f"CK-{token}", hash_key="HK-1", now=now
             ).sync_secret
     return issued
 
 
 @pytest.fixture
-def client(services: Services):
-    return create_app(services=services).test_client()
+def client(runtime: Runtime):
+    return create_app(runtime=runtime).test_client()
 
 
 def auth(secret: str) -> dict[str, str]:
@@ -53,7 +46,7 @@ def auth(secret: str) -> dict[str, str]:
 
 
 def test_r17_sync_answer_carries_limits_features_and_is_signed(
-    client, services: Services, secrets
+    client, runtime: Runtime, secrets
 ) -> None:
     response = client.get(URL, headers=auth(secrets["SRV-A"]))
     assert response.status_code == 200
@@ -68,16 +61,16 @@ def test_r17_sync_answer_carries_limits_features_and_is_signed(
     )
     assert document["state"] == "active" and document["token"] == "SRV-A"
     kid, signature = response.headers["X-License-Key-Id"], response.headers["X-License-Signature"]
-    assert kid == services.keyring.active_kid
-    assert verify_detached(services.keyring, kid, response.data, signature)
+    assert kid == runtime.keyring.active_kid
+    assert verify_detached(runtime.keyring, kid, response.data, signature)
     assert not verify_detached(
-        services.keyring, kid, response.data.replace(b'"agents":5', b'"agents":9'), signature
+        runtime.keyring, kid, response.data.replace(b'"agents":5', b'"agents":9'), signature
     )
     assert json.dumps(document, sort_keys=True, separators=(",", ":")).encode() == response.data
 
 
 def test_r16_unchanged_poll_is_304_and_a_feature_change_is_in_the_next_poll(
-    client, services: Services, secrets
+    client, runtime: Runtime, secrets
 ) -> None:
     first = client.get(URL, headers=auth(secrets["SRV-A"]))
     etag = first.headers["ETag"]
@@ -87,7 +80,7 @@ def test_r16_unchanged_poll_is_304_and_a_feature_change_is_in_the_next_poll(
         unchanged.status_code == 304 and unchanged.data == b"" and unchanged.headers["ETag"] == etag
     )
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
         apply_changes(
             session,
@@ -96,7 +89,7 @@ def test_r16_unchanged_poll_is_304_and_a_feature_change_is_in_the_next_poll(
             effective_at=utcnow(),
             ticket_id=None,
             actor="staff",
-            catalogue=services.catalogue,
+            catalogue=runtime.catalogue,
             paid=True,
         )
     changed = client.get(URL, headers={**auth(secrets["SRV-A"]), "If-None-Match": etag})
@@ -126,16 +119,16 @@ def test_r16_a_server_reaches_only_its_own_license_and_unknown_tokens_look_the_s
     assert client.get("/api/v1/licenses/SRV-B", headers=auth(secrets["SRV-B"])).status_code == 200
 
 
-def test_r16_only_a_hash_of_the_sync_secret_is_stored(services: Services, secrets) -> None:
-    with services.db.transaction() as session:
+def test_r16_only_a_hash_of_the_sync_secret_is_stored(runtime: Runtime, secrets) -> None:
+    with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
         stored = [str(getattr(license, column.key)) for column in License.__table__.columns]
     assert not any(secrets["SRV-A"] in value for value in stored)
 
 
-def test_r18_allowed_apps_with_dates_and_states(client, services: Services, secrets) -> None:
+def test_r18_allowed_apps_with_dates_and_states(client, runtime: Runtime, secrets) -> None:
     now = utcnow()
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
         for app, state in (("crm", AppState.ACTIVE), ("helpdesk", AppState.SUSPENDED)):
             set_application(
@@ -146,7 +139,7 @@ def test_r18_allowed_apps_with_dates_and_states(client, services: Services, secr
                 expires_at=now + dt.timedelta(days=365),
                 ticket_id=None,
                 actor="staff",
-                catalogue=services.catalogue,
+                catalogue=runtime.catalogue,
                 now=now,
             )
     apps = {
@@ -160,12 +153,12 @@ def test_r18_allowed_apps_with_dates_and_states(client, services: Services, secr
         "%Y-%m-%dT%H:%M:%SZ"
     )
     assert apps["helpdesk"]["state"] == "License Suspended"
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert find_license(session, "SRV-A").entitlements.get("helpdesk") is None
 
 
 def test_r17_usage_report_is_stored_and_shown_against_limits(
-    client, services: Services, secrets
+    client, runtime: Runtime, secrets
 ) -> None:
     for agents, sessions in ((3, 1), (7, 2)):
         response = client.post(
@@ -179,7 +172,7 @@ def test_r17_usage_report_is_stored_and_shown_against_limits(
         headers=auth(secrets["SRV-A"]),
         json={"concurrent_agents": 4, "webphone_sessions": 0},
     )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
         summary = usage_against_limits(session, license, since=utcnow() - dt.timedelta(days=30))
         assert len(session.scalars(select(UsageReport)).all()) == 3
@@ -214,7 +207,7 @@ def test_r17_usage_report_is_stored_and_shown_against_limits(
     ],
 )
 def test_r17_bad_usage_report_is_400_naming_the_field(
-    client, services: Services, secrets, body, field
+    client, runtime: Runtime, secrets, body, field
 ) -> None:
     kwargs = (
         {"data": body, "content_type": "application/json"}
@@ -224,7 +217,7 @@ def test_r17_bad_usage_report_is_400_naming_the_field(
     response = client.post(f"{URL}/usage", headers=auth(secrets["SRV-A"]), **kwargs)
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == field
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalars(select(UsageReport)).first() is None
 
 
@@ -265,9 +258,9 @@ def test_r16_unknown_api_path_is_json_404_and_a_wrong_method_json_405(client) ->
     assert "GET" in wrong_method.headers["Allow"]
 
 
-def test_r18_deactivated_license_shows_apps_inactive(client, services: Services, secrets) -> None:
+def test_r18_deactivated_license_shows_apps_inactive(client, runtime: Runtime, secrets) -> None:
     now = utcnow()
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
         set_application(
             session,
@@ -277,7 +270,7 @@ def test_r18_deactivated_license_shows_apps_inactive(client, services: Services,
             expires_at=None,
             ticket_id=None,
             actor="staff",
-            catalogue=services.catalogue,
+            catalogue=runtime.catalogue,
             now=now,
         )
         license.state = LicenseState.DEACTIVATED
@@ -287,7 +280,7 @@ def test_r18_deactivated_license_shows_apps_inactive(client, services: Services,
 
 
 def test_r8_ai_conversations_are_recorded_with_usage_and_billed_in_arrears(
-    client, services: Services, secrets
+    client, runtime: Runtime, secrets
 ) -> None:
     from ticketbridge.licenses.billing import LineKind
     from ticketbridge.licenses.invoicing import invoices_for_month
@@ -326,12 +319,12 @@ def test_r8_ai_conversations_are_recorded_with_usage_and_billed_in_arrears(
         negative.status_code == 400 and negative.get_json()["error"]["field"] == "ai_conversations"
     )
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         find_license(session, "SRV-A").paid_since = utcnow() - dt.timedelta(days=40)
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         month = session.scalars(select(UsageReport.reported_at)).first().date()
         [invoice] = [
-            i for i in invoices_for_month(session, services.catalogue, month) if i.token == "SRV-A"
+            i for i in invoices_for_month(session, runtime.catalogue, month) if i.token == "SRV-A"
         ]
     usage = {
         line.item: (line.quantity, line.amount)
@@ -339,6 +332,6 @@ def test_r8_ai_conversations_are_recorded_with_usage_and_billed_in_arrears(
         if line.kind == LineKind.USAGE
     }
     assert usage == {
-        "ai_assistants": (42, services.catalogue.usage_price("ai_assistants") * 42),
-        "ai_agent_assistants": (2, services.catalogue.usage_price("ai_agent_assistants") * 2),
+        "ai_assistants": (42, runtime.catalogue.usage_price("ai_assistants") * 42),
+        "ai_agent_assistants": (2, runtime.catalogue.usage_price("ai_agent_assistants") * 2),
     }

@@ -7,26 +7,23 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tests.licenses.helpers import add_license, add_ticket
+from tests.licenses.helpers import add_license, add_ticket, issue
 from ticketbridge.app import create_app
 from ticketbridge.errors import Conflict, ValidationError
-from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import replay
 from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import find_license
 from ticketbridge.licenses.tokens import move_to_new_token
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 
 NOW = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
 
 
-def test_r14c_move_keeps_ledger_tickets_and_sync_secret(services: Services) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-OLD", at=NOW)
-        secret = issue_key(
-            session, services, license, client_key="CK", hash_key="HK", actor="ana", now=NOW
-        ).sync_secret
+def test_r14c_move_keeps_ledger_tickets_and_sync_secret(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-OLD", at=NOW)
+        secret = issue(session, runtime, license, now=NOW).sync_secret
         old_ticket = add_ticket(session, license)
         placeholder = License(
             token="SRV-NEW"
@@ -38,7 +35,7 @@ def test_r14c_move_keeps_ledger_tickets_and_sync_secret(services: Services) -> N
             session, license, " SRV-NEW ", ticket_id=grace_ticket.id, actor="ana", now=NOW
         )
         ids = license.id, old_ticket.id, grace_ticket.id
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         moved = find_license(session, "SRV-NEW")
         assert moved.id == ids[0] and find_license(session, "SRV-OLD") is None
         assert replay(moved.changes) == moved.entitlements and moved.entitlements["agents"] == 5
@@ -54,22 +51,22 @@ def test_r14c_move_keeps_ledger_tickets_and_sync_secret(services: Services) -> N
         )
         assert session.scalars(select(License)).all() == [moved]
     assert move.new_token == "SRV-NEW"
-    client = create_app(services=services).test_client()
+    client = create_app(runtime=runtime).test_client()
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/licenses/SRV-NEW", headers=headers).get_json()["token"] == "SRV-NEW"
     assert client.get("/api/v1/licenses/SRV-OLD", headers=headers).status_code == 401
 
 
-def test_r14c_cannot_move_onto_a_token_with_a_license_of_its_own(services: Services) -> None:
-    with services.db.transaction() as session:
-        license = add_license(session, services, "SRV-OLD", at=NOW)
+def test_r14c_cannot_move_onto_a_token_with_a_license_of_its_own(runtime: Runtime) -> None:
+    with runtime.db.transaction() as session:
+        license = add_license(session, runtime, "SRV-OLD", at=NOW)
         add_license(
             session,
-            services,
+            runtime,
             "SRV-TAKEN",
             at=NOW,
             state=LicenseState.TRIAL,
-            entitlements=services.catalogue.demo_bundle(),
+            entitlements=runtime.catalogue.demo_bundle(),
         )
         with pytest.raises(Conflict, match="already has a license"):
             move_to_new_token(session, license, "SRV-TAKEN", ticket_id=None, actor="ana", now=NOW)

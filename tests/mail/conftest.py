@@ -1,4 +1,4 @@
-"""Mail-test fixtures: services whose workflows and templates add tests/mail's own to the shipped
+"""Mail-test fixtures: runtimes whose workflows and templates add tests/mail's own to the shipped
 ones."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from tests.fixtures.dovecot import DovecotServer
 from tests.mail.mailbuild import imap_settings
 from tests.mail.processes import FetcherProcesses
 from ticketbridge.config import PROJECT_ROOT
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 HERE = Path(__file__).resolve().parent
-MailServices = Callable[..., Services]
+MailRuntime = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -32,13 +32,13 @@ def mail_config(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def make_mail_services(
-    make_services: Callable[..., Services], mail_config: dict[str, str], imap_mailbox: DovecotServer
-) -> MailServices:
-    """Services reading the empty test mailbox; keyword arguments override settings."""
+def make_mail_runtime(
+    make_runtime: Callable[..., Runtime], mail_config: dict[str, str], imap_mailbox: DovecotServer
+) -> MailRuntime:
+    """Runtime reading the empty test mailbox; keyword arguments override settings."""
 
-    def make(**overrides: Any) -> Services:
-        return make_services(**{**mail_config, **imap_settings(imap_mailbox), **overrides})
+    def make(**overrides: Any) -> Runtime:
+        return make_runtime(**{**mail_config, **imap_settings(imap_mailbox), **overrides})
 
     return make
 

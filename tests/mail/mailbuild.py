@@ -12,8 +12,8 @@ from sqlalchemy import select
 from tests.fixtures.dovecot import DovecotServer
 from tests.foundation.helpers import kept_emails
 from ticketbridge.clock import utcnow
-from ticketbridge.intake.mailbox.fetcher import Fetcher, FetchReport
-from ticketbridge.services import Services
+from ticketbridge.intake.mailbox.fetcher import FetchReport
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 
 
@@ -86,18 +86,18 @@ def reply_to(
     )
 
 
-def fetch_once(services: Services, **kwargs: Any) -> FetchReport:
-    return Fetcher(services, **kwargs).run(once=True)
+def fetch_once(runtime: Runtime, **kwargs: Any) -> FetchReport:
+    return runtime.fetcher(**kwargs).run(once=True)
 
 
-def tickets(services: Services) -> list[Ticket]:
-    with services.db.transaction() as session:
+def tickets(runtime: Runtime) -> list[Ticket]:
+    with runtime.db.transaction() as session:
         found = list(session.scalars(select(Ticket).order_by(Ticket.id)))
         for ticket in found:
             _ = ticket.messages, ticket.events, ticket.customer
         return found
 
 
-def sent_emails(services: Services) -> list[EmailMessage]:
+def sent_emails(runtime: Runtime) -> list[EmailMessage]:
     """What the embedded FolderSender delivered, oldest first."""
-    return kept_emails(services.settings.mail_folder)
+    return kept_emails(runtime.settings.mail_folder)

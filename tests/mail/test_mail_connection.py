@@ -24,9 +24,9 @@ def silent_port() -> Iterator[int]:
         yield listener.getsockname()[1]
 
 
-def fetch(services) -> tuple[int, str]:
+def fetch(runtime) -> tuple[int, str]:
     state = State()
-    state._settings, state._services = services.settings, services
+    state._settings, state._runtime = runtime.settings, runtime
     result = CliRunner().invoke(main, ["mail", "fetch", "--once"], obj=state)
     return result.exit_code, result.output
 
@@ -55,13 +55,13 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_imap_failures_give_one_line_naming_the_setting(
-    make_mail_services, sqlite_url, silent_port, monkeypatch, case
+    make_mail_runtime, sqlite_url, silent_port, monkeypatch, case
 ) -> None:
     changes, setting, says = case
     ports = {"free": free_port(), "silent": silent_port}
     changes = {k: ports.get(v, v) if k == "imap_port" else v for k, v in changes.items()}
     monkeypatch.setattr(connection, "CONNECT_SECONDS", 1.0)
-    status, output = fetch(make_mail_services(database_url=sqlite_url, **changes))
+    status, output = fetch(make_mail_runtime(database_url=sqlite_url, **changes))
     assert status == 1
     assert output.startswith(f"Error: {setting}") and says in output, output
     assert len(output.strip().splitlines()) == 1 and "Traceback" not in output

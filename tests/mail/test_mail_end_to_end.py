@@ -32,16 +32,16 @@ def html_reply(outbound_text: str) -> str:
 
 
 def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(
-    make_mail_services, imap_mailbox, pg_url, smtp_server
+    make_mail_runtime, imap_mailbox, pg_url, smtp_server
 ) -> None:
-    services = make_mail_services(
+    runtime = make_mail_runtime(
         database_url=pg_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
     )
-    client = create_app(services=services).test_client()
+    client = create_app(runtime=runtime).test_client()
     assert submit(client, "/requests/question", QUESTION_FORM).status_code == 303
     [outcome] = smtp_server.wait_for(1)
     assert outcome["Subject"].startswith("[LIC-000001] ")
-    [ticket] = tickets(services)
+    [ticket] = tickets(runtime)
     assert ticket.state == "waiting_customer"
 
     colleague_reply = reply_to(
@@ -52,10 +52,10 @@ def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(
         html=html_reply(text_part(outcome)),
     )
     imap_mailbox.append(colleague_reply)
-    report = fetch_once(services)
+    report = fetch_once(runtime)
 
     assert report.total == 1
-    [ticket] = tickets(services)
+    [ticket] = tickets(runtime)
     assert ticket.state == "answered"
     inbound = [m for m in ticket.messages if m.direction == Direction.INBOUND]
     assert [m.text_body for m in inbound] == [NEW_TEXT]
@@ -65,7 +65,7 @@ def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(
     assert (
         transition.payload["to"] == "answered" and transition.actor == "customer:ops@acme.example"
     )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         raw = session.scalars(select(InboundEmail.raw)).one()
     assert raw == colleague_reply
     assert len(smtp_server.received) == 1

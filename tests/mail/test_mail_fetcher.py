@@ -12,7 +12,7 @@ from tests.fixtures.backends import wait_until
 from tests.mail.mailbuild import email, fetch_once, tickets
 from ticketbridge.errors import Conflict
 from ticketbridge.intake.email.ingest import FetchedMail
-from ticketbridge.intake.mailbox.fetcher import Fetcher, mailbox_name
+from ticketbridge.intake.mailbox.fetcher import mailbox_name
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus, MailboxFolder
 from ticketbridge.outbox.models import OutboxEmail
@@ -54,8 +54,8 @@ def seen_uids(imap_mailbox) -> set[int]:
         client.logout()
 
 
-def counts(services) -> tuple[int, int, int]:
-    with services.db.transaction() as session:
+def counts(runtime) -> tuple[int, int, int]:
+    with runtime.db.transaction() as session:
         return (
             session.scalar(select(func.count()).select_from(InboundEmail)) or 0,
             session.scalar(select(func.count()).select_from(Message)) or 0,
@@ -64,36 +64,36 @@ def counts(services) -> tuple[int, int, int]:
 
 
 def test_a_crash_mid_batch_loses_nothing_and_stores_nothing_twice(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url, imap_batch_size=4)
+    runtime = make_mail_runtime(database_url=db_url, imap_batch_size=4)
     uids = [imap_mailbox.append(raw) for raw in customer_mails(10)]
 
     with pytest.raises(Crash):
-        fetch_once(services, after_message=crash_after(6))
-    assert len(tickets(services)) == 4
+        fetch_once(runtime, after_message=crash_after(6))
+    assert len(tickets(runtime)) == 4
     assert seen_uids(imap_mailbox) == set(uids[:4])
 
-    report = fetch_once(services)
+    report = fetch_once(runtime)
     assert report.counts[InboundStatus.STORED] == 6
-    found = tickets(services)
+    found = tickets(runtime)
     assert sorted(t.form_data["subject"] for t in found) == sorted(
         f"Request {n}" for n in range(10)
     )
-    assert counts(services) == (10, 20, 10)
+    assert counts(runtime) == (10, 20, 10)
     assert seen_uids(imap_mailbox) == set(uids)
 
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         session.execute(update(MailboxFolder).values(uidvalidity=1, last_uid=0))
-    again = fetch_once(services)
+    again = fetch_once(runtime)
     assert (again.total, again.counts[InboundStatus.DUPLICATE]) == (10, 10)
-    assert counts(services) == (10, 20, 10)
+    assert counts(runtime) == (10, 20, 10)
 
 
 def test_the_same_mail_in_two_folders_or_twice_in_one_is_stored_once(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url, imap_folder="INBOX, Archive")
+    runtime = make_mail_runtime(database_url=db_url, imap_folder="INBOX, Archive")
     raw = email(text="only once")
     imap_mailbox.append(raw)
     imap_mailbox.append(raw)
@@ -104,32 +104,30 @@ def test_the_same_mail_in_two_folders_or_twice_in_one_is_stored_once(
         without_id.replace(b"From:", b"Received: from relay.example by mx.example\r\nFrom:", 1)
     )
     imap_mailbox.append(without_id, folder="Archive")
-    report = fetch_once(services)
+    report = fetch_once(runtime)
     # The same bytes again are a re-fetch; a second delivery (its own Received line) is not.
     assert (report.counts[InboundStatus.STORED], report.counts[InboundStatus.DUPLICATE]) == (3, 3)
-    assert len(tickets(services)) == 3
+    assert len(tickets(runtime)) == 3
 
 
 def test_a_reused_message_id_with_other_content_is_a_new_message(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(email(text="first", message_id="<same@acme.example>"))
     imap_mailbox.append(email(text="second, other content", message_id="<same@acme.example>"))
-    assert fetch_once(services).counts[InboundStatus.STORED] == 2
-    assert sorted(t.messages[0].text_body for t in tickets(services)) == [
+    assert fetch_once(runtime).counts[InboundStatus.STORED] == 2
+    assert sorted(t.messages[0].text_body for t in tickets(runtime)) == [
         "first",
         "second, other content",
     ]
 
 
-def test_stored_messages_are_moved_when_configured(
-    make_mail_services, imap_mailbox, db_url
-) -> None:
-    services = make_mail_services(database_url=db_url, imap_move_to="Processed")
+def test_stored_messages_are_moved_when_configured(make_mail_runtime, imap_mailbox, db_url) -> None:
+    runtime = make_mail_runtime(database_url=db_url, imap_move_to="Processed")
     for raw in customer_mails(3):
         imap_mailbox.append(raw)
-    assert fetch_once(services).total == 3
+    assert fetch_once(runtime).total == 3
     client = imap_mailbox.client()
     try:
         assert client.select_folder("INBOX")[b"EXISTS"] == 0
@@ -138,35 +136,35 @@ def test_stored_messages_are_moved_when_configured(
         client.logout()
 
 
-def test_one_fetcher_per_mailbox(make_mail_services, db_url) -> None:
-    services = make_mail_services(database_url=db_url)
-    other = lock_for(services.db, mailbox_name(services.settings))
+def test_one_fetcher_per_mailbox(make_mail_runtime, db_url) -> None:
+    runtime = make_mail_runtime(database_url=db_url)
+    other = lock_for(runtime.db, mailbox_name(runtime.settings))
     assert other.acquire()
     try:
         with pytest.raises(Conflict, match="another fetcher .* held by .* until"):
-            fetch_once(services)
+            fetch_once(runtime)
     finally:
         other.release()
-    assert fetch_once(services).total == 0
+    assert fetch_once(runtime).total == 0
 
 
 def test_the_running_fetcher_picks_up_new_mail_with_idle(
-    make_mail_services, imap_mailbox, pg_url
+    make_mail_runtime, imap_mailbox, pg_url
 ) -> None:
-    services = make_mail_services(database_url=pg_url, imap_poll_seconds=30)
+    runtime = make_mail_runtime(database_url=pg_url, imap_poll_seconds=30)
     stop = threading.Event()
-    runner = threading.Thread(target=Fetcher(services).run, kwargs={"once": False, "stop": stop})
+    runner = threading.Thread(target=runtime.fetcher().run, kwargs={"once": False, "stop": stop})
     runner.start()
     try:
-        wait_until(lambda: _cursor_exists(services), what="the first pass")
+        wait_until(lambda: _cursor_exists(runtime), what="the first pass")
         imap_mailbox.append(email(text="arrives while idling"))
-        wait_until(lambda: len(tickets(services)) == 1, timeout=10, what="the IDLE wake-up")
+        wait_until(lambda: len(tickets(runtime)) == 1, timeout=10, what="the IDLE wake-up")
     finally:
         stop.set()
         runner.join(timeout=10)
     assert not runner.is_alive()
 
 
-def _cursor_exists(services) -> bool:
-    with services.db.transaction() as session:
+def _cursor_exists(runtime) -> bool:
+    with runtime.db.transaction() as session:
         return session.scalar(select(func.count()).select_from(MailboxFolder)) == 1

@@ -18,7 +18,7 @@ from ticketbridge.cli import main
 from ticketbridge.cli.context import State
 from ticketbridge.intake.mailbox.models import InboundStatus
 from ticketbridge.intake.unticketed import mail_on_no_ticket
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -151,58 +151,58 @@ def deliveries() -> list[Delivery]:
     return mails
 
 
-def export_lines(services: Services) -> list[dict]:
+def export_lines(runtime: Runtime) -> list[dict]:
     state = State()
-    state._settings, state._services = services.settings, services
+    state._settings, state._runtime = runtime.settings, runtime
     result = CliRunner().invoke(main, ["tickets", "export", "--with-mail-on-no-ticket"], obj=state)
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines()]
 
 
 def test_every_delivered_mail_is_visible_to_staff_and_only_people_get_receipts(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     mails = [d for d in deliveries() if d.marker != "human-8bit-local"]
     imap_mailbox.append_many([d.raw for d in mails])
 
-    report = fetch_once(services)
+    report = fetch_once(runtime)
 
     assert report.total == len(mails)
     assert report.counts[InboundStatus.DUPLICATE] == report.counts[InboundStatus.QUARANTINED] == 0
     on_tickets = Counter(
         d.marker
-        for t in tickets(services)
+        for t in tickets(runtime)
         for m in t.messages
         for d in mails
         if m.direction.value == "in" and d.marker in (m.text_body or "")
     )
     elsewhere = Counter(
-        d.marker for row in mail_on_no_ticket(services.db) for d in mails if d.marker in row.text
+        d.marker for row in mail_on_no_ticket(runtime.db) for d in mails if d.marker in row.text
     )
     assert on_tickets == Counter(d.marker for d in mails if d.ticket)
     assert elsewhere == Counter(d.marker for d in mails if not d.ticket)
 
-    lines = export_lines(services)
+    lines = export_lines(runtime)
     exported = json.dumps(lines)
     assert all(d.marker in exported for d in mails)
     no_ticket = [line for line in lines if line.get("record") == "mail_on_no_ticket"]
     assert len(no_ticket) == 5 and all(line["why"] for line in no_ticket)
 
-    receipts = Counter(str(m["To"]).split("<")[-1].rstrip(">") for m in sent_emails(services))
+    receipts = Counter(str(m["To"]).split("<")[-1].rstrip(">") for m in sent_emails(runtime))
     machines = {"away@acme.example", "robot@acme.example", "news@vendor.example"}
     assert not machines & set(receipts), receipts
     assert "pat@corp.example" not in receipts, "it asked for no automatic answer"
     assert receipts["ops@acme.example"] == 1 and receipts["old@acme.example"] == 2
 
 
-def test_a_true_re_fetch_is_the_only_duplicate(make_mail_services, imap_mailbox, db_url) -> None:
+def test_a_true_re_fetch_is_the_only_duplicate(make_mail_runtime, imap_mailbox, db_url) -> None:
     raw = bare("refetched", "mx1.tickets.test")
     imap_mailbox.append(raw)
     imap_mailbox.append(raw, folder="Copy")
-    services = make_mail_services(database_url=db_url, imap_folder="INBOX, Copy")
+    runtime = make_mail_runtime(database_url=db_url, imap_folder="INBOX, Copy")
 
-    report = fetch_once(services)
+    report = fetch_once(runtime)
 
     assert (report.counts[InboundStatus.STORED], report.counts[InboundStatus.DUPLICATE]) == (1, 1)
-    assert len(tickets(services)) == 1
+    assert len(tickets(runtime)) == 1

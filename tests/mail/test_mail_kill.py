@@ -37,7 +37,7 @@ from tests.mail.processes import FetcherProcesses, process_tree, running
 from ticketbridge.intake.email.ingest import RECEIPT_TEMPLATE
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.outbox.models import OutboxEmail
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Direction, Message
 
 BATCH = 20
@@ -87,7 +87,7 @@ def message_id(raw: bytes) -> str:
     return str(BytesHeaderParser(policy=policy.default).parsebytes(raw)["Message-ID"]).strip()
 
 
-def open_tickets(services: Services, server: DovecotServer) -> dict[str, EmailMessage]:
+def open_tickets(runtime: Runtime, server: DovecotServer) -> dict[str, EmailMessage]:
     """Tickets the replies will answer, opened in-process; their receipts by customer address."""
     server.append_many(
         [
@@ -99,8 +99,8 @@ def open_tickets(services: Services, server: DovecotServer) -> dict[str, EmailMe
             for n in range(OPEN_TICKETS)
         ]
     )
-    assert fetch_once(services).counts[InboundStatus.STORED] == OPEN_TICKETS
-    return {parseaddr(str(receipt["To"]))[1]: receipt for receipt in sent_emails(services)}
+    assert fetch_once(runtime).counts[InboundStatus.STORED] == OPEN_TICKETS
+    return {parseaddr(str(receipt["To"]))[1]: receipt for receipt in sent_emails(runtime)}
 
 
 def traffic(count: int, receipts: dict[str, EmailMessage]) -> tuple[list[Sent], list[bytes]]:
@@ -124,20 +124,20 @@ def traffic(count: int, receipts: dict[str, EmailMessage]) -> tuple[list[Sent], 
     return sent, raws
 
 
-def stored_ids(services: Services) -> set[str]:
-    with services.db.transaction() as session:
+def stored_ids(runtime: Runtime) -> set[str]:
+    with runtime.db.transaction() as session:
         return {mid for mid in session.scalars(select(InboundEmail.header_message_id)) if mid}
 
 
-def stored_count(services: Services) -> int:
-    with services.db.transaction() as session:
+def stored_count(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
         return session.scalar(select(func.count()).select_from(InboundEmail)) or 0
 
 
-def advisory_locks(services: Services) -> int:
+def advisory_locks(runtime: Runtime) -> int:
     """Advisory locks held in this database: the killed fetcher's goes when PostgreSQL notices the
     dead connection."""
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         return (
             session.scalar(
                 text(
@@ -149,10 +149,10 @@ def advisory_locks(services: Services) -> int:
         )
 
 
-def batch_open(services: Services) -> bool:
+def batch_open(runtime: Runtime) -> bool:
     """Another session holds uncommitted inbound rows: the fetcher is inside a batch, before its
     commit."""
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         return bool(
             session.scalar(
                 text(
@@ -196,17 +196,17 @@ def handled(view: dict[str, list[tuple[str, bool]]], move_to: str) -> set[str]:
 
 
 def kill_and_restart(
-    services: Services, server: DovecotServer, fetchers: FetcherProcesses, phase: Phase
+    runtime: Runtime, server: DovecotServer, fetchers: FetcherProcesses, phase: Phase
 ) -> KillRun:
-    receipts = open_tickets(services, server)
+    receipts = open_tickets(runtime, server)
     sent, raws = traffic(phase.count, receipts)
     server.append_many(raws)
-    settings = services.settings
+    settings = runtime.settings
     process, log = fetchers.start(settings.replace(imap_move_to=phase.first_move_to))
     kill_point = (
-        _inside_a_batch(services, OPEN_TICKETS + phase.stored)
+        _inside_a_batch(runtime, OPEN_TICKETS + phase.stored)
         if phase.stored is not None
-        else _move_failed(services, log)
+        else _move_failed(runtime, log)
     )
     seen = wait_until(
         lambda: kill_point() or process.poll() is not None,
@@ -216,11 +216,11 @@ def kill_and_restart(
     assert process.poll() is None, log.read_text(errors="replace")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
-    stored_at_kill = stored_ids(services)
-    interrupted_batch = phase.stored is not None and stored_count(services) == seen
+    stored_at_kill = stored_ids(runtime)
+    interrupted_batch = phase.stored is not None and stored_count(runtime) == seen
     handled_at_kill = handled(imap_view(server), phase.first_move_to)
     wait_until(
-        lambda: advisory_locks(services) == 0,
+        lambda: advisory_locks(runtime) == 0,
         timeout=60,
         what="PostgreSQL to drop the killed fetcher's lock",
     )
@@ -230,7 +230,7 @@ def kill_and_restart(
     )
 
 
-def _inside_a_batch(services: Services, at_least: int) -> Callable[[], int]:
+def _inside_a_batch(runtime: Runtime, at_least: int) -> Callable[[], int]:
     """0 until `at_least` rows are stored and a batch is open; then the rows stored at that moment.
 
     The count is taken before the lock check, so if the open batch commits before the kill
@@ -238,24 +238,24 @@ def _inside_a_batch(services: Services, at_least: int) -> Callable[[], int]:
     """
 
     def point() -> int:
-        stored = stored_count(services)
-        return stored if stored >= at_least and batch_open(services) else 0
+        stored = stored_count(runtime)
+        return stored if stored >= at_least and batch_open(runtime) else 0
 
     return point
 
 
-def _move_failed(services: Services, log: Path) -> Callable[[], int]:
+def _move_failed(runtime: Runtime, log: Path) -> Callable[[], int]:
     """The rows stored once the fetcher reports the failed move; 0 before."""
     return lambda: (
-        stored_count(services) if "reconnecting in" in log.read_text(errors="replace") else 0
+        stored_count(runtime) if "reconnecting in" in log.read_text(errors="replace") else 0
     )
 
 
-def assert_exactly_once(services: Services, run: KillRun) -> None:
+def assert_exactly_once(runtime: Runtime, run: KillRun) -> None:
     """Every appended message stored once, on its customer's ticket, each new request with one
     ticket and one receipt, and every message flagged or moved once on the server."""
     sent_ids = {s.message_id for s in run.sent}
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         rows = Counter(
             session.execute(select(InboundEmail.header_message_id, InboundEmail.status)).tuples()
         )
@@ -269,7 +269,7 @@ def assert_exactly_once(services: Services, run: KillRun) -> None:
     assert sum(rows.values()) == OPEN_TICKETS + len(run.sent)
     assert all(rows[(mid, InboundStatus.STORED)] == 1 for mid in sent_ids)
 
-    found = tickets(services)
+    found = tickets(runtime)
     requests = [s for s in run.sent if not s.is_reply]
     assert len(found) == OPEN_TICKETS + len(requests)
     landed = {
@@ -309,25 +309,25 @@ PHASES = {
 
 @pytest.mark.parametrize("phase", PHASES.values(), ids=PHASES.keys())
 def test_a_killed_fetcher_restarted_loses_nothing_and_stores_nothing_twice(
-    make_mail_services, imap_mailbox, pg_url, fetchers, phase: Phase
+    make_mail_runtime, imap_mailbox, pg_url, fetchers, phase: Phase
 ) -> None:
-    services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
-    run = kill_and_restart(services, imap_mailbox, fetchers, phase)
+    runtime = make_mail_runtime(database_url=pg_url, imap_batch_size=BATCH)
+    run = kill_and_restart(runtime, imap_mailbox, fetchers, phase)
     sent_ids = {s.message_id for s in run.sent}
 
     killed_at = len(run.stored_at_kill & sent_ids)
     assert 0 < killed_at < phase.count, f"the kill came at {killed_at} of {phase.count} stored"
     assert run.handled_at_kill <= run.stored_at_kill, "flagged or moved before it was stored"
 
-    assert_exactly_once(services, run)
+    assert_exactly_once(runtime, run)
 
 
 def test_a_restart_flags_or_moves_what_a_kill_left_behind(
-    make_mail_services, imap_mailbox, pg_url, fetchers
+    make_mail_runtime, imap_mailbox, pg_url, fetchers
 ) -> None:
-    services = make_mail_services(database_url=pg_url, imap_batch_size=BATCH)
+    runtime = make_mail_runtime(database_url=pg_url, imap_batch_size=BATCH)
     run = kill_and_restart(
-        services,
+        runtime,
         imap_mailbox,
         fetchers,
         Phase(count=3 * BATCH, first_move_to=UNMOVABLE, move_to="Processed", stored=None),
@@ -336,20 +336,20 @@ def test_a_restart_flags_or_moves_what_a_kill_left_behind(
 
 
 def test_a_sigkilled_fetcher_leaves_no_process_and_its_restart_on_sqlite_starts_at_once(
-    make_mail_services, imap_mailbox, sqlite_url, fetchers
+    make_mail_runtime, imap_mailbox, sqlite_url, fetchers
 ) -> None:
     """Issue 14: the helpers end with the fetcher, and the dead fetcher's lease blocks nobody."""
-    services = make_mail_services(database_url=sqlite_url, imap_batch_size=BATCH)
-    receipts = open_tickets(services, imap_mailbox)
+    runtime = make_mail_runtime(database_url=sqlite_url, imap_batch_size=BATCH)
+    receipts = open_tickets(runtime, imap_mailbox)
     sent, raws = traffic(300, receipts)
     imap_mailbox.append_many(raws)
-    process, log = fetchers.start(services.settings)
+    process, log = fetchers.start(runtime.settings)
     tree = wait_until(
         lambda: (
             (
                 process.poll() is not None
                 or (
-                    stored_count(services) > OPEN_TICKETS + BATCH
+                    stored_count(runtime) > OPEN_TICKETS + BATCH
                     and len(process_tree(process.pid)) > 1
                 )
             )
@@ -361,10 +361,10 @@ def test_a_sigkilled_fetcher_leaves_no_process_and_its_restart_on_sqlite_starts_
     assert process.poll() is None and len(tree) > 1, log.read_text(errors="replace")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
-    stored_at_kill = stored_ids(services)
+    stored_at_kill = stored_ids(runtime)
     wait_until(lambda: not running(tree), timeout=5, what=f"the fetcher's processes {tree} to end")
 
-    fetchers.run_once(services.settings)
+    fetchers.run_once(runtime.settings)
     run = KillRun(sent, stored_at_kill, set(), imap_view(imap_mailbox), "", False)
     assert 0 < len(stored_at_kill & {s.message_id for s in sent}) < len(sent)
-    assert_exactly_once(services, run)
+    assert_exactly_once(runtime, run)

@@ -16,20 +16,20 @@ from ticketbridge.errors import Conflict
 from ticketbridge.intake.mailbox.fetcher import mailbox_name
 from ticketbridge.intake.mailbox.models import MailboxLease
 from ticketbridge.lifeline import ProcessIdentity, process_start
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
 @pytest.fixture
-def sqlite_services(make_mail_services, sqlite_url: str) -> Services:
-    return make_mail_services(database_url=sqlite_url)
+def sqlite_runtime(make_mail_runtime, sqlite_url: str) -> Runtime:
+    return make_mail_runtime(database_url=sqlite_url)
 
 
-def hold(services: Services, holder: ProcessIdentity, expires_in: dt.timedelta) -> dt.datetime:
+def hold(runtime: Runtime, holder: ProcessIdentity, expires_in: dt.timedelta) -> dt.datetime:
     expires_at = (utcnow() + expires_in).replace(microsecond=0)
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         session.add(
             MailboxLease(
-                mailbox=mailbox_name(services.settings),
+                mailbox=mailbox_name(runtime.settings),
                 holder="someone else",
                 expires_at=expires_at,
                 host=holder.host,
@@ -49,34 +49,34 @@ def finished_process() -> ProcessIdentity:
     return identity
 
 
-def test_a_dead_holder_on_this_host_is_replaced_at_once(sqlite_services) -> None:
-    hold(sqlite_services, finished_process(), dt.timedelta(minutes=5))
-    assert fetch_once(sqlite_services).total == 0
+def test_a_dead_holder_on_this_host_is_replaced_at_once(sqlite_runtime) -> None:
+    hold(sqlite_runtime, finished_process(), dt.timedelta(minutes=5))
+    assert fetch_once(sqlite_runtime).total == 0
 
 
-def test_a_reused_pid_is_not_the_holder(sqlite_services) -> None:
+def test_a_reused_pid_is_not_the_holder(sqlite_runtime) -> None:
     me = ProcessIdentity.current()
     hold(
-        sqlite_services, ProcessIdentity(me.host, me.pid, "another boot:1"), dt.timedelta(minutes=5)
+        sqlite_runtime, ProcessIdentity(me.host, me.pid, "another boot:1"), dt.timedelta(minutes=5)
     )
-    assert fetch_once(sqlite_services).total == 0
+    assert fetch_once(sqlite_runtime).total == 0
 
 
-def test_a_live_holder_is_named_with_its_expiry(sqlite_services) -> None:
-    expires_at = hold(sqlite_services, ProcessIdentity.current(), dt.timedelta(minutes=5))
+def test_a_live_holder_is_named_with_its_expiry(sqlite_runtime) -> None:
+    expires_at = hold(sqlite_runtime, ProcessIdentity.current(), dt.timedelta(minutes=5))
     with pytest.raises(Conflict) as refused:
-        fetch_once(sqlite_services)
+        fetch_once(sqlite_runtime)
     assert f"process {os.getpid()} on {ProcessIdentity.current().host}" in refused.value.message
     assert f"until {expires_at:%Y-%m-%d %H:%M:%S} UTC" in refused.value.message
 
 
-def test_a_holder_on_another_host_is_waited_for_until_its_lease_expires(sqlite_services) -> None:
+def test_a_holder_on_another_host_is_waited_for_until_its_lease_expires(sqlite_runtime) -> None:
     other = ProcessIdentity("another-host.example", 1, "boot:1")
-    hold(sqlite_services, other, dt.timedelta(minutes=5))
+    hold(sqlite_runtime, other, dt.timedelta(minutes=5))
     with pytest.raises(Conflict, match="process 1 on another-host.example until"):
-        fetch_once(sqlite_services)
-    with sqlite_services.db.transaction() as session:
-        lease = session.get(MailboxLease, mailbox_name(sqlite_services.settings))
+        fetch_once(sqlite_runtime)
+    with sqlite_runtime.db.transaction() as session:
+        lease = session.get(MailboxLease, mailbox_name(sqlite_runtime.settings))
         assert lease is not None
         lease.expires_at = utcnow() - dt.timedelta(seconds=1)
-    assert fetch_once(sqlite_services).total == 0
+    assert fetch_once(sqlite_runtime).total == 0

@@ -52,24 +52,24 @@ def bounce(original: EmailMessage, status: str = "5.1.1") -> bytes:
 
 
 def test_an_auto_reply_storm_produces_no_outbound_mail(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(email(text="Please extend our demo."))
-    fetch_once(services)
-    [receipt] = sent_emails(services)
+    fetch_once(runtime)
+    [receipt] = sent_emails(runtime)
 
     for number in range(40):
         imap_mailbox.append(auto_reply(number, receipt if number % 2 else None))
-    report = fetch_once(services)
+    report = fetch_once(runtime)
 
     assert report.total == 40
-    assert len(sent_emails(services)) == 1
-    [ticket] = tickets(services)
+    assert len(sent_emails(runtime)) == 1
+    [ticket] = tickets(runtime)
     assert ticket.state == "received"
     assert sum(1 for e in ticket.events if e.kind == "autoreply_received") == 20
     assert not [e for e in ticket.events if e.kind == "transition"]
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         assert session.scalar(select(OutboxEmail.id).where(OutboxEmail.id > 1)) is None
         statuses = list(
             session.scalars(select(InboundEmail.status).where(InboundEmail.kind == "autoreply"))
@@ -80,58 +80,58 @@ def test_an_auto_reply_storm_produces_no_outbound_mail(
 
 
 def test_a_hard_bounce_marks_our_email_failed_and_a_delay_only_goes_on_the_timeline(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(email(text="Hello"))
-    fetch_once(services)
-    [receipt] = sent_emails(services)
+    fetch_once(runtime)
+    [receipt] = sent_emails(runtime)
 
     imap_mailbox.append(bounce(receipt, "4.4.7"))
-    fetch_once(services)
-    with services.db.transaction() as session:
+    fetch_once(runtime)
+    with runtime.db.transaction() as session:
         assert session.scalars(select(OutboxEmail.status)).one() == OutboxStatus.SENT
 
     imap_mailbox.append(bounce(receipt, "5.1.1"))
-    fetch_once(services)
-    with services.db.transaction() as session:
+    fetch_once(runtime)
+    with runtime.db.transaction() as session:
         email_row = session.scalars(select(OutboxEmail)).one()
         assert (email_row.status, email_row.last_error) == (OutboxStatus.FAILED, "bounced (5.1.1)")
-    [ticket] = tickets(services)
+    [ticket] = tickets(runtime)
     kinds = [e.kind for e in ticket.events]
     assert (
         kinds.count("email_delayed") == 1
         and kinds.count("email_bounced") == 1
         and kinds.count("bounce_received") == 2
     )
-    assert len(sent_emails(services)) == 1
+    assert len(sent_emails(runtime)) == 1
 
 
-def test_our_own_email_coming_back_is_ignored(make_mail_services, imap_mailbox, db_url) -> None:
-    services = make_mail_services(database_url=db_url)
+def test_our_own_email_coming_back_is_ignored(make_mail_runtime, imap_mailbox, db_url) -> None:
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(email(text="Hello"))
-    fetch_once(services)
-    [receipt] = sent_emails(services)
+    fetch_once(runtime)
+    [receipt] = sent_emails(runtime)
     imap_mailbox.append(receipt.as_bytes())
-    assert fetch_once(services).counts[InboundStatus.IGNORED] == 1
-    assert len(tickets(services)) == 1 and len(sent_emails(services)) == 1
+    assert fetch_once(runtime).counts[InboundStatus.IGNORED] == 1
+    assert len(tickets(runtime)) == 1 and len(sent_emails(runtime)) == 1
 
 
 def test_the_receipt_cap_per_sender_ends_a_loop_the_headers_miss(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
     """A robot with no loop header that answers each receipt with a new mail opens requests, but
     gets no more than the cap of receipts in an hour; each request over it says why."""
-    services = make_mail_services(database_url=db_url, receipt_cap_per_sender_per_hour=3)
+    runtime = make_mail_runtime(database_url=db_url, receipt_cap_per_sender_per_hour=3)
     for number in range(5):
         imap_mailbox.append(
             email(sender="Bot <bot@acme.example>", subject=f"Ticket {number}", text="Received.")
         )
-        fetch_once(services)
+        fetch_once(runtime)
 
-    found = tickets(services)
+    found = tickets(runtime)
     assert len(found) == 5
-    assert len(sent_emails(services)) == 3
+    assert len(sent_emails(runtime)) == 3
     withheld = [e for t in found for e in t.events if e.kind == "receipt_withheld"]
     assert len(withheld) == 2
     assert all("3 receipts within the hour" in e.summary for e in withheld)

@@ -27,32 +27,32 @@ EIGHT_BIT = (
 
 
 def test_a_poison_message_is_quarantined_and_the_ones_behind_it_become_tickets(
-    make_mail_services, imap_mailbox, db_url, monkeypatch
+    make_mail_runtime, imap_mailbox, db_url, monkeypatch
 ) -> None:
     real = ingest.extract_reply
 
-    def failing(text: str, html: str | None = None) -> str:
+    def failing(text: str, html: str | None = None, quote_start: str | None = None) -> str:
         if "POISON" in text:
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
-        return real(text, html)
+        return real(text, html, quote_start)
 
     monkeypatch.setattr(ingest, "extract_reply", failing)
-    services = make_mail_services(database_url=db_url, imap_batch_size=10)
+    runtime = make_mail_runtime(database_url=db_url, imap_batch_size=10)
     imap_mailbox.append(email(sender="a@acme.example", text="before"))
     poison = email(sender="p@acme.example", text="POISON")
     imap_mailbox.append(poison)
     imap_mailbox.append(EIGHT_BIT)
     imap_mailbox.append(email(sender="b@acme.example", text="after"))
 
-    report = fetch_once(services)
+    report = fetch_once(runtime)
     assert (report.counts[InboundStatus.STORED], report.counts[InboundStatus.QUARANTINED]) == (3, 1)
-    found = tickets(services)
+    found = tickets(runtime)
     assert [t.customer.email for t in found] == [
         "a@acme.example",
         "ops@acme.example",
         "b@acme.example",
     ]
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         row = session.scalars(
             select(InboundEmail).where(InboundEmail.status == InboundStatus.QUARANTINED)
         ).one()
@@ -63,22 +63,22 @@ def test_a_poison_message_is_quarantined_and_the_ones_behind_it_become_tickets(
         )
 
     monkeypatch.setattr(ingest, "extract_reply", real)
-    assert fetch_once(services).total == 0
+    assert fetch_once(runtime).total == 0
 
 
 def test_undecodable_8bit_text_and_attachment_are_stored(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(EIGHT_BIT)
-    assert fetch_once(services).counts[InboundStatus.STORED] == 1
-    [ticket] = tickets(services)
+    assert fetch_once(runtime).counts[InboundStatus.STORED] == 1
+    [ticket] = tickets(runtime)
     message = ticket.messages[0]
     assert message.text_body.startswith("Log attached") and "\x00" not in message.text_body
     [attachment] = message.attachments
     assert attachment["name"].endswith(".log")
     assert (
-        attachment_path(services.settings.instance_path, attachment["sha256"])
+        attachment_path(runtime.settings.instance_path, attachment["sha256"])
         .read_bytes()
         .endswith(b"\xfe\xff binary \xc3( junk")
     )
@@ -86,9 +86,9 @@ def test_undecodable_8bit_text_and_attachment_are_stored(
 
 @pytest.mark.parametrize("setting", ["ignore"])
 def test_unmatched_mail_can_be_kept_for_staff_only(
-    make_mail_services, imap_mailbox, db_url, setting
+    make_mail_runtime, imap_mailbox, db_url, setting
 ) -> None:
-    services = make_mail_services(database_url=db_url, unmatched_mail=setting)
+    runtime = make_mail_runtime(database_url=db_url, unmatched_mail=setting)
     imap_mailbox.append(email(text="nobody's ticket"))
-    assert fetch_once(services).counts[InboundStatus.IGNORED] == 1
-    assert tickets(services) == []
+    assert fetch_once(runtime).counts[InboundStatus.IGNORED] == 1
+    assert tickets(runtime) == []

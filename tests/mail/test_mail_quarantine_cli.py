@@ -17,7 +17,7 @@ from ticketbridge.intake.email import ingest
 from ticketbridge.intake.mailbox.fetcher import mailbox_name
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.outbox.models import OutboxEmail
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Message
 
 POISON_SUBJECT = "Lizenz für Köln"
@@ -27,33 +27,33 @@ REAL_EXTRACT = ingest.extract_reply
 def failing_with(message: str) -> Callable[..., str]:
     """extract_reply standing for a parser bug that a mail containing POISON triggers."""
 
-    def extract(text: str, html: str | None = None) -> str:
+    def extract(text: str, html: str | None = None, quote_start: str | None = None) -> str:
         if "POISON" in text:
             raise ValueError(message)
-        return REAL_EXTRACT(text, html)
+        return REAL_EXTRACT(text, html, quote_start)
 
     return extract
 
 
-def cli(services: Services, *args: str) -> Result:
+def cli(runtime: Runtime, *args: str) -> Result:
     state = State()
-    state._settings, state._services = services.settings, services
+    state._settings, state._runtime = runtime.settings, runtime
     return CliRunner().invoke(main, ["mail", *args], obj=state)
 
 
-def quarantined(services: Services) -> list[dict]:
-    result = cli(services, "quarantine")
+def quarantined(runtime: Runtime) -> list[dict]:
+    result = cli(runtime, "quarantine")
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines()]
 
 
 @pytest.fixture
 def poisoned(
-    make_mail_services, imap_mailbox, db_url, monkeypatch
-) -> tuple[Services, bytes, int | None]:
+    make_mail_runtime, imap_mailbox, db_url, monkeypatch
+) -> tuple[Runtime, bytes, int | None]:
     """A good mail and a poison one behind it, fetched: one ticket, one quarantined message."""
     monkeypatch.setattr(ingest, "extract_reply", failing_with("parser bug #1"))
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(email(sender="a@acme.example", text="fine"))
     poison = email(
         sender="Zoë Brandt <zoe@acme.example>",
@@ -62,14 +62,14 @@ def poisoned(
         message_id="<poison@acme.example>",
     )
     uid = imap_mailbox.append(poison)
-    report = fetch_once(services)
+    report = fetch_once(runtime)
     assert (report.counts[InboundStatus.STORED], report.counts[InboundStatus.QUARANTINED]) == (1, 1)
-    return services, poison, uid
+    return runtime, poison, uid
 
 
 def test_quarantine_lists_each_held_message_as_a_json_line(poisoned, imap_mailbox) -> None:
-    services, _, uid = poisoned
-    [held] = quarantined(services)
+    runtime, _, uid = poisoned
+    [held] = quarantined(runtime)
     assert set(held) == {
         "record",
         "id",
@@ -87,7 +87,7 @@ def test_quarantine_lists_each_held_message_as_a_json_line(poisoned, imap_mailbo
         "received_at",
     }
     assert (held["mailbox"], held["folder"], held["uid"]) == (
-        mailbox_name(services.settings),
+        mailbox_name(runtime.settings),
         "INBOX",
         uid,
     )
@@ -104,11 +104,11 @@ def test_quarantine_lists_each_held_message_as_a_json_line(poisoned, imap_mailbo
 def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_error(
     poisoned, monkeypatch
 ) -> None:
-    services, _, _ = poisoned
-    [held] = quarantined(services)
+    runtime, _, _ = poisoned
+    [held] = quarantined(runtime)
     monkeypatch.setattr(ingest, "extract_reply", failing_with("parser bug #2"))
 
-    result = cli(services, "retry", str(held["id"]))
+    result = cli(runtime, "retry", str(held["id"]))
 
     assert result.exit_code == 1
     first_line, _ = result.output.split("\n", 1)
@@ -119,31 +119,31 @@ def test_retry_of_a_still_poisonous_message_keeps_it_quarantined_with_the_new_er
         "note": "ValueError: parser bug #2",
     }
     assert "still quarantined: ValueError: parser bug #2" in result.output
-    [again] = quarantined(services)
+    [again] = quarantined(runtime)
     assert again == {**held, "why": "ValueError: parser bug #2"}
-    assert inbound_rows(services) == 2
-    assert len(tickets(services)) == 1
+    assert inbound_rows(runtime) == 2
+    assert len(tickets(runtime)) == 1
 
 
 def test_retry_once_the_cause_is_fixed_stores_the_message_like_any_other(
     poisoned, monkeypatch, imap_mailbox
 ) -> None:
-    services, poison, _ = poisoned
-    [held] = quarantined(services)
+    runtime, poison, _ = poisoned
+    [held] = quarantined(runtime)
     monkeypatch.setattr(ingest, "extract_reply", REAL_EXTRACT)
 
-    result = cli(services, "retry", str(held["id"]))
+    result = cli(runtime, "retry", str(held["id"]))
 
     assert result.exit_code == 0, result.output
-    [first, opened] = tickets(services)
+    [first, opened] = tickets(runtime)
     assert json.loads(result.output) == {
         "id": held["id"],
         "status": "stored",
         "ticket": opened.reference,
         "note": f"opened {opened.reference}",
     }
-    assert quarantined(services) == []
-    with services.db.transaction() as session:
+    assert quarantined(runtime) == []
+    with runtime.db.transaction() as session:
         row = session.get(InboundEmail, held["id"])
         assert (row.status, row.raw, row.dedupe_key) == (
             InboundStatus.STORED,
@@ -166,19 +166,19 @@ def test_retry_once_the_cause_is_fixed_stores_the_message_like_any_other(
         "zoe@acme.example",
         "POISON inside",
     )
-    assert len(sent_emails(services)) == 2
-    assert inbound_rows(services) == 2
+    assert len(sent_emails(runtime)) == 2
+    assert inbound_rows(runtime) == 2
 
-    assert fetch_once(services).total == 0
-    refused = cli(services, "retry", str(held["id"]))
+    assert fetch_once(runtime).total == 0
+    refused = cli(runtime, "retry", str(held["id"]))
     assert refused.exit_code == 1 and "is not quarantined (it is stored)" in refused.output
 
 
-def test_retry_of_an_unknown_id_says_so(make_mail_services, db_url) -> None:
-    result = cli(make_mail_services(database_url=db_url), "retry", "999")
+def test_retry_of_an_unknown_id_says_so(make_mail_runtime, db_url) -> None:
+    result = cli(make_mail_runtime(database_url=db_url), "retry", "999")
     assert result.exit_code == 1 and "no inbound message 999" in result.output
 
 
-def inbound_rows(services: Services) -> int:
-    with services.db.transaction() as session:
+def inbound_rows(runtime: Runtime) -> int:
+    with runtime.db.transaction() as session:
         return session.scalar(select(func.count()).select_from(InboundEmail)) or 0

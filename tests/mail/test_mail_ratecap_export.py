@@ -17,37 +17,37 @@ from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 
 
 def test_mail_over_the_hourly_cap_is_held_with_a_timeline_event(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url, mail_rate_cap_per_hour=2)
+    runtime = make_mail_runtime(database_url=db_url, mail_rate_cap_per_hour=2)
     for number in range(3):
         imap_mailbox.append(email(subject=f"Request {number}", text=f"number {number}"))
-    fetch_once(services)
+    fetch_once(runtime)
 
-    assert len(tickets(services)) == 3
-    assert len(sent_emails(services)) == 2
-    with services.db.transaction() as session:
+    assert len(tickets(runtime)) == 3
+    assert len(sent_emails(runtime)) == 2
+    with runtime.db.transaction() as session:
         held = session.scalars(
             select(OutboxEmail).where(OutboxEmail.status == OutboxStatus.PENDING)
         ).one()
         assert held.next_attempt_at >= utcnow() + dt.timedelta(minutes=59)
-    third = tickets(services)[2]
+    third = tickets(runtime)[2]
     assert any(
         e.kind == "email_held" and "cap of 2 emails per hour" in e.summary for e in third.events
     )
 
 
-def test_tickets_export_prints_json_lines(make_mail_services, imap_mailbox, db_url) -> None:
-    services = make_mail_services(database_url=db_url)
+def test_tickets_export_prints_json_lines(make_mail_runtime, imap_mailbox, db_url) -> None:
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(
         email(
             subject="Export me",
             text="The new text.\n\nOn Mon, 3 Mar 2025 at 10:15, Team wrote:\n> old",
         )
     )
-    fetch_once(services)
+    fetch_once(runtime)
     state = State()
-    state._settings, state._services = services.settings, services
+    state._settings, state._runtime = runtime.settings, runtime
 
     result = CliRunner().invoke(main, ["tickets", "export"], obj=state)
     assert result.exit_code == 0, result.output

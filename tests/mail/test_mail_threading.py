@@ -9,10 +9,10 @@ from email.message import EmailMessage
 import pytest
 
 from tests.fixtures.dovecot import DovecotServer
+from tests.foundation.helpers import open_request
 from tests.mail.mailbuild import email, fetch_once, reply_to, sent_emails, tickets
 from ticketbridge.clock import utcnow
-from ticketbridge.intake.service import submit_request
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Direction, Ticket
 
 STRANGER = "Eve <eve@elsewhere.example>"
@@ -20,29 +20,29 @@ STRANGER = "Eve <eve@elsewhere.example>"
 
 @pytest.fixture
 def opened(
-    make_mail_services, imap_mailbox: DovecotServer, db_url: str
-) -> tuple[Services, EmailMessage]:
+    make_mail_runtime, imap_mailbox: DovecotServer, db_url: str
+) -> tuple[Runtime, EmailMessage]:
     """A general request opened by email, and the receipt that answered it."""
-    services = make_mail_services(database_url=db_url)
+    runtime = make_mail_runtime(database_url=db_url)
     imap_mailbox.append(email(subject="Need help with our token"))
-    fetch_once(services)
-    [receipt] = sent_emails(services)
-    return services, receipt
+    fetch_once(runtime)
+    [receipt] = sent_emails(runtime)
+    return runtime, receipt
 
 
 def inbound_on(ticket: Ticket) -> list[str]:
     return [m.text_body for m in ticket.messages if m.direction == Direction.INBOUND]
 
 
-def deliver(imap_mailbox: DovecotServer, services: Services, raw: bytes) -> list[Ticket]:
+def deliver(imap_mailbox: DovecotServer, runtime: Runtime, raw: bytes) -> list[Ticket]:
     imap_mailbox.append(raw)
-    assert fetch_once(services).total == 1
-    return tickets(services)
+    assert fetch_once(runtime).total == 1
+    return tickets(runtime)
 
 
 def test_the_receipt_answers_the_customers_mail(opened) -> None:
-    services, receipt = opened
-    [ticket] = tickets(services)
+    runtime, receipt = opened
+    [ticket] = tickets(runtime)
     customer_mail = next(m for m in ticket.messages if m.direction == Direction.INBOUND)
     assert receipt["In-Reply-To"] == customer_mail.message_id
     assert receipt["Subject"] == "[LIC-000001] We received your request"
@@ -56,10 +56,10 @@ def test_the_receipt_answers_the_customers_mail(opened) -> None:
 def test_rule_1_reply_token_address_even_from_a_stranger_without_references(
     opened, imap_mailbox
 ) -> None:
-    services, receipt = opened
+    runtime, receipt = opened
     [ticket] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(
             sender=STRANGER,
             to=str(receipt["Reply-To"]),
@@ -72,17 +72,17 @@ def test_rule_1_reply_token_address_even_from_a_stranger_without_references(
 
 
 def test_rule_1_token_found_in_cc_and_delivered_to(opened, imap_mailbox) -> None:
-    services, receipt = opened
+    runtime, receipt = opened
     token = str(receipt["Reply-To"])
     [ticket] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(sender=STRANGER, to="someone@acme.example", cc=token, text="cc"),
     )
     assert inbound_on(ticket)[-1] == "cc"
     [ticket] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(
             sender=STRANGER,
             to="team@acme.example",
@@ -94,13 +94,13 @@ def test_rule_1_token_found_in_cc_and_delivered_to(opened, imap_mailbox) -> None
 
 
 def test_a_forged_reply_token_is_not_trusted(opened, imap_mailbox) -> None:
-    services, receipt = opened
+    runtime, receipt = opened
     forged = str(receipt["Reply-To"]).replace(
         "support+LIC-000001.", "support+LIC-000001.0123456789"
     )
     first, second = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(sender=STRANGER, to=forged, subject="about LIC-000001", text="Let me in."),
     )
     assert inbound_on(first) == ["Hello, a question."]
@@ -108,10 +108,10 @@ def test_a_forged_reply_token_is_not_trusted(opened, imap_mailbox) -> None:
 
 
 def test_rule_2_in_reply_to_and_references(opened, imap_mailbox) -> None:
-    services, receipt = opened
+    runtime, receipt = opened
     [ticket] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(
             to="license@tickets.test",
             subject="no tag",
@@ -123,7 +123,7 @@ def test_rule_2_in_reply_to_and_references(opened, imap_mailbox) -> None:
     references = f"<unrelated@acme.example> {receipt['Message-ID']} <later@acme.example>"
     [ticket] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(
             sender=STRANGER,
             to="license@tickets.test",
@@ -136,16 +136,16 @@ def test_rule_2_in_reply_to_and_references(opened, imap_mailbox) -> None:
 
 
 def test_rule_3_subject_reference_needs_a_sender_known_on_the_ticket(opened, imap_mailbox) -> None:
-    services, _ = opened
+    runtime, _ = opened
     [ticket] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(to="license@tickets.test", subject="Re: [LIC-000001] again", text="known sender"),
     )
     assert ticket.events[-1].payload["matched_by"] == "subject reference and known sender"
     first, second = deliver(
         imap_mailbox,
-        services,
+        runtime,
         email(
             sender=STRANGER,
             to="license@tickets.test",
@@ -160,15 +160,15 @@ def test_rule_3_subject_reference_needs_a_sender_known_on_the_ticket(opened, ima
 def test_a_reply_to_a_closed_general_request_reopens_it_as_its_workflow_says(
     opened, imap_mailbox
 ) -> None:
-    services, receipt = opened
-    with services.db.transaction() as session:
+    runtime, receipt = opened
+    with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, 1)
-        services.engine.fire_manual(
+        runtime.engine.fire_manual(
             session, ticket, "close", staff_role="admin", fields={}, now=utcnow(), actor="staff:ana"
         )
     [reopened] = deliver(
         imap_mailbox,
-        services,
+        runtime,
         reply_to(receipt, sender="Olga Nowak <ops@acme.example>", text="One more thing."),
     )
     assert (reopened.state, reopened.outcome) == ("received", None)
@@ -177,11 +177,11 @@ def test_a_reply_to_a_closed_general_request_reopens_it_as_its_workflow_says(
 
 
 def test_a_reply_to_a_closed_demo_opens_a_linked_general_request(
-    make_mail_services, imap_mailbox, db_url
+    make_mail_runtime, imap_mailbox, db_url
 ) -> None:
-    services = make_mail_services(database_url=db_url)
-    submit_request(
-        services,
+    runtime = make_mail_runtime(database_url=db_url)
+    open_request(
+        runtime,
         "demo",
         {
             "token": "SRV-7f3a9c2e51",
@@ -190,10 +190,10 @@ def test_a_reply_to_a_closed_demo_opens_a_linked_general_request(
             "accept_conditions": "on",
         },
     )
-    [outcome] = sent_emails(services)
+    [outcome] = sent_emails(runtime)
     closed, follow_up = deliver(
         imap_mailbox,
-        services,
+        runtime,
         reply_to(outcome, sender="Olga Nowak <ops@acme.example>", text="One more thing."),
     )
     assert closed.is_closed and closed.request_type == "demo" and inbound_on(closed) == []
@@ -204,5 +204,5 @@ def test_a_reply_to_a_closed_demo_opens_a_linked_general_request(
     )
     assert any(e.kind == "follows" and "LIC-000001" in e.summary for e in follow_up.events)
     assert (
-        "earlier request LIC-000001" in sent_emails(services)[-1].get_body(("plain",)).get_content()
+        "earlier request LIC-000001" in sent_emails(runtime)[-1].get_body(("plain",)).get_content()
     )

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.requests.portal import Portal, at, portal_at
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
 @pytest.fixture
-def portal(services: Services) -> Iterator[Portal]:
-    yield from portal_at(services, at("2026-11-02 09:00"))
+def portal(runtime: Runtime) -> Iterator[Portal]:
+    yield from portal_at(runtime, at("2026-11-02 09:00"))

@@ -25,7 +25,7 @@ from ticketbridge.licenses.invoicing import invoices_for_month
 from ticketbridge.licenses.ledger import replay
 from ticketbridge.licenses.models import EntitlementChange, License
 from ticketbridge.licenses.sync import derive_sync_secret
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.models import WorkflowTimer
 
@@ -44,7 +44,7 @@ def at(text: str) -> dt.datetime:
 
 @dataclass
 class Portal:
-    services: Services
+    runtime: Runtime
     client: FlaskClient
     traveller: Any
     seen_mail: int = 0
@@ -58,7 +58,7 @@ class Portal:
     def run_timers_until(self, moment: dt.datetime) -> None:
         """Move the clock to `moment`, firing every timer due on the way at its due time."""
         while True:
-            with self.services.db.transaction() as session:
+            with self.runtime.db.transaction() as session:
                 due = session.scalar(
                     select(WorkflowTimer.due_at)
                     .where(
@@ -72,9 +72,9 @@ class Portal:
             if due is None:
                 break
             self.move_to(max(due, utcnow()))
-            sweep(self.services, utcnow())
+            sweep(self.runtime.db, self.runtime.jobs, utcnow())
         self.move_to(moment)
-        sweep(self.services, utcnow())
+        sweep(self.runtime.db, self.runtime.jobs, utcnow())
 
     # -- the customer ----------------------------------------------------------------------
 
@@ -84,7 +84,7 @@ class Portal:
         response = submit(self.client, f"/requests/{request_type}", data)
         assert response.status_code == 303, response.text
         link = response.headers["Location"]
-        ticket_id = self.services.links.ticket_id_from_token(link.rsplit("/", 1)[1])
+        ticket_id = self.runtime.links.ticket_id_from_token(link.rsplit("/", 1)[1])
         assert ticket_id is not None
         self.links[ticket_id] = local_path(link)
         return ticket_id
@@ -109,9 +109,9 @@ class Portal:
     # -- staff -----------------------------------------------------------------------------
 
     def act(self, ticket_id: int, transition: str, role: str = "agent", **fields: Any) -> None:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             ticket = session.get_one(Ticket, ticket_id, with_for_update=True)
-            self.services.engine.fire_manual(
+            self.runtime.engine.fire_manual(
                 session,
                 ticket,
                 transition,
@@ -125,9 +125,9 @@ class Portal:
 
     def sync(self, token: str) -> int:
         """The server polls its license with the sync secret from the key email."""
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             license = session.scalars(select(License).where(License.token == token)).one()
-            secret = derive_sync_secret(self.services.settings.secret_key, license)
+            secret = derive_sync_secret(self.runtime.settings.secret_key, license)
         response = self.client.get(
             f"/api/v1/licenses/{token}", headers={"Authorization": f"Bearer {secret}"}
         )
@@ -137,11 +137,11 @@ class Portal:
     # -- what came out ---------------------------------------------------------------------
 
     def ticket(self, ticket_id: int) -> Ticket:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             return session.get_one(Ticket, ticket_id)
 
     def ticket_count(self) -> int:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             return len(session.scalars(select(Ticket.id)).all())
 
     def state(self, ticket_id: int) -> tuple[str, str | None]:
@@ -149,20 +149,20 @@ class Portal:
         return ticket.state, ticket.outcome
 
     def license(self, token: str = "SRV-ACME-0001") -> License:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             license = session.scalars(select(License).where(License.token == token)).one()
             session.expunge(license)
             return license
 
     def entitlements(self, token: str = "SRV-ACME-0001") -> dict[str, int]:
         """The snapshot, after checking that the ledger replays to it."""
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             license = session.scalars(select(License).where(License.token == token)).one()
             assert replay(license.changes) == license.entitlements
             return dict(license.entitlements)
 
     def ledger(self, ticket_id: int) -> list[tuple[str, int, int, dt.date]]:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             return [
                 (c.item, c.old_quantity, c.new_quantity, c.effective_at.date())
                 for c in session.scalars(
@@ -173,7 +173,7 @@ class Portal:
             ]
 
     def events(self, ticket_id: int, kind: str) -> list[TicketEvent]:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             return list(
                 session.scalars(
                     select(TicketEvent)
@@ -184,7 +184,7 @@ class Portal:
 
     def new_emails(self) -> list[EmailMessage]:
         """The emails sent since the last call, in order."""
-        emails = kept_emails(self.services.settings.mail_folder)
+        emails = kept_emails(self.runtime.settings.mail_folder)
         fresh, self.seen_mail = emails[self.seen_mail :], len(emails)
         for email in fresh:
             body = text_part(email)
@@ -198,9 +198,9 @@ class Portal:
 
     def invoice(self, month: str, token: str = "SRV-ACME-0001") -> list[tuple[str, str, int, str]]:
         """The invoice lines of `token` for the month YYYY-MM: (item, kind, quantity, amount)."""
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             invoices = invoices_for_month(
-                session, self.services.catalogue, dt.date.fromisoformat(f"{month}-01")
+                session, self.runtime.catalogue, dt.date.fromisoformat(f"{month}-01")
             )
         [invoice] = [i for i in invoices if i.token == token]
         return [
@@ -209,11 +209,11 @@ class Portal:
         ]
 
 
-def portal_at(services: Services, start: dt.datetime) -> Iterator[Portal]:
+def portal_at(runtime: Runtime, start: dt.datetime) -> Iterator[Portal]:
     from ticketbridge.app import create_app
 
     with time_machine.travel(start, tick=False) as traveller:
-        yield Portal(services, create_app(services=services).test_client(), traveller)
+        yield Portal(runtime, create_app(runtime=runtime).test_client(), traveller)
 
 
 def body_of(email: EmailMessage) -> str:

@@ -30,7 +30,7 @@ def test_r10_r11_r9_add_applies_new_totals_at_once_billed_pro_rata_with_plugin_l
         ("queue_manager", 0, 1, at("2026-11-11 10:00").date()),
         ("telephones", 4, 6, at("2026-11-11 10:00").date()),
     ]
-    plugins, applied = portal.new_emails()
+    applied, plugins = portal.new_emails()
     assert "Queue manager\n  Download:" in body_of(plugins)
     assert "Concurrent agents: 10 → 15" in body_of(applied)
     assert "Telephones (PBX extensions): 4 → 6" in body_of(applied)

@@ -85,7 +85,8 @@ def test_r5_r6_r9_plan_applies_at_once_then_staff_apply_options_and_plugins_get_
     [waiting] = portal.new_emails()
     body = body_of(waiting)
     assert "Concurrent agents: 0 → 10" in body
-    assert "Waiting for our administrative check" in body and "Support plan: platinum" in body
+    assert "Waiting for our administrative check" in body
+    assert "- Support package: Platinum\n" in body and "- Plugins: Botify, Schedulease\n" in body
 
     portal.move_to(at("2026-11-03 14:00"))
     portal.act(ticket, "apply_options")
@@ -94,7 +95,7 @@ def test_r5_r6_r9_plan_applies_at_once_then_staff_apply_options_and_plugins_get_
     for item in ("ai_assistants", "quality_analysis", "botify", "schedulease", "white_label"):
         assert entitlements[item] == 1
     assert portal.license().support_plan == "platinum"
-    plugins, applied = portal.new_emails()
+    applied, plugins = portal.new_emails()
     assert "Plugin downloads" in plugins["Subject"]
     links = body_of(plugins)
     assert "Botify\n  Download: https://downloads.example.com/xcally/plugins/botify.zip" in links

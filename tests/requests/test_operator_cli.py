@@ -14,12 +14,12 @@ from ticketbridge.staff.models import StaffRole, StaffUser
 
 def cli(portal: Portal, *args: str) -> Result:
     state = State()
-    state._settings, state._services = portal.services.settings, portal.services
+    state._settings, state._runtime = portal.runtime.settings, portal.runtime
     return CliRunner().invoke(main, list(args), obj=state)
 
 
 def add_staff(portal: Portal, email: str, role: StaffRole) -> None:
-    with portal.services.db.transaction() as session:
+    with portal.runtime.db.transaction() as session:
         session.add(StaffUser(email=email, name="Ana", role=role, password_hash="-"))
 
 

@@ -136,7 +136,7 @@ def test_r15_key_request_staff_register_the_key_is_emailed_and_the_server_syncs(
     received, issued = portal.new_emails()
     body = body_of(issued)
     key = body.split("and save:\n\n", 1)[1].split("\n", 1)[0]
-    payload = verify_license_key(portal.services.keyring, key)
+    payload = verify_license_key(portal.runtime.keyring, key)
     assert (payload.token, payload.client_key, payload.hash_key) == (
         "SRV-ACME-0001",
         "CK-7f3a9c2e",

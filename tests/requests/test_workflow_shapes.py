@@ -6,7 +6,7 @@ from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.licenses.catalogue import load_catalogue
 from ticketbridge.outbox.render import TemplateRenderer
-from ticketbridge.steps import registry
+from ticketbridge.steps import installed
 from ticketbridge.workflow.definitions import Workflow
 from ticketbridge.workflow.repository import load_folder
 
@@ -27,7 +27,7 @@ REQUEST_TYPES = {
 def shipped() -> dict[str, Workflow]:
     return load_folder(
         PROJECT_ROOT / "workflows",
-        steps=registry.load(),
+        steps=installed.load(),
         templates=TemplateRenderer(PROJECT_ROOT / "email_templates"),
         forms=CatalogueVocabulary(load_catalogue(PROJECT_ROOT / "config" / "catalogue.yaml")),
     )

@@ -1,4 +1,4 @@
-"""Workflow-test fixtures: services over a private copy of tests/workflow/workflows/, on SQLite
+"""Workflow-test fixtures: runtimes over a private copy of tests/workflow/workflows/, on SQLite
 or on the shared throwaway PostgreSQL database of tests/fixtures/backends.py."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from ticketbridge.outbox.senders import FolderSender
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 WORKFLOW_FILES = Path(__file__).resolve().parent / "workflows"
-WfServices = Callable[..., Services]
+WfRuntime = Callable[..., Runtime]
 
 
 @pytest.fixture
@@ -27,29 +27,29 @@ def workflows_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_wf_services(
-    tmp_path: Path, workflows_dir: Path, sqlite_template: Path, make_services: WfServices
-) -> WfServices:
-    """Build services (again, after a workflow changed) on one database: SQLite unless given."""
+def make_wf_runtime(
+    tmp_path: Path, workflows_dir: Path, sqlite_template: Path, make_runtime: WfRuntime
+) -> WfRuntime:
+    """Build a runtime (again, after a workflow changed) on one database: SQLite unless given."""
     sqlite_file = tmp_path / "workflow.sqlite3"
     sqlite_file.write_bytes(sqlite_template.read_bytes())
 
-    def make(**overrides: Any) -> Services:
+    def make(**overrides: Any) -> Runtime:
         settings = {
             "workflows_path": str(workflows_dir),
             "database_url": f"sqlite:///{sqlite_file}",
             **overrides,
         }
-        return make_services(sender=FolderSender(tmp_path / "mail"), **settings)
+        return make_runtime(sender=FolderSender(tmp_path / "mail"), **settings)
 
     return make
 
 
 @pytest.fixture
-def wf(make_wf_services: WfServices) -> Services:
-    return make_wf_services()
+def wf(make_wf_runtime: WfRuntime) -> Runtime:
+    return make_wf_runtime()
 
 
 @pytest.fixture
-def pg_wf(make_wf_services: WfServices, pg_url: str) -> Services:
-    return make_wf_services(database_url=pg_url)
+def pg_wf(make_wf_runtime: WfRuntime, pg_url: str) -> Runtime:
+    return make_wf_runtime(database_url=pg_url)

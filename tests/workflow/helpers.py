@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ticketbridge.intake.service import submit_request
-from ticketbridge.services import Services
+from tests.foundation.helpers import open_request
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.models import WorkflowTimer
 
@@ -18,19 +18,17 @@ CUSTOMER = {
 }
 
 
-def submit(
-    services: Services, request_type: str, token: str = "SRV-7f3a9c2e51", **form: Any
-) -> int:
-    return submit_request(services, request_type, {**CUSTOMER, "token": token, **form})
+def submit(runtime: Runtime, request_type: str, token: str = "SRV-7f3a9c2e51", **form: Any) -> int:
+    return open_request(runtime, request_type, {**CUSTOMER, "token": token, **form})
 
 
-def ticket(services: Services, ticket_id: int) -> Ticket:
-    with services.db.transaction() as session:
+def ticket(runtime: Runtime, ticket_id: int) -> Ticket:
+    with runtime.db.transaction() as session:
         return session.get_one(Ticket, ticket_id)
 
 
-def events(services: Services, ticket_id: int, kind: str | None = None) -> list[TicketEvent]:
-    with services.db.transaction() as session:
+def events(runtime: Runtime, ticket_id: int, kind: str | None = None) -> list[TicketEvent]:
+    with runtime.db.transaction() as session:
         query = (
             select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
         )
@@ -39,8 +37,8 @@ def events(services: Services, ticket_id: int, kind: str | None = None) -> list[
         return list(session.scalars(query))
 
 
-def timers(services: Services, ticket_id: int) -> list[WorkflowTimer]:
-    with services.db.transaction() as session:
+def timers(runtime: Runtime, ticket_id: int) -> list[WorkflowTimer]:
+    with runtime.db.transaction() as session:
         return list(
             session.scalars(
                 select(WorkflowTimer)

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.workflow.conftest import WfServices
+from tests.workflow.conftest import WfRuntime
 from ticketbridge.cli import main
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.errors import TicketbridgeError
 from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.licenses.catalogue import load_catalogue
 from ticketbridge.outbox.render import TemplateRenderer
-from ticketbridge.steps import registry
+from ticketbridge.steps import installed
 from ticketbridge.workflow.loader import parse_workflow
 from ticketbridge.workflow.problems import WorkflowLoadError
 
@@ -48,13 +48,15 @@ transitions:
 
 def problems(text: str) -> list[str]:
     with pytest.raises(WorkflowLoadError) as error:
-        parse_workflow(text, "t.yaml", steps=registry.load(), templates=TEMPLATES, forms=FORMS)
+        parse_workflow(text, "t.yaml", steps=installed.load(), templates=TEMPLATES, forms=FORMS)
     return [str(p) for p in error.value.problems]
 
 
 def test_the_base_workflow_is_clean() -> None:
     assert (
-        parse_workflow(BASE, "t.yaml", steps=registry.load(), templates=TEMPLATES, forms=FORMS).name
+        parse_workflow(
+            BASE, "t.yaml", steps=installed.load(), templates=TEMPLATES, forms=FORMS
+        ).name
         == "t"
     )
 
@@ -268,11 +270,11 @@ def test_the_file_name_must_match_the_workflow_name(tmp_path: Path) -> None:
 
 
 def test_the_service_refuses_to_start_on_an_invalid_workflow(
-    make_wf_services: WfServices, workflows_dir: Path
+    make_wf_runtime: WfRuntime, workflows_dir: Path
 ) -> None:
     write(workflows_dir, "t", BASE.replace("to: done", "to: nowhere"))
     with pytest.raises(TicketbridgeError) as error:
-        make_wf_services()
+        make_wf_runtime()
     assert (
         str(error.value)
         == f"{workflows_dir / 't.yaml'}:19:9: unknown state 'nowhere' in 'to' — use one of "

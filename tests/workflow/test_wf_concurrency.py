@@ -12,14 +12,14 @@ import redis
 from rq import SimpleWorker
 from sqlalchemy import update
 
-from tests.workflow.conftest import WfServices
+from tests.workflow.conftest import WfRuntime
 from tests.workflow.helpers import events, submit, ticket, timers
-from tests.workflow.test_wf_runs import recording
+from tests.workflow.test_wf_runs import RecordingQueue
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs import tasks
 from ticketbridge.jobs.queue import RqJobQueue
 from ticketbridge.jobs.sweeper import sweep
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.models import WorkflowTimer
 
@@ -47,16 +47,16 @@ def race(count: int, job: Callable[[], None]) -> None:
 
 @pytest.mark.parametrize("round_", range(5))
 def test_two_workers_racing_on_one_ticket_apply_one_transition(
-    pg_wf: Services, monkeypatch: pytest.MonkeyPatch, round_: int
+    make_wf_runtime: WfRuntime, pg_url: str, round_: int
 ) -> None:
-    recording(pg_wf, monkeypatch)
+    pg_wf = make_wf_runtime(database_url=pg_url, jobs=RecordingQueue())
     ticket_id = submit(pg_wf, "simple", token=f"SRV-race-{round_:04d}", agents="5")
-    race(2, lambda: tasks.run_advance(pg_wf, ticket_id))
+    race(2, lambda: pg_wf.tasks.advance_ticket(ticket_id))
     assert [e.payload["transition"] for e in events(pg_wf, ticket_id, "transition")] == ["finish"]
     assert ticket(pg_wf, ticket_id).outcome == "completed"
 
 
-def test_two_sweepers_firing_one_timer_fire_it_once(pg_wf: Services) -> None:
+def test_two_sweepers_firing_one_timer_fire_it_once(pg_wf: Runtime) -> None:
     ticket_id = submit(pg_wf, "review", reason="a")
     with pg_wf.db.transaction() as session:
         pg_wf.engine.fire_manual(
@@ -70,7 +70,7 @@ def test_two_sweepers_firing_one_timer_fire_it_once(pg_wf: Services) -> None:
         )
     [timer] = [t for t in timers(pg_wf, ticket_id) if t.pending]
     due = timer.due_at
-    race(4, lambda: tasks.run_timer(pg_wf, timer.id, now=due))
+    race(4, lambda: pg_wf.tasks.fire_timer(timer.id, now=due))
     assert [e.payload["transition"] for e in events(pg_wf, ticket_id, "transition")] == [
         "start_review",
         "ask_customer",
@@ -80,22 +80,22 @@ def test_two_sweepers_firing_one_timer_fire_it_once(pg_wf: Services) -> None:
 
 
 def test_a_timer_survives_a_redis_flush(
-    make_wf_services: WfServices, pg_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    make_wf_runtime: WfRuntime, pg_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """FLUSHDB on the test database (not FLUSHALL, which would wipe other users of this Redis):
     every queued job is gone; the timer row in PostgreSQL is all the sweeper needs."""
-    services = make_wf_services(database_url=pg_url, redis_url=redis_url)
-    assert isinstance(services.jobs, RqJobQueue)
-    monkeypatch.setattr(tasks, "_installed", services)
+    runtime = make_wf_runtime(database_url=pg_url, redis_url=redis_url)
+    assert isinstance(runtime.jobs, RqJobQueue)
+    monkeypatch.setattr(tasks, "_installed", runtime.tasks)
     worker = SimpleWorker(
-        [services.jobs.queue],
-        connection=services.jobs.connection,
-        serializer=services.jobs.queue.serializer,
+        [runtime.jobs.queue],
+        connection=runtime.jobs.connection,
+        serializer=runtime.jobs.queue.serializer,
     )
-    ticket_id = submit(services, "review", reason="a")
+    ticket_id = submit(runtime, "review", reason="a")
     worker.work(burst=True)
-    with services.db.transaction() as session:
-        services.engine.fire_manual(
+    with runtime.db.transaction() as session:
+        runtime.engine.fire_manual(
             session,
             session.get_one(Ticket, ticket_id),
             "ask_customer",
@@ -104,24 +104,24 @@ def test_a_timer_survives_a_redis_flush(
             now=utcnow(),
             actor="staff:ann",
         )
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         session.execute(
             update(WorkflowTimer)
             .where(WorkflowTimer.ticket_id == ticket_id, WorkflowTimer.transition == "no_answer")
             .values(due_at=utcnow() - dt.timedelta(seconds=1))
         )
-    assert services.jobs.queue.count > 0
+    assert runtime.jobs.queue.count > 0
     redis.Redis.from_url(redis_url).flushdb()
-    assert services.jobs.queue.count == 0
-    report = sweep(services, utcnow())
+    assert runtime.jobs.queue.count == 0
+    report = sweep(runtime.db, runtime.jobs, utcnow())
     assert report.timers == 1
-    sweep(services, utcnow())
+    sweep(runtime.db, runtime.jobs, utcnow())
     worker.work(burst=True)
-    assert (ticket(services, ticket_id).state, ticket(services, ticket_id).outcome) == (
+    assert (ticket(runtime, ticket_id).state, ticket(runtime, ticket_id).outcome) == (
         "expired",
         "cancelled",
     )
-    assert [e.payload["transition"] for e in events(services, ticket_id, "transition")].count(
+    assert [e.payload["transition"] for e in events(runtime, ticket_id, "transition")].count(
         "no_answer"
     ) == 1
-    assert sweep(services, utcnow()).timers == 0
+    assert sweep(runtime.db, runtime.jobs, utcnow()).timers == 0

@@ -79,13 +79,14 @@ def test_the_shipped_workflows_templates_and_catalogue_agree(tmp_path: Path) -> 
         ),
         (
             {
-                "email_templates/awaiting_admin_check/body.txt": (
-                    "form.support_plan or",
-                    "form.support_package or",
+                "email_templates/request_received/body.txt": (
+                    "{{ state.description }}",
+                    "{{ form.support_package }}",
                 )
             },
-            "email_templates/awaiting_admin_check/body.txt:9:20: email 'awaiting_admin_check' "
-            "reads form.support_package, but the form of plan has no field 'support_package'",
+            "email_templates/request_received/body.txt:4:4: email 'request_received' reads "
+            "form.support_package, but the form of contract, feature, grace, key has no field "
+            "'support_package'",
         ),
     ],
     ids=["calendar", "plugin", "total", "plan", "variable", "attribute", "form field"],

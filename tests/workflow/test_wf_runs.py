@@ -3,6 +3,7 @@ and a validated migration between versions."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -10,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from tests.workflow.conftest import WfServices
+from tests.workflow.conftest import WfRuntime
 from tests.workflow.helpers import events, submit, ticket, timers
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import WorkflowError
 from ticketbridge.jobs.sweeper import sweep
-from ticketbridge.jobs.tasks import STEP_RETRY_DELAYS, run_advance
-from ticketbridge.services import Services
+from ticketbridge.jobs.tasks import STEP_RETRY_DELAYS
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, WaitingOn
 
 
@@ -33,14 +34,11 @@ class RecordingQueue:
     def enqueue_many(self, task: str, idents: Sequence[int]) -> None:
         self.jobs.extend((task, ident) for ident in idents)
 
-
-def recording(services: Services, monkeypatch: pytest.MonkeyPatch) -> RecordingQueue:
-    queue = RecordingQueue()
-    monkeypatch.setitem(services.__dict__, "jobs", queue)
-    return queue
+    def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
+        self.jobs.append((task, ident))
 
 
-def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: Services) -> None:
+def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: Runtime) -> None:
     ticket_id = submit(wf, "simple")
     failed = ticket(wf, ticket_id)
     assert (failed.state, failed.failures, failed.waiting_on) == ("received", 1, WaitingOn.SYSTEM)
@@ -52,7 +50,7 @@ def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: S
     for attempt in range(2, len(STEP_RETRY_DELAYS) + 2):
         due = ticket(wf, ticket_id).next_run_at
         assert due is not None
-        run_advance(wf, ticket_id, now=due)
+        wf.tasks.advance_ticket(ticket_id, now=due)
         assert ticket(wf, ticket_id).failures == attempt
     stuck = ticket(wf, ticket_id)
     assert (stuck.state, stuck.waiting_on, stuck.next_run_at) == ("received", WaitingOn.STAFF, None)
@@ -65,15 +63,14 @@ def test_a_guard_failing_at_run_time_is_retried_then_put_in_front_of_staff(wf: S
     assert events(wf, ticket_id, "transition") == []
 
 
-def test_the_same_job_run_twice_applies_the_transition_once(
-    wf: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    queue = recording(wf, monkeypatch)
+def test_the_same_job_run_twice_applies_the_transition_once(make_wf_runtime: WfRuntime) -> None:
+    queue = RecordingQueue()
+    wf = make_wf_runtime(jobs=queue)
     ticket_id = submit(wf, "simple", agents="5")
     assert queue.jobs == [("advance_ticket", ticket_id)]
-    run_advance(wf, ticket_id)
-    run_advance(wf, ticket_id)
-    assert sweep(wf, utcnow()).tickets == 0
+    wf.tasks.advance_ticket(ticket_id)
+    wf.tasks.advance_ticket(ticket_id)
+    assert sweep(wf.db, wf.jobs, utcnow()).tickets == 0
     assert [e.payload["transition"] for e in events(wf, ticket_id, "transition")] == ["finish"]
     assert ticket(wf, ticket_id).outcome == "completed"
 
@@ -89,13 +86,13 @@ RENAME_IN_REVIEW = ("in_review", "reviewing")
 
 
 def test_a_ticket_stays_on_the_version_it_started_on(
-    make_wf_services: WfServices, workflows_dir: Path
+    make_wf_runtime: WfRuntime, workflows_dir: Path
 ) -> None:
-    first = make_wf_services()
+    first = make_wf_runtime()
     old_ticket = submit(first, "review", reason="a")
     old_version = ticket(first, old_ticket).workflow_version
     publish(workflows_dir, "review", *RENAME_IN_REVIEW)
-    second = make_wf_services()
+    second = make_wf_runtime()
     new_version = second.workflows.current("review").version
     assert new_version != old_version
     new_ticket = submit(second, "review", reason="a")
@@ -123,9 +120,9 @@ def test_a_ticket_stays_on_the_version_it_started_on(
 
 
 def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
-    make_wf_services: WfServices, workflows_dir: Path
+    make_wf_runtime: WfRuntime, workflows_dir: Path
 ) -> None:
-    first = make_wf_services()
+    first = make_wf_runtime()
     reviewing = submit(first, "review", reason="a")
     waiting = submit(first, "review", token="SRV-second-token", reason="a")
     with first.db.transaction() as session:
@@ -140,7 +137,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
         )
     old_version = ticket(first, reviewing).workflow_version
     publish(workflows_dir, "review", *RENAME_IN_REVIEW)
-    second = make_wf_services()
+    second = make_wf_runtime()
     new_version = second.workflows.current("review").version
     migrate = second.engine.migrate_tickets
     with pytest.raises(WorkflowError) as unmapped:
@@ -232,18 +229,18 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
 
 
 def test_the_migrate_command_rejects_a_bad_map(
-    make_wf_services: WfServices, workflows_dir: Path
+    make_wf_runtime: WfRuntime, workflows_dir: Path
 ) -> None:
-    services = make_wf_services()
-    submit(services, "review", reason="a")
-    version = services.workflows.current("review").version
+    runtime = make_wf_runtime()
+    submit(runtime, "review", reason="a")
+    version = runtime.workflows.current("review").version
     publish(workflows_dir, "review", *RENAME_IN_REVIEW)
-    make_wf_services()
+    make_wf_runtime()
     runner = CliRunner(
         env={
-            "TICKETBRIDGE_DATABASE_URL": services.settings.database_url,
+            "TICKETBRIDGE_DATABASE_URL": runtime.settings.database_url,
             "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir),
-            "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
+            "TICKETBRIDGE_INSTANCE_PATH": str(runtime.settings.instance_path),
         }
     )
     result = runner.invoke(
@@ -260,17 +257,17 @@ def test_the_migrate_command_rejects_a_bad_map(
 
 
 def test_the_migrate_command_refuses_the_same_from_and_to_version(
-    make_wf_services: WfServices, workflows_dir: Path
+    make_wf_runtime: WfRuntime, workflows_dir: Path
 ) -> None:
-    services = make_wf_services()
-    open_ticket = submit(services, "review", reason="a")
-    before = ticket(services, open_ticket)
-    version = services.workflows.current("review").version
+    runtime = make_wf_runtime()
+    open_ticket = submit(runtime, "review", reason="a")
+    before = ticket(runtime, open_ticket)
+    version = runtime.workflows.current("review").version
     runner = CliRunner(
         env={
-            "TICKETBRIDGE_DATABASE_URL": services.settings.database_url,
+            "TICKETBRIDGE_DATABASE_URL": runtime.settings.database_url,
             "TICKETBRIDGE_WORKFLOWS_PATH": str(workflows_dir),
-            "TICKETBRIDGE_INSTANCE_PATH": str(services.settings.instance_path),
+            "TICKETBRIDGE_INSTANCE_PATH": str(runtime.settings.instance_path),
         }
     )
     for to_version in ([], ["--to", version]):
@@ -284,10 +281,10 @@ def test_the_migrate_command_refuses_the_same_from_and_to_version(
             f"Error: cannot migrate review: --from and --to are both version {version}; name the "
             "version the tickets run on now and a different one to move them to\n"
         )
-    after = ticket(services, open_ticket)
+    after = ticket(runtime, open_ticket)
     assert (after.state, after.outcome, after.updated_at) == (
         before.state,
         before.outcome,
         before.updated_at,
     )
-    assert events(services, open_ticket, "workflow_migrated") == []
+    assert events(runtime, open_ticket, "workflow_migrated") == []

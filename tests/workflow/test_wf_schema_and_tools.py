@@ -15,7 +15,7 @@ from tests.workflow.conftest import WORKFLOW_FILES
 from ticketbridge.cli import main
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.intake.checks import CHECKS
-from ticketbridge.steps import registry
+from ticketbridge.steps import installed
 from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
 
 SHIPPED = PROJECT_ROOT / "workflows" / SCHEMA_FILE_NAME
@@ -28,7 +28,7 @@ CUSTOMER = {
 
 
 def test_the_shipped_schema_is_the_generated_one() -> None:
-    assert SHIPPED.read_text(encoding="utf-8") == schema_text(registry.load(), CHECKS.names()), (
+    assert SHIPPED.read_text(encoding="utf-8") == schema_text(installed.load(), CHECKS.names()), (
         "run `ticketbridge workflows schema --write`"
     )
 

@@ -15,13 +15,13 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from ticketbridge.api.openapi import IDEMPOTENCY_PATTERN, openapi_document
+from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.submitted import answers_from
 from ticketbridge.http.body import read_json_object
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.http.csrf import exempt_cookieless
-from ticketbridge.intake.service import submit_request
 from ticketbridge.tickets.models import Ticket
 
 blueprint = Blueprint("api_requests", __name__, url_prefix="/api/v1")
@@ -70,11 +70,11 @@ def refusal(error: ValidationError) -> Response:
 
 @blueprint.get("/openapi.json")
 def openapi() -> Response:
-    repository = services().workflows
+    repository = runtime().workflows
     return jsonify(
         openapi_document(
             (repository.current(name) for name in repository.names()),
-            services().settings.public_url,
+            runtime().settings.public_url,
         )
     )
 
@@ -82,21 +82,23 @@ def openapi() -> Response:
 @blueprint.post("/requests/<request_type>")
 @exempt_cookieless
 def create_request(request_type: str) -> Response:
-    workflow = services().workflows.current(request_type)
+    workflow = runtime().workflows.current(request_type)
     try:
-        ticket_id = submit_request(
-            services(),
-            request_type,
-            _answers(all_fields(workflow.form)),
-            submission_id=_submission_id(),
-        )
+        with runtime().db.transaction() as session:
+            ticket_id = runtime().intake.submit_request(
+                session,
+                request_type,
+                _answers(all_fields(workflow.form)),
+                now=utcnow(),
+                submission_id=_submission_id(),
+            )
     except ValidationError as error:
         return refusal(error)
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)
         body = {
             "reference": ticket.reference,
-            "ticket_url": services().links.ticket_url(ticket_id),
+            "ticket_url": runtime().links.ticket_url(ticket_id),
             "state": ticket.state,
             "waiting_on": ticket.waiting_on.value,
         }

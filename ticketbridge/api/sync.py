@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ticketbridge.clock import utcnow
 from ticketbridge.http.body import read_json_object
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
@@ -63,10 +63,10 @@ class UsageReportSchema(marshmallow.Schema):
 def license_document(token: str) -> Response:
     secret = _bearer_secret()
     now = utcnow()
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
-        document = sync_document(license, services().catalogue, now)
-        server_fetched(session, services().engine, license, now)
+        document = sync_document(license, runtime().catalogue, now)
+        server_fetched(session, runtime().engine, license, now)
     response = (
         Response(status=304)
         if request.if_none_match.contains_weak(document.etag.strip('"'))
@@ -75,8 +75,8 @@ def license_document(token: str) -> Response:
     response.headers["ETag"] = document.etag
     response.headers["Cache-Control"] = "no-cache, private"
     if response.status_code == 200:
-        response.headers[KEY_ID_HEADER] = services().keyring.active_kid
-        response.headers[SIGNATURE_HEADER] = services().keyring.sign(document.body)
+        response.headers[KEY_ID_HEADER] = runtime().keyring.active_kid
+        response.headers[SIGNATURE_HEADER] = runtime().keyring.sign(document.body)
     return response
 
 
@@ -86,16 +86,16 @@ def report_usage(token: str) -> tuple[dict[str, Any], int]:
     """The body is read only once the server has proved who it is, and outside any transaction,
     so a slow or hostile client holds no database connection while it sends."""
     secret = _bearer_secret()
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         license_id = authenticate(session, token, secret).id
     body = read_json_object(
         MAX_BODY_BYTES, example='{"concurrent_agents": N, "webphone_sessions": N}'
     )
     usage = UsageReportSchema().load(body)
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         license = session.get_one(License, license_id)
         report = record_usage(
-            session, license, now=utcnow(), catalogue=services().catalogue, **usage
+            session, license, now=utcnow(), catalogue=runtime().catalogue, **usage
         )
         return {"recorded_at": report.reported_at.isoformat(), **usage}, 201
 

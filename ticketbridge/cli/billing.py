@@ -37,9 +37,9 @@ def billing_preview(state: State, month: dt.date) -> None:
     amount."""
     from ticketbridge.licenses.invoicing import invoices_for_month
 
-    services = state.services
-    catalogue = services.catalogue
-    with services.db.transaction() as session:
+    runtime = state.runtime
+    catalogue = runtime.catalogue
+    with runtime.db.transaction() as session:
         invoices = invoices_for_month(session, catalogue, month)
     note = " (example prices)" if catalogue.prices_are_examples else ""
     for invoice in invoices:

@@ -1,4 +1,4 @@
-"""What every `ticketbridge` subcommand shares: lazily built settings and services, and the one
+"""What every `ticketbridge` subcommand shares: lazily built settings and runtime, and the one
 place where domain errors become a CLI message.
 
 Each command group lives in its own module of this package and takes the state with
@@ -16,7 +16,7 @@ from ticketbridge import migrate
 from ticketbridge.config import Settings, load_settings
 from ticketbridge.errors import TicketbridgeError
 from ticketbridge.outages import as_outage
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 
 
 class Command(click.Group):
@@ -42,11 +42,11 @@ class Command(click.Group):
 
 
 class State:
-    """Settings and services, built on first use so `--help` works with any configuration."""
+    """Settings and runtime, built on first use so `--help` works with any configuration."""
 
     def __init__(self) -> None:
         self._settings: Settings | None = None
-        self._services: Services | None = None
+        self._runtime: Runtime | None = None
 
     @property
     def settings(self) -> Settings:
@@ -60,12 +60,12 @@ class State:
         return self._settings
 
     @property
-    def services(self) -> Services:
+    def runtime(self) -> Runtime:
         """Built only on a database migrated to this code's schema."""
-        if self._services is None:
+        if self._runtime is None:
             migrate.require_head(self.settings.database_url)
-            self._services = build_services(self.settings)
-        return self._services
+            self._runtime = build_runtime(self.settings)
+        return self._runtime
 
 
 pass_state = click.make_pass_decorator(State, ensure=True)

@@ -27,10 +27,9 @@ def mail_fetch(state: State, once: bool) -> None:
     """Store new mail from TICKETBRIDGE_IMAP_HOST on tickets; SIGTERM or Ctrl-C stops after the
     current batch."""
     from ticketbridge.errors import ConfigError
-    from ticketbridge.intake.mailbox.fetcher import Fetcher
 
-    services = state.services
-    if not services.settings.imap_host:
+    runtime = state.runtime
+    if not runtime.settings.imap_host:
         raise ConfigError(
             "TICKETBRIDGE_IMAP_HOST: set it (and TICKETBRIDGE_IMAP_USER, "
             "TICKETBRIDGE_IMAP_PASSWORD) to fetch mail"
@@ -38,7 +37,7 @@ def mail_fetch(state: State, once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        report = Fetcher(services).run(once=once, stop=stop)
+        report = runtime.fetcher().run(once=once, stop=stop)
     except KeyboardInterrupt:
         stop.set()
         return
@@ -52,7 +51,7 @@ def mail_quarantine(state: State) -> None:
     when stored."""
     from ticketbridge.intake.quarantine import list_quarantined
 
-    for held in list_quarantined(state.services.db):
+    for held in list_quarantined(state.runtime.db):
         click.echo(json.dumps(held.as_json(), ensure_ascii=False))
 
 
@@ -65,7 +64,9 @@ def mail_retry(state: State, inbound_id: int) -> None:
     from ticketbridge.clock import utcnow
     from ticketbridge.intake.quarantine import retry_quarantined
 
-    result = retry_quarantined(state.services, inbound_id, utcnow())
+    runtime = state.runtime
+    with runtime.db.transaction() as session:
+        result = retry_quarantined(session, inbound_id, utcnow(), ingestor_for=runtime.ingestor)
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
     if result.still_quarantined:
         raise click.ClickException(f"message {inbound_id} is still quarantined: {result.note}")

@@ -40,7 +40,7 @@ def worker(state: State, burst: bool, sweep: bool) -> None:
     """Run an rq worker (with its scheduler) for TICKETBRIDGE_REDIS_URL."""
     from ticketbridge.worker import run_worker
 
-    run_worker(state.services, burst=burst, sweep=sweep)
+    run_worker(state.runtime, burst=burst, sweep=sweep)
 
 
 @click.command("sweep")
@@ -49,7 +49,8 @@ def sweep_command(state: State) -> None:
     """Re-enqueue, once, every ticket step and email the database says is due."""
     from ticketbridge.jobs.sweeper import sweep
 
-    report = sweep(state.services, utcnow())
+    runtime = state.runtime
+    report = sweep(runtime.db, runtime.jobs, utcnow())
     click.echo(
         f"enqueued {report.tickets} ticket(s), {report.timers} timer(s) and {report.emails} "
         "email(s)"

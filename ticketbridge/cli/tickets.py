@@ -37,10 +37,10 @@ def tickets_export(state: State, since: dt.datetime | None, with_mail_on_no_tick
     from ticketbridge.intake.unticketed import mail_on_no_ticket
 
     since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
-    for record in export_tickets(state.services.db, since_utc):
+    for record in export_tickets(state.runtime.db, since_utc):
         click.echo(json.dumps(record, ensure_ascii=False, default=str))
     if with_mail_on_no_ticket:
-        for mail in mail_on_no_ticket(state.services.db, since=since_utc):
+        for mail in mail_on_no_ticket(state.runtime.db, since=since_utc):
             click.echo(json.dumps(mail.as_json(), ensure_ascii=False))
 
 
@@ -58,11 +58,11 @@ def tickets_show(state: State, reference: str) -> None:
         ticket_by_reference,
     )
 
-    services = state.services
+    runtime = state.runtime
     now = utcnow()
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = ticket_by_reference(session, reference)
-        workflow = services.engine.workflow_of(session, ticket)
+        workflow = runtime.engine.workflow_of(session, ticket)
         status = (
             f"closed: {ticket.outcome}" if ticket.outcome else f"waiting on {ticket.waiting_on}"
         )
@@ -72,11 +72,12 @@ def tickets_show(state: State, reference: str) -> None:
             click.echo(f"  license {ticket.license.token}: {ticket.license.state.value}")
         if ticket.last_error:
             click.echo(f"  last error: {ticket.last_error}")
-        actions = open_actions(services, session, ticket, now)
+        actions = open_actions(runtime.engine, session, ticket, now)
         click.echo("  actions open now:" if actions else "  no staff action is open now")
         for action in actions:
             trigger = action.transition.trigger
-            refused = "" if action.possible else f" — not now: {action.transition.guard.source}"
+            guard = action.transition.guard
+            refused = "" if action.possible or guard is None else f" — not now: {guard.source}"
             click.echo(f"    {action.transition.name}: “{trigger.label}” ({trigger.role}){refused}")
             for field in trigger.fields:
                 click.echo(f"        --set {describe_field(field)}")
@@ -120,12 +121,12 @@ def tickets_act(
     from ticketbridge.tickets.operator import act, staff_member, ticket_by_reference
 
     fields = _assignments(assignments)
-    services = state.services
-    with services.db.transaction() as session:
+    runtime = state.runtime
+    with runtime.db.transaction() as session:
         ticket = ticket_by_reference(session, reference, lock=True)
         staff = staff_member(session, staff_email)
-        taken = act(services, session, ticket, transition, fields, staff=staff, now=utcnow())
+        taken = act(runtime.engine, session, ticket, transition, fields, staff=staff, now=utcnow())
         reference = ticket.reference
-    with services.db.transaction() as session:
+    with runtime.db.transaction() as session:
         ticket = ticket_by_reference(session, reference)
         click.echo(f"{reference}: {taken.trigger.label} → {ticket.state}")

@@ -23,8 +23,8 @@ def workflows_group() -> None:
 @pass_state
 def workflows_list(state: State) -> None:
     """List the workflows in force with their versions."""
-    for name in state.services.workflows.names():
-        workflow = state.services.workflows.current(name)
+    for name in state.runtime.workflows.names():
+        workflow = state.runtime.workflows.current(name)
         click.echo(f"{workflow.name}\t{workflow.version}\t{workflow.title}")
 
 
@@ -34,12 +34,12 @@ def _load_files(settings: Settings, files: list[Path]) -> dict[str, Workflow]:
     from ticketbridge.intake.vocabulary import CatalogueVocabulary
     from ticketbridge.licenses.catalogue import load_catalogue
     from ticketbridge.outbox.render import TemplateRenderer
-    from ticketbridge.steps import registry
+    from ticketbridge.steps import installed
     from ticketbridge.workflow.repository import load_files
 
     return load_files(
         files,
-        steps=registry.load(),
+        steps=installed.load(),
         templates=TemplateRenderer(settings.email_templates_path),
         forms=CatalogueVocabulary(load_catalogue(settings.catalogue_path)),
     )
@@ -98,10 +98,10 @@ def workflows_schema(state: State, write: bool) -> None:
     """Print the JSON Schema of the workflow language (for editors), generated from the loader and
     the steps."""
     from ticketbridge.intake.checks import CHECKS
-    from ticketbridge.steps import registry
+    from ticketbridge.steps import installed
     from ticketbridge.workflow.schema import SCHEMA_FILE_NAME, schema_text
 
-    text = schema_text(registry.load(), CHECKS.names())
+    text = schema_text(installed.load(), CHECKS.names())
     if write:
         path = state.settings.workflows_path / SCHEMA_FILE_NAME
         path.write_text(text, encoding="utf-8")
@@ -142,7 +142,7 @@ def workflows_graph(state: State, name: str) -> None:
 def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[str, ...]) -> None:
     """Walk a ticket through workflow NAME in a throwaway database, printing each state, transition,
     action and email."""
-    from ticketbridge.workflow.simulate import SimulatedEvent, json_object, simulate
+    from ticketbridge.simulation import SimulatedEvent, json_object, simulate
 
     form = json_object(data_file.read(), f"--data {data_file.name}")
     simulate(state.settings, name, form, [SimulatedEvent.parse(e) for e in events], click.echo)
@@ -186,10 +186,10 @@ def workflows_migrate(
         if not sep or not old or not new:
             raise click.BadParameter(f"{mapping!r} is not OLD=NEW", param_hint="--map")
         state_map[old.strip()] = new.strip()
-    services = state.services
-    target = to_version or services.workflows.current(name).version
-    with services.db.transaction() as session:
-        moved = services.engine.migrate_tickets(
+    runtime = state.runtime
+    target = to_version or runtime.workflows.current(name).version
+    with runtime.db.transaction() as session:
+        moved = runtime.engine.migrate_tickets(
             session, name, from_version, target, state_map, actor=actor, now=utcnow()
         )
     click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")

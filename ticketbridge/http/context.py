@@ -1,12 +1,12 @@
-"""Access to the process's services from inside a request."""
+"""The process's runtime, from inside a request."""
 
 from __future__ import annotations
 
 from flask import current_app
 
-from ticketbridge.services import Services
+from ticketbridge.runtime import Runtime
 
 
-def services() -> Services:
-    found: Services = current_app.extensions["ticketbridge"]
+def runtime() -> Runtime:
+    found: Runtime = current_app.extensions["ticketbridge"]
     return found

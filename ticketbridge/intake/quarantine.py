@@ -15,8 +15,9 @@ stays quarantined with the new error.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,9 +28,6 @@ from ticketbridge.intake.email.ingest import FetchedMail, Ingestor, Outcome
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
 from ticketbridge.intake.unticketed import MailOnNoTicket, mail_on_no_ticket
 from ticketbridge.tickets.models import Ticket
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
 
 
 @dataclass(frozen=True)
@@ -60,35 +58,41 @@ def list_quarantined(db: Database) -> list[MailOnNoTicket]:
     return mail_on_no_ticket(db, statuses=[InboundStatus.QUARANTINED])
 
 
-def retry_quarantined(services: Services, inbound_id: int, now: dt.datetime) -> RetryResult:
-    """Ingest a quarantined message again from its kept bytes; the row keeps its id either way.
+def retry_quarantined(
+    session: Session,
+    inbound_id: int,
+    now: dt.datetime,
+    *,
+    ingestor_for: Callable[[str], Ingestor],
+) -> RetryResult:
+    """Ingest a quarantined message again from its kept bytes, in the caller's transaction; the
+    row keeps its id either way. `ingestor_for` gives the ingestor of the row's mailbox.
 
     The row's dedupe key is parked for the duration, or the ingestion would take the message
     for one already stored; the row that the ingestion writes is then folded into the
     quarantined one, so the mailbox keeps exactly one row per message.
     """
-    with services.db.transaction() as session:
-        row = _quarantined(session, inbound_id)
-        key = row.dedupe_key
-        row.dedupe_key = _parked_key(row)
-        session.flush()
-        newest = session.scalar(select(func.max(InboundEmail.id))) or 0
-        [outcome] = Ingestor(services, row.mailbox).ingest(
-            session, [FetchedMail(row.folder, row.uid, row.raw, row.uidvalidity)], now
+    row = _quarantined(session, inbound_id)
+    key = row.dedupe_key
+    row.dedupe_key = _parked_key(row)
+    session.flush()
+    newest = session.scalar(select(func.max(InboundEmail.id))) or 0
+    [outcome] = ingestor_for(row.mailbox).ingest(
+        session, [FetchedMail(row.folder, row.uid, row.raw, row.uidvalidity)], now
+    )
+    written = session.scalars(
+        select(InboundEmail).where(
+            InboundEmail.id > newest,
+            InboundEmail.mailbox == row.mailbox,
+            InboundEmail.folder == row.folder,
+            InboundEmail.uid == row.uid,
         )
-        written = session.scalars(
-            select(InboundEmail).where(
-                InboundEmail.id > newest,
-                InboundEmail.mailbox == row.mailbox,
-                InboundEmail.folder == row.folder,
-                InboundEmail.uid == row.uid,
-            )
-        ).one_or_none()
-        _fold(session, row, written, key, outcome)
-        ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
-        return RetryResult(
-            row.id, row.status, ticket.reference if ticket is not None else None, row.note
-        )
+    ).one_or_none()
+    _fold(session, row, written, key, outcome)
+    ticket = session.get(Ticket, row.ticket_id) if row.ticket_id is not None else None
+    return RetryResult(
+        row.id, row.status, ticket.reference if ticket is not None else None, row.note
+    )
 
 
 def _quarantined(session: Session, inbound_id: int) -> InboundEmail:

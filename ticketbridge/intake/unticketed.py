@@ -87,7 +87,9 @@ def _shown(row: InboundEmail) -> MailOnNoTicket:
     )
     # A quarantined mail broke the pipeline once: it is shown whole, not through it again.
     quarantined = row.status == InboundStatus.QUARANTINED
-    text = ("" if quarantined else extract_reply(parsed.text, parsed.html)) or parsed.text.strip()
+    text = (
+        "" if quarantined else extract_reply(parsed.text, parsed.html, parsed.quote_start)
+    ) or parsed.text.strip()
     return MailOnNoTicket(
         row.id,
         row.mailbox,

@@ -9,16 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.serializers import JSONSerializer
 
-from ticketbridge.jobs import tasks
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
+from ticketbridge.config import Settings
+from ticketbridge.jobs.tasks import JOBS, Tasks
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "ticketbridge"
@@ -35,14 +33,23 @@ class JobQueue(Protocol):
 
 class InlineJobQueue:
     """Runs the job at once; a failure is logged and left for the sweeper, as an rq job's would
-    be."""
+    be.
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    The tasks use the engine, and the engine this queue, so the runtime attaches the tasks once
+    both exist.
+    """
+
+    def __init__(self) -> None:
+        self._tasks: Tasks | None = None
+
+    def attach(self, tasks: Tasks) -> None:
+        self._tasks = tasks
 
     def enqueue(self, task: str, ident: int) -> None:
+        if self._tasks is None:
+            raise RuntimeError("the in-process job queue has no tasks attached")
         try:
-            tasks.TASKS[task](self.services, ident)
+            self._tasks.run(task, ident)
         except Exception:
             log.exception("job %s(%s) failed; the sweeper will retry it", task, ident)
 
@@ -62,8 +69,8 @@ class RqJobQueue:
     @staticmethod
     def _check(task: str) -> None:
         """An unknown task name fails here, in the caller, not later in a worker."""
-        if task not in tasks.TASKS:
-            raise ValueError(f"unknown job {task!r}; jobs: {', '.join(tasks.TASKS)}")
+        if task not in JOBS:
+            raise ValueError(f"unknown job {task!r}; jobs: {', '.join(JOBS)}")
 
     def enqueue(self, task: str, ident: int) -> None:
         self._check(task)
@@ -106,9 +113,5 @@ class RqJobQueue:
         )
 
 
-def queue_for(services: Services) -> JobQueue:
-    return (
-        InlineJobQueue(services)
-        if services.settings.embedded
-        else RqJobQueue(services.settings.redis_url)
-    )
+def queue_for(settings: Settings) -> InlineJobQueue | RqJobQueue:
+    return InlineJobQueue() if settings.embedded else RqJobQueue(settings.redis_url)

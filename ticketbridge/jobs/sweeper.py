@@ -1,21 +1,19 @@
 """The sweeper: re-enqueue whatever the database says is due, so a lost job (a Redis flush, a
 crashed worker) only delays work and never loses it. Timers live only in the database, so the
-sweeper is what fires them; a timer enqueued twice is still fired once (see `tasks.run_timer`)."""
+sweeper is what fires them; a timer enqueued twice is still fired once (see `Tasks.fire_timer`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, select
 
+from ticketbridge.db import Database
+from ticketbridge.jobs.queue import JobQueue
 from ticketbridge.outbox.service import due_emails
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.models import WorkflowTimer
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
 
 
 @dataclass(frozen=True)
@@ -25,8 +23,8 @@ class SweepReport:
     emails: int
 
 
-def sweep(services: Services, now: dt.datetime) -> SweepReport:
-    with services.db.transaction() as session:
+def sweep(db: Database, jobs: JobQueue, now: dt.datetime) -> SweepReport:
+    with db.transaction() as session:
         tickets = list(
             session.scalars(
                 select(Ticket.id).where(Ticket.next_run_at <= now).order_by(Ticket.next_run_at)
@@ -34,9 +32,9 @@ def sweep(services: Services, now: dt.datetime) -> SweepReport:
         )
         timers = list(session.scalars(due_timers(now)))
         emails = due_emails(session, now)
-    services.jobs.enqueue_many("advance_ticket", tickets)
-    services.jobs.enqueue_many("fire_timer", timers)
-    services.jobs.enqueue_many("deliver_email", emails)
+    jobs.enqueue_many("advance_ticket", tickets)
+    jobs.enqueue_many("fire_timer", timers)
+    jobs.enqueue_many("deliver_email", emails)
     return SweepReport(tickets=len(tickets), timers=len(timers), emails=len(emails))
 
 

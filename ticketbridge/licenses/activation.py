@@ -11,17 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import RuleViolation, ValidationError
-from ticketbridge.licenses.keys import issue_license_key
+from ticketbridge.licenses.keys import KeyRing, issue_license_key
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SERVING_STATES, derive_sync_secret, secret_hash
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
 
 # What the server prints under License -> License Usage: visible ASCII, no spaces.
 _SERVER_KEY = re.compile(r"[\x21-\x7e]{1,512}")
@@ -35,9 +31,10 @@ class IssuedKey:
 
 def issue_key(
     session: Session,
-    services: Services,
     license: License,
     *,
+    keyring: KeyRing,
+    secret_key: str,
     client_key: str,
     hash_key: str,
     actor: str,
@@ -64,7 +61,7 @@ def issue_key(
         )
     license.client_key, license.hash_key = keys["client_key"], keys["hash_key"]
     license.license_key = issue_license_key(
-        services.keyring,
+        keyring,
         token=license.token,
         client_key=keys["client_key"],
         hash_key=keys["hash_key"],
@@ -74,7 +71,7 @@ def issue_key(
     license.license_key_issued_at = now
     license.license_key_issued_by = actor
     session.flush()
-    secret = derive_sync_secret(services.settings.secret_key, license)
+    secret = derive_sync_secret(secret_key, license)
     license.sync_secret_hash = secret_hash(secret)
     session.flush()
     return IssuedKey(license.license_key, secret)

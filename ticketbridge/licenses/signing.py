@@ -4,7 +4,7 @@ default.
 Production sets the private key through the environment (a secret, never in a file of the
 repository) and lists retired public keys in `license_public_keys`. The embedded default
 keeps its keys, retired ones included, in the instance folder and generates the first on
-first run; the folder is locked meanwhile because every gunicorn worker builds its services
+first run; the folder is locked meanwhile because every gunicorn worker builds its runtime
 at start-up, and two workers generating two different "first" keys would each sign with a
 key the other does not know.
 """

@@ -1,9 +1,10 @@
 """Queue outgoing emails in the caller's transaction, and deliver them one claim at a time.
 
 Delivery is at-least-once: a row is claimed with an atomic UPDATE (so two workers never send
-it together), sent, then marked sent. A crash between the SMTP server's acceptance and that
-mark leaves the claim to expire, and the sweeper sends the email again with the same
-Message-ID, which receiving clients use to drop the duplicate.
+it together), sent, then marked sent, each step in a transaction the delivery job owns. A crash
+between the SMTP server's acceptance and that mark leaves the claim to expire, and the sweeper
+sends the email again with the same Message-ID, which receiving clients use to drop the
+duplicate.
 """
 
 from __future__ import annotations
@@ -11,23 +12,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
-from ticketbridge.db import Database, after_commit
+from ticketbridge.config import Settings
+from ticketbridge.db import after_commit
 from ticketbridge.errors import DeliveryError
-from ticketbridge.licenses.emails import template_context
+from ticketbridge.links import Links
 from ticketbridge.outbox.compose import Composed, Draft, compose_drafts, new_message_id
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.outbox.ratecap import RateCap
+from ticketbridge.outbox.render import TemplateRenderer
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
 
 CLAIM_SECONDS = 300
 Composer = Callable[[Sequence[Draft]], list[Composed]]
@@ -49,102 +49,132 @@ class EmailRequest:
     context: Mapping[str, Any] = field(default_factory=dict)
 
 
-def queue_email(
-    session: Session,
-    services: Services,
-    *,
-    ticket: Ticket,
-    template: str,
-    now: dt.datetime,
-    context: Mapping[str, Any] | None = None,
-) -> OutboxEmail:
-    """Render `template` for the ticket's customer and add it to the outbox; delivery starts after
-    commit."""
-    return queue_emails(session, services, [EmailRequest(ticket, template, context or {})], now)[0]
+EMAIL_CONTEXT_VARIABLES = frozenset(
+    {"ticket", "customer", "license", "form", "ticket_url", "support_url"}
+)
+"""What every email template sees (`Outbox.email_context`); `workflows check` resolves templates
+against it."""
 
 
-def queue_emails(
-    session: Session,
-    services: Services,
-    requests: Sequence[EmailRequest],
-    now: dt.datetime,
-    composer: Composer = compose_drafts,
-) -> list[OutboxEmail]:
-    """Queue several emails with one rate-cap query, one flush and one job enqueue for them all.
+class DeliveryQueue(Protocol):
+    """Where the ids of queued emails go once the transaction commits (the job queue)."""
 
-    The tickets must have their ids (flushed): the reference is in the subject and Reply-To.
-    `composer` turns the drafts into bytes; the fetcher passes one that composes a large
-    batch in helper processes (intake.email.prepare).
-    """
-    if not requests:
-        return []
-    settings = services.settings
-    cap = RateCap(
-        session, [r.ticket.customer.email for r in requests], settings.mail_rate_cap_per_hour, now
-    )
-    drafts: list[Draft] = []
-    emails: list[OutboxEmail] = []
-    for request in requests:
-        drafts.append(_draft(services, request, now))
-        emails.append(
-            _outbox_email(
-                services, request, drafts[-1], cap.book(request.ticket.customer.email), now
+    def enqueue_many(self, task: str, idents: Sequence[int]) -> None: ...
+
+
+class Outbox:
+    """Renders and queues emails in the caller's transaction; one per process, built by the
+    runtime from the settings, templates, links and job queue it needs."""
+
+    def __init__(
+        self, settings: Settings, renderer: TemplateRenderer, links: Links, jobs: DeliveryQueue
+    ) -> None:
+        self.settings = settings
+        self.renderer = renderer
+        self.links = links
+        self.jobs = jobs
+
+    def queue_email(
+        self,
+        session: Session,
+        *,
+        ticket: Ticket,
+        template: str,
+        now: dt.datetime,
+        context: Mapping[str, Any] | None = None,
+    ) -> OutboxEmail:
+        """Render `template` for the ticket's customer and add it to the outbox; delivery starts
+        after commit."""
+        return self.queue_emails(session, [EmailRequest(ticket, template, context or {})], now)[0]
+
+    def queue_emails(
+        self,
+        session: Session,
+        requests: Sequence[EmailRequest],
+        now: dt.datetime,
+        composer: Composer = compose_drafts,
+    ) -> list[OutboxEmail]:
+        """Queue several emails with one rate-cap query, one flush and one job enqueue for them all.
+
+        The tickets must have their ids (flushed): the reference is in the subject and Reply-To.
+        `composer` turns the drafts into bytes; the fetcher passes one that composes a large
+        batch in helper processes (intake.email.prepare).
+        """
+        if not requests:
+            return []
+        cap_per_hour = self.settings.mail_rate_cap_per_hour
+        cap = RateCap(session, [r.ticket.customer.email for r in requests], cap_per_hour, now)
+        drafts: list[Draft] = []
+        emails: list[OutboxEmail] = []
+        for request in requests:
+            drafts.append(self._draft(request, now))
+            emails.append(
+                self._outbox_email(
+                    request, drafts[-1], cap.book(request.ticket.customer.email), now
+                )
             )
+        for email, composed in zip(emails, composer(drafts), strict=True):
+            _fill(email, composed)
+        session.add_all(emails)
+        session.flush()
+        for email in emails:
+            _record_queued(session, email, cap_per_hour, now)
+        outbox_ids = [email.id for email in emails]
+        jobs = self.jobs
+        after_commit(session, lambda: jobs.enqueue_many("deliver_email", outbox_ids))
+        return emails
+
+    def email_context(self, ticket: Ticket, extra: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "ticket": ticket,
+            "customer": ticket.customer,
+            "license": ticket.license,
+            "form": ticket.form_data,
+            "ticket_url": self.links.ticket_url(ticket.id),
+            "support_url": f"{self.links.public_url}/support",
+            **extra,
+        }
+
+    def _draft(self, request: EmailRequest, now: dt.datetime) -> Draft:
+        settings, ticket = self.settings, request.ticket
+        reference = ticket.reference
+        return Draft(
+            rendered=self.renderer.render(
+                request.template, self.email_context(ticket, request.context)
+            ),
+            reference=reference,
+            mail_from=settings.mail_from,
+            to_address=ticket.customer.email,
+            to_name=ticket.customer.name,
+            reply_to=self.links.reply_address(reference),
+            message_id=new_message_id(reference, settings.reply_domain),
+            thread=tuple(m.message_id for m in ticket.messages),
+            now=now,
         )
-    for email, composed in zip(emails, composer(drafts), strict=True):
-        _fill(email, composed)
-    session.add_all(emails)
-    session.flush()
-    for email in emails:
-        _record_queued(session, email, settings.mail_rate_cap_per_hour, now)
-    outbox_ids = [email.id for email in emails]
-    after_commit(session, lambda: services.jobs.enqueue_many("deliver_email", outbox_ids))
-    return emails
 
-
-def _draft(services: Services, request: EmailRequest, now: dt.datetime) -> Draft:
-    settings, ticket = services.settings, request.ticket
-    reference = ticket.reference
-    return Draft(
-        rendered=services.renderer.render(
-            request.template,
-            email_context(services, ticket, request.context)
-            | template_context(services, ticket, request.template),
-        ),
-        reference=reference,
-        mail_from=settings.mail_from,
-        to_address=ticket.customer.email,
-        to_name=ticket.customer.name,
-        reply_to=services.links.reply_address(reference),
-        message_id=new_message_id(reference, settings.reply_domain),
-        thread=tuple(m.message_id for m in ticket.messages),
-        now=now,
-    )
-
-
-def _outbox_email(
-    services: Services, request: EmailRequest, draft: Draft, slot: dt.datetime, now: dt.datetime
-) -> OutboxEmail:
-    """The rows, without what composing adds (`_fill`). The Message joins the ticket's thread at
-    once, so a second email to the same ticket in the batch answers this one."""
-    ticket = request.ticket
-    message = Message(
-        ticket=ticket,
-        direction=Direction.OUTBOUND,
-        message_id=draft.message_id,
-        from_address=services.settings.mail_from,
-        to_addresses=ticket.customer.email,
-        text_body=draft.rendered.text,
-        html_body=draft.rendered.html,
-        created_at=now,
-    )
-    return OutboxEmail(
-        message=message,
-        template=request.template,
-        recipient=ticket.customer.email,
-        next_attempt_at=slot,
-        created_at=now,
-    )
+    def _outbox_email(
+        self, request: EmailRequest, draft: Draft, slot: dt.datetime, now: dt.datetime
+    ) -> OutboxEmail:
+        """The rows, without what composing adds (`_fill`). The Message joins the ticket's thread
+        at once, so a second email to the same ticket in the batch answers this one."""
+        ticket = request.ticket
+        message = Message(
+            ticket=ticket,
+            direction=Direction.OUTBOUND,
+            message_id=draft.message_id,
+            from_address=self.settings.mail_from,
+            to_addresses=ticket.customer.email,
+            text_body=draft.rendered.text,
+            html_body=draft.rendered.html,
+            created_at=now,
+        )
+        return OutboxEmail(
+            message=message,
+            template=request.template,
+            recipient=ticket.customer.email,
+            next_attempt_at=slot,
+            created_at=now,
+        )
 
 
 def _fill(email: OutboxEmail, composed: Composed) -> None:
@@ -180,107 +210,86 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         )
 
 
-EMAIL_CONTEXT_VARIABLES = frozenset(
-    {"ticket", "customer", "license", "form", "ticket_url", "support_url"}
-)
-"""What every email template sees (`email_context`); `workflows check` resolves templates
-against it."""
+@dataclass(frozen=True)
+class Letter:
+    """A claimed email, as the sender needs it; read inside the claim's transaction."""
+
+    outbox_id: int
+    recipient: str
+    raw: bytes = field(repr=False)
+    name: str
 
 
-def email_context(services: Services, ticket: Ticket, extra: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "ticket": ticket,
-        "customer": ticket.customer,
-        "license": ticket.license,
-        "form": ticket.form_data,
-        "ticket_url": services.links.ticket_url(ticket.id),
-        "support_url": f"{services.links.public_url}/support",
-        **extra,
-    }
+def claim(session: Session, outbox_id: int, now: dt.datetime) -> Letter | None:
+    """Claim one due, pending email with an atomic UPDATE; None when it is not (or no longer) ours.
 
-
-def deliver(services: Services, outbox_id: int, now: dt.datetime) -> OutboxStatus | None:
-    """Send one outbox email if it is due and unclaimed; safe to call any number of times."""
-    db: Database = services.db
-    if not _claim(db, outbox_id, now):
+    The caller commits the claim before sending, so two workers never send the same row.
+    """
+    claimed = cast(
+        CursorResult[Any],
+        session.execute(
+            update(OutboxEmail)
+            .where(
+                OutboxEmail.id == outbox_id,
+                OutboxEmail.status == OutboxStatus.PENDING,
+                OutboxEmail.next_attempt_at <= now,
+            )
+            .values(
+                status=OutboxStatus.SENDING,
+                claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+            )
+        ),
+    )
+    if claimed.rowcount != 1:
         return None
-    with db.transaction() as session:
-        email = session.get_one(OutboxEmail, outbox_id)
-        sender, recipient, raw, name = (
-            services.settings.mail_from,
-            email.recipient,
-            email.raw,
-            f"{email.id:08d}-{email.template}",
-        )
-    try:
-        services.sender.send(sender=sender, recipient=recipient, raw=raw, name=name)
-    except DeliveryError as exc:
-        return _record_failure(services, outbox_id, exc, now)
-    with db.transaction() as session:
-        email = session.get_one(OutboxEmail, outbox_id)
-        email.status, email.sent_at, email.claimed_until, email.attempts = (
-            OutboxStatus.SENT,
-            now,
-            None,
-            email.attempts + 1,
-        )
-        record(
-            session,
-            email.message.ticket,
-            actor="system",
-            kind="email_sent",
-            summary=f"Email sent to {email.recipient}",
-            payload={"outbox_id": email.id},
-            now=now,
-        )
-    return OutboxStatus.SENT
+    email = session.get_one(OutboxEmail, outbox_id)
+    return Letter(email.id, email.recipient, email.raw, f"{email.id:08d}-{email.template}")
 
 
-def _claim(db: Database, outbox_id: int, now: dt.datetime) -> bool:
-    with db.transaction() as session:
-        claimed = cast(
-            CursorResult[Any],
-            session.execute(
-                update(OutboxEmail)
-                .where(
-                    OutboxEmail.id == outbox_id,
-                    OutboxEmail.status == OutboxStatus.PENDING,
-                    OutboxEmail.next_attempt_at <= now,
-                )
-                .values(
-                    status=OutboxStatus.SENDING,
-                    claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                )
-            ),
-        )
-        return claimed.rowcount == 1
+def mark_sent(session: Session, outbox_id: int, now: dt.datetime) -> None:
+    email = session.get_one(OutboxEmail, outbox_id)
+    email.status, email.sent_at, email.claimed_until, email.attempts = (
+        OutboxStatus.SENT,
+        now,
+        None,
+        email.attempts + 1,
+    )
+    record(
+        session,
+        email.message.ticket,
+        actor="system",
+        kind="email_sent",
+        summary=f"Email sent to {email.recipient}",
+        payload={"outbox_id": email.id},
+        now=now,
+    )
 
 
-def _record_failure(
-    services: Services, outbox_id: int, error: DeliveryError, now: dt.datetime
+def record_failure(
+    session: Session, outbox_id: int, error: DeliveryError, now: dt.datetime
 ) -> OutboxStatus:
-    with services.db.transaction() as session:
-        email = session.get_one(OutboxEmail, outbox_id)
-        email.attempts += 1
-        email.last_error = error.message
-        email.claimed_until = None
-        final = error.permanent or email.attempts > len(RETRY_DELAYS)
-        if final:
-            email.status = OutboxStatus.FAILED
-        else:
-            email.status = OutboxStatus.PENDING
-            email.next_attempt_at = now + RETRY_DELAYS[email.attempts - 1]
-        record(
-            session,
-            email.message.ticket,
-            actor="system",
-            kind="email_failed" if final else "email_retry",
-            summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: "
-            f"{error.message}",
-            payload={"outbox_id": email.id, "attempts": email.attempts},
-            now=now,
-        )
-        return email.status
+    """Count a failed attempt: retried with back-off, or failed for good (permanent, too many)."""
+    email = session.get_one(OutboxEmail, outbox_id)
+    email.attempts += 1
+    email.last_error = error.message
+    email.claimed_until = None
+    final = error.permanent or email.attempts > len(RETRY_DELAYS)
+    if final:
+        email.status = OutboxStatus.FAILED
+    else:
+        email.status = OutboxStatus.PENDING
+        email.next_attempt_at = now + RETRY_DELAYS[email.attempts - 1]
+    record(
+        session,
+        email.message.ticket,
+        actor="system",
+        kind="email_failed" if final else "email_retry",
+        summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: "
+        f"{error.message}",
+        payload={"outbox_id": email.id, "attempts": email.attempts},
+        now=now,
+    )
+    return email.status
 
 
 def mark_bounced(

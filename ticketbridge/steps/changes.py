@@ -29,7 +29,7 @@ def _shown(value: Any) -> str:
 
 def quantity_words(context: StepContext, key: str, quantity: int) -> str:
     """An entitlement as the customer reads it: "on"/"off" for flags, the number for counts."""
-    if context.services.catalogue.item(key).is_flag:
+    if context.resources.catalogue.item(key).is_flag:
         return "on" if quantity else "off"
     return str(quantity)
 
@@ -40,7 +40,7 @@ def apply_entitlements(
     """Set items to new totals through the ledger (rules R7, R8, R10 checked there); returns the
     change lines. `paid` defaults to whether the license is billed."""
     license = context.license
-    catalogue = context.services.catalogue
+    catalogue = context.resources.catalogue
     rows = apply_changes(
         context.session,
         license,

@@ -28,7 +28,7 @@ def apply_demo_bundle(context: StepContext, *, days: int) -> None:
         raise RuleViolation(
             "R2", f"server token {license.token} already had a demo or is active ({license.state})"
         )
-    catalogue = context.services.catalogue
+    catalogue = context.resources.catalogue
     changes = apply_changes(
         context.session,
         license,
@@ -58,8 +58,9 @@ def issue_license_key_step(context: StepContext) -> None:
     form = context.ticket.form_data or {}
     issued = issue_key(
         context.session,
-        context.services,
         context.license,
+        keyring=context.resources.keyring,
+        secret_key=context.resources.secret_key,
         client_key=str(form.get("client_key", "")),
         hash_key=str(form.get("hash_key", "")),
         actor=context.actor,
@@ -68,7 +69,7 @@ def issue_license_key_step(context: StepContext) -> None:
     license_changed(context, context.license)
     context.note(
         f"License key issued for {context.license.token} (signing key "
-        f"{context.services.keyring.active_kid})",
+        f"{context.resources.keyring.active_kid})",
         license_key=issued.license_key,
     )
 

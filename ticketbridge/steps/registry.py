@@ -16,19 +16,32 @@ import marshmallow
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import WorkflowError
+from ticketbridge.licenses.catalogue import Catalogue
+from ticketbridge.licenses.keys import KeyRing
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket
 
 
+@dataclass(frozen=True)
+class StepResources:
+    """What steps use beyond the ticket, the same for every step a process runs; the runtime
+    builds it, so steps never reach for the whole process."""
+
+    catalogue: Catalogue
+    keyring: KeyRing
+    secret_key: str = field(repr=False)
+
+
 @dataclass
 class StepContext:
-    """What a step may touch: the open session (flush, never commit), the ticket and its license."""
+    """What a step may touch: the open session (flush, never commit), the ticket and its license,
+    and the process's step resources."""
 
     session: Session
     ticket: Ticket
     now: dt.datetime
     actor: str
-    services: Any
+    resources: StepResources
     fields: dict[str, Any] = field(default_factory=dict)
     """What staff filled in for the transition (manual triggers), already validated."""
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -92,10 +105,3 @@ class StepRegistry:
 
 
 registry = StepRegistry()
-
-
-def load() -> StepRegistry:
-    """Import the modules that register steps, once, and return the filled registry."""
-    from ticketbridge.steps import licenses, requests  # noqa: F401
-
-    return registry

@@ -8,18 +8,18 @@ calendar) and notes its changes for the timeline and the outcome email.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow
 from marshmallow import fields, validate
 
-from ticketbridge.intake.checks import requested_entitlements
 from ticketbridge.licenses.calendar import CalendarInputs, effective_words, instant
-from ticketbridge.licenses.catalogue import Catalogue, ItemKind
+from ticketbridge.licenses.catalogue import ItemKind
+from ticketbridge.licenses.emails import plugins_turned_on
 from ticketbridge.licenses.invoicing import schedule_deactivation
 from ticketbridge.licenses.models import LicenseState
-from ticketbridge.licenses.rules import check_add, check_remove
+from ticketbridge.licenses.rules import check_add, check_remove, requested_entitlements
 from ticketbridge.steps.changes import (
     apply_entitlements,
     change_line,
@@ -61,7 +61,7 @@ def requested_snapshot(context: StepContext, *, turn_off: bool = False) -> dict[
     amended = {k: v for k, v in context.fields.items() if v is not None}
     answers = {**(context.ticket.form_data or {}), **amended}
     current = {k: int(v) for k, v in (context.license.entitlements or {}).items()}
-    return requested_entitlements(context.services.catalogue, answers, current, turn_off=turn_off)
+    return requested_entitlements(context.resources.catalogue, answers, current, turn_off=turn_off)
 
 
 def _note(context: StepContext, summary: str, lines: list[dict[str, str]], **payload: Any) -> None:
@@ -88,7 +88,7 @@ def apply_plan(context: StepContext) -> None:
     """R5: the plan, 1 admin user, the agent, user, telephone and mobile-agent licenses, WebRTC and
     Phonebar, at once; the license becomes active and billed (a trial converts, R2)."""
     license = context.license
-    catalogue = context.services.catalogue
+    catalogue = context.resources.catalogue
     form = context.ticket.form_data or {}
     snapshot = {key: 0 for key in license.entitlements or {}}
     snapshot |= {item.key: item.included for item in catalogue.items.values() if item.included}
@@ -117,7 +117,7 @@ def apply_plan_options(context: StepContext) -> None:
     """R6, after the administrative check: add-ons, plugins, support plan, billing frequency and
     white label, as the form asked or as staff amended them."""
     license = context.license
-    catalogue = context.services.catalogue
+    catalogue = context.resources.catalogue
     values = requested_snapshot(context)
     values["white_label"] = int(bool(requested(context, "white_label", False)))
     support = requested(context, "support_plan")
@@ -142,7 +142,7 @@ def apply_plan_options(context: StepContext) -> None:
 
 
 def _title(choices: Mapping[str, Any], key: str | None) -> str | None:
-    return choices[key].title if key in choices else key
+    return choices[key].title if key is not None and key in choices else key
 
 
 class DirectionParams(marshmallow.Schema):
@@ -178,9 +178,9 @@ def announce_decrease(context: StepContext, *, at: str) -> None:
     """R11: check the remove request now (R10) and tell the customer when it takes effect —
     the same calendar instant the workflow's timer fires at."""
     values = _modify_values(context, "remove")
-    when = instant(at, CalendarInputs(context.now, context.license, context.services.catalogue))
+    when = instant(at, CalendarInputs(context.now, context.license, context.resources.catalogue))
     before = context.license.entitlements or {}
-    catalogue = context.services.catalogue
+    catalogue = context.resources.catalogue
     parts = [
         f"{catalogue.item(key).title} from {quantity_words(context, key, int(before.get(key, 0)))}"
         f" to {quantity_words(context, key, value)}"
@@ -200,7 +200,7 @@ def schedule_deactivation_step(context: StepContext) -> None:
     """R12: the license stays active and billed to the end of its billing period, then is
     deactivated."""
     license = context.license
-    ends_on = schedule_deactivation(context.services.catalogue, license, context.now.date())
+    ends_on = schedule_deactivation(context.resources.catalogue, license, context.now.date())
     when = dt.datetime.combine(ends_on, dt.time(), dt.UTC)
     _announce(
         context,
@@ -253,7 +253,7 @@ def apply_contract_change(context: StepContext) -> None:
     """R13, after the team verified it: the new license plan, support plan, billing frequency or
     white label the customer chose (or staff amended)."""
     license = context.license
-    catalogue = context.services.catalogue
+    catalogue = context.resources.catalogue
     chosen = requested(context, "changes", []) or []
     lines: list[dict[str, str]] = []
     for item, (field, attribute, what, section) in CONTRACT_CHOICES.items():
@@ -308,28 +308,10 @@ def apply_feature_update(context: StepContext) -> None:
 @registry.register("email_plugin_instructions")
 def email_plugin_instructions(context: StepContext) -> None:
     """R9: when this ticket turned plugins on, a separate email with each plugin's download and
-    documentation links."""
-    from ticketbridge.outbox.service import queue_email
-
-    if turned_on_plugins(context.services.catalogue, _ticket_changes(context)):
-        queue_email(
-            context.session,
-            context.services,
-            ticket=context.ticket,
-            template=STEP_EMAILS["email_plugin_instructions"],
-            now=context.now,
+    documentation links (sent with the transition's emails)."""
+    plugins = plugins_turned_on(context.resources.catalogue, context.license, context.ticket.id)
+    if plugins:
+        context.note(
+            f"Plugin instructions for {', '.join(p.title for p in plugins)}",
+            email=STEP_EMAILS["email_plugin_instructions"],
         )
-
-
-def _ticket_changes(context: StepContext) -> Iterable[tuple[str, int, int]]:
-    return (
-        (c.item, c.old_quantity, c.new_quantity)
-        for c in context.license.changes
-        if c.ticket_id == context.ticket.id
-    )
-
-
-def turned_on_plugins(catalogue: Catalogue, changes: Iterable[tuple[str, int, int]]) -> list[str]:
-    """The plugins these ledger changes (item, old, new) switched on, in catalogue order."""
-    on = {item for item, old, new in changes if new and not old}
-    return [p.key for p in catalogue.items_of(ItemKind.PLUGIN) if p.key in on]

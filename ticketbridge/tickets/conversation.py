@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 from email.utils import make_msgid
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
+from ticketbridge.workflow.engine import Engine
 
 MAX_LENGTH = 20_000
 
 
 def add_customer_message(
-    session: Session, services: Services, ticket: Ticket, text: str, *, now: dt.datetime
+    session: Session,
+    engine: Engine,
+    ticket: Ticket,
+    text: str,
+    *,
+    reply_domain: str,
+    now: dt.datetime,
 ) -> Message:
     text = text.strip()
     if not text:
@@ -44,9 +47,7 @@ def add_customer_message(
     message = Message(
         ticket=ticket,
         direction=Direction.INBOUND,
-        message_id=make_msgid(
-            idstring=f"{ticket.reference}.web", domain=services.settings.reply_domain
-        ),
+        message_id=make_msgid(idstring=f"{ticket.reference}.web", domain=reply_domain),
         subject=f"Message on {ticket.reference}",
         from_address=ticket.customer.email,
         to_addresses="",
@@ -64,5 +65,5 @@ def add_customer_message(
         payload={"message_id": message.message_id},
         now=now,
     )
-    services.engine.customer_replied(session, ticket, now=now, message_id=message.message_id)
+    engine.customer_replied(session, ticket, now=now, message_id=message.message_id)
     return message

@@ -23,7 +23,7 @@ from ticketbridge.workflow.definitions import FieldType, FormField, Transition, 
 from ticketbridge.workflow.models import WorkflowTimer
 
 if TYPE_CHECKING:
-    from ticketbridge.services import Services
+    from ticketbridge.workflow.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,12 @@ def ticket_by_reference(session: Session, reference: str, *, lock: bool = False)
 
 
 def open_actions(
-    services: Services, session: Session, ticket: Ticket, now: dt.datetime
+    engine: Engine, session: Session, ticket: Ticket, now: dt.datetime
 ) -> list[OpenAction]:
     """The staff actions of the ticket's current state, each with whether its guard holds."""
     if ticket.is_closed:
         return []
-    workflow = services.engine.workflow_of(session, ticket)
+    workflow = engine.workflow_of(session, ticket)
     manual = workflow.transitions_from(ticket.state, TriggerKind.MANUAL)
     variables = guard_context(ticket, now) if any(t.guard for t in manual) else {}
     return [OpenAction(t, t.guard is None or t.guard.holds(variables)) for t in manual]
@@ -91,7 +91,7 @@ def staff_member(session: Session, email: str) -> StaffUser:
 
 
 def act(
-    services: Services,
+    engine: Engine,
     session: Session,
     ticket: Ticket,
     transition: str,
@@ -101,7 +101,7 @@ def act(
     now: dt.datetime,
 ) -> Transition:
     """Take the staff action as this person: role, state, fields and guard checked by the engine."""
-    return services.engine.fire_manual(
+    return engine.fire_manual(
         session,
         ticket,
         transition,

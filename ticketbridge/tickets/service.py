@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from ticketbridge.customers.models import Customer
-from ticketbridge.db import after_commit
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket, WaitingOn
-from ticketbridge.workflow.definitions import TriggerKind
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from ticketbridge.services import Services
+from ticketbridge.workflow.engine import Engine
 
 
 def open_ticket(
     session: Session,
-    services: Services,
+    engine: Engine,
     *,
     request_type: str,
     customer: Customer,
@@ -30,12 +26,9 @@ def open_ticket(
 ) -> Ticket:
     """Create the ticket in its workflow's initial state, in the caller's transaction.
 
-    Nothing is flushed here, so a batch of mails inserts its tickets together. When the initial
-    state has automatic transitions the ticket is marked due and its advance is enqueued once
-    the transaction commits; a state that waits on staff or the customer needs no job.
+    Nothing is flushed here, so a batch of mails inserts its tickets together; the engine marks
+    it due when its initial state has automatic transitions.
     """
-    workflow = services.workflows.current(request_type)
-    automatic = bool(workflow.transitions_from(workflow.initial, TriggerKind.AUTOMATIC))
     ticket = Ticket(
         request_type=request_type,
         customer=customer,
@@ -43,12 +36,9 @@ def open_ticket(
         form_data=form,
         submission_id=submission_id,
         waiting_on=WaitingOn.SYSTEM,
-        next_run_at=now if automatic else None,
         created_at=now,
         updated_at=now,
     )
     session.add(ticket)
-    services.engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
-    if automatic:
-        after_commit(session, lambda: services.jobs.enqueue("advance_ticket", ticket.id))
+    engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
     return ticket

@@ -10,7 +10,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.display import answered
-from ticketbridge.http.context import services
+from ticketbridge.http.context import runtime
 from ticketbridge.http.headers import no_store
 from ticketbridge.tickets.conversation import add_customer_message
 from ticketbridge.tickets.models import Ticket
@@ -19,7 +19,7 @@ blueprint = Blueprint("customer", __name__)
 
 
 def _ticket_id(token: str) -> int:
-    ticket_id = services().links.ticket_id_from_token(token)
+    ticket_id = runtime().links.ticket_id_from_token(token)
     if ticket_id is None:
         abort(404)
     return ticket_id
@@ -38,7 +38,7 @@ def _page(session: Session, ticket_id: int, **extra: object) -> str:
     )
     if ticket is None:
         abort(404)
-    workflow = services().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
+    workflow = runtime().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
     return render_template(
         "ticket.html",
         ticket=ticket,
@@ -53,7 +53,7 @@ def _page(session: Session, ticket_id: int, **extra: object) -> str:
 @no_store
 def ticket_page(token: str) -> str:
     ticket_id = _ticket_id(token)
-    with services().db.transaction() as session:
+    with runtime().db.transaction() as session:
         return _page(session, ticket_id, sent=request.args.get("sent") == "1")
 
 
@@ -64,12 +64,19 @@ def post_message(token: str) -> Response | tuple[str, int]:
     ticket_id = _ticket_id(token)
     text = request.form.get("message", "")
     try:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
             if ticket is None:
                 abort(404)
-            add_customer_message(session, services(), ticket, text, now=utcnow())
+            add_customer_message(
+                session,
+                runtime().engine,
+                ticket,
+                text,
+                reply_domain=runtime().settings.reply_domain,
+                now=utcnow(),
+            )
     except ValidationError as exc:
-        with services().db.transaction() as session:
+        with runtime().db.transaction() as session:
             return _page(session, ticket_id, errors=exc.errors, draft=text), 422
     return redirect(f"/t/{token}?sent=1#messages", code=303)

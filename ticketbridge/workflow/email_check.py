@@ -128,14 +128,14 @@ def _reads(folder: Path, names: list[str]) -> Iterator[_Read]:
         tree = environment.parse(path.read_text(encoding="utf-8"))
         todo.extend(t for t in jinja2.meta.find_referenced_templates(tree) if t)
         free = jinja2.meta.find_undeclared_variables(tree) - JINJA_GLOBALS
-        for node in tree.find_all(nodes.Name):
-            if node.ctx == "load" and node.name in free:
-                yield _Read(node.name, None, path, node.lineno)
-        for node in tree.find_all(nodes.Getattr):
-            target = node.node
+        for variable in tree.find_all(nodes.Name):
+            if variable.ctx == "load" and variable.name in free:
+                yield _Read(variable.name, None, path, variable.lineno)
+        for getattr_ in tree.find_all(nodes.Getattr):
+            target = getattr_.node
             if isinstance(target, nodes.Name) and target.name in {*RECORDS, "form"}:
                 if target.name in free:
-                    yield _Read(target.name, node.attr, path, node.lineno)
+                    yield _Read(target.name, getattr_.attr, path, getattr_.lineno)
 
 
 def _position(read: _Read) -> Position:

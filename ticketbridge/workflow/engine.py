@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,19 +21,46 @@ from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, NotFound, WorkflowError
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.licenses.calendar import CalendarInputs, instant
-from ticketbridge.outbox.service import queue_email
-from ticketbridge.steps.registry import StepContext
+from ticketbridge.licenses.emails import EmailSources, template_context
+from ticketbridge.steps.registry import StepContext, StepRegistry, StepResources
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import Action, State, Transition, TriggerKind, Workflow
 from ticketbridge.workflow.models import WorkflowTimer
 
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
-
 MAX_AUTOMATIC_CHAIN = 50
 ADMIN = "admin"
+
+
+class Workflows(Protocol):
+    """The workflow versions: the one in force per request type, and any version by name."""
+
+    def current(self, name: str) -> Workflow: ...
+
+    def get(self, name: str, version: str, session: Session | None = None) -> Workflow: ...
+
+
+class Mailer(Protocol):
+    """Queues an email in the caller's transaction (the outbox)."""
+
+    def queue_email(
+        self,
+        session: Session,
+        *,
+        ticket: Ticket,
+        template: str,
+        now: dt.datetime,
+        context: Mapping[str, Any] | None = None,
+    ) -> object: ...
+
+
+class Scheduler(Protocol):
+    """Runs a job by name and id now or at a time; called only after the transaction commits."""
+
+    def enqueue(self, task: str, ident: int) -> None: ...
+
+    def schedule(self, task: str, ident: int, at: dt.datetime) -> None: ...
 
 
 class NotAllowed(WorkflowError):
@@ -61,19 +88,44 @@ TRANSITION_EMAIL_VARIABLES = frozenset({"transition", "state", "fields", "change
 
 
 class Engine:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    """Fires transitions with the collaborators it is given: the workflow versions, the steps and
+    what they use, a mailer for the outcome emails and a scheduler for the follow-up jobs."""
+
+    def __init__(
+        self,
+        *,
+        workflows: Workflows,
+        steps: StepRegistry,
+        resources: StepResources,
+        mailer: Mailer,
+        scheduler: Scheduler,
+    ) -> None:
+        self.workflows = workflows
+        self.steps = steps
+        self.resources = resources
+        self.mailer = mailer
+        self.scheduler = scheduler
 
     def workflow_of(self, session: Session, ticket: Ticket) -> Workflow:
-        return self.services.workflows.get(ticket.workflow_name, ticket.workflow_version, session)
+        return self.workflows.get(ticket.workflow_name, ticket.workflow_version, session)
 
     def start(self, session: Session, ticket: Ticket, *, now: dt.datetime, actor: str) -> None:
-        """Put a new ticket in its workflow's initial state (its automatic steps run in a job)."""
-        workflow = self.services.workflows.current(ticket.request_type)
+        """Put a new ticket in its workflow's initial state.
+
+        Nothing is flushed here, so a batch of mails inserts its tickets together. When the
+        initial state has automatic transitions the ticket is marked due and its advance is
+        enqueued once the transaction commits; a state that waits on staff or the customer needs
+        no job.
+        """
+        workflow = self.workflows.current(ticket.request_type)
         ticket.workflow_name, ticket.workflow_version = workflow.name, workflow.version
         initial = workflow.states[workflow.initial]
         ticket.state = initial.name
         ticket.waiting_on = WaitingOn(initial.waits_on.value)
+        if workflow.transitions_from(initial.name, TriggerKind.AUTOMATIC):
+            ticket.next_run_at = now
+            scheduler = self.scheduler
+            after_commit(session, lambda: scheduler.enqueue("advance_ticket", ticket.id))
         record(
             session,
             ticket,
@@ -280,7 +332,7 @@ class Engine:
             ticket=ticket,
             now=now,
             actor=actor,
-            services=self.services,
+            resources=self.resources,
             fields=dict(fields or {}),
         )
         self._run_actions(transition.actions, context)
@@ -312,14 +364,16 @@ class Engine:
         )
         self._cancel_timers(session, ticket, now)
         self._arm_timers(session, ticket, workflow, now)
-        for template in (*transition.emails, *target.emails):
-            queue_email(
+        sources = EmailSources(self.resources.catalogue, self.resources.secret_key, workflow.form)
+        asked = tuple(p["email"] for _, p in context.notes if "email" in p)
+        for template in (*transition.emails, *target.emails, *asked):
+            self.mailer.queue_email(
                 session,
-                self.services,
                 ticket=ticket,
                 template=template,
                 now=now,
-                context=transition_email_context(transition, target, context),
+                context=transition_email_context(transition, target, context)
+                | template_context(template, sources, ticket),
             )
 
     def migrate_tickets(
@@ -345,8 +399,8 @@ class Engine:
                 "the version the tickets run on now and a different one to move them to"
             )
         old, new = (
-            self.services.workflows.get(name, from_version, session),
-            self.services.workflows.get(name, to_version, session),
+            self.workflows.get(name, from_version, session),
+            self.workflows.get(name, to_version, session),
         )
         tickets = list(
             session.scalars(
@@ -446,8 +500,8 @@ class Engine:
         """Mark the ticket due and enqueue its advance once this transaction commits."""
         ticket.next_run_at, ticket.failures, ticket.last_error = now, 0, None
         session.flush()
-        ticket_id = ticket.id
-        after_commit(session, lambda: self.services.jobs.enqueue("advance_ticket", ticket_id))
+        ticket_id, scheduler = ticket.id, self.scheduler
+        after_commit(session, lambda: scheduler.enqueue("advance_ticket", ticket_id))
 
     def _arm_timers(
         self, session: Session, ticket: Ticket, workflow: Workflow, now: dt.datetime
@@ -490,7 +544,7 @@ class Engine:
         if trigger.after is not None:
             return now + trigger.after
         if trigger.calendar is not None:
-            inputs = CalendarInputs(now, ticket.license, self.services.catalogue)
+            inputs = CalendarInputs(now, ticket.license, self.resources.catalogue)
             return instant(trigger.calendar.instant, inputs) + trigger.calendar.offset
         return trigger.at.instant(context) if trigger.at else now
 
@@ -499,11 +553,11 @@ class Engine:
     ) -> None:
         """Ask the job queue to fire the timer on time (at once after commit when it is already
         due: R11's decrease by the 20th); the sweeper fires it anyway if that is lost."""
-        jobs = self.services.jobs
+        scheduler = self.scheduler
         if due_at <= now:
-            after_commit(session, lambda: jobs.enqueue("fire_timer", timer_id))
+            after_commit(session, lambda: scheduler.enqueue("fire_timer", timer_id))
         else:
-            after_commit(session, lambda: jobs.schedule("fire_timer", timer_id, due_at))
+            after_commit(session, lambda: scheduler.schedule("fire_timer", timer_id, due_at))
 
     @staticmethod
     def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:
@@ -519,7 +573,7 @@ class Engine:
 
     def _run_actions(self, actions: tuple[Action, ...], context: StepContext) -> None:
         for action in actions:
-            self.services.steps.run(action.step, context, action.params)
+            self.steps.run(action.step, context, action.params)
 
     @staticmethod
     def _enter(ticket: Ticket, state: State, now: dt.datetime) -> None:

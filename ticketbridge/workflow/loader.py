@@ -455,7 +455,7 @@ class _Reader:
                     f"use one of: {', '.join(sorted(self.forms.choice_sources()))}",
                 )
             return found or ()
-        choices = []
+        choices: list[tuple[Choice, yaml.Node]] = []
         for item in self.sequence(node, what):
             if isinstance(item, yaml.MappingNode):
                 get = self.mapping(item, "a choice", CHOICE_KEYS, CHOICE_KEYS)

@@ -79,7 +79,7 @@ def _object(
     return {**schema, "required": required} if required else schema
 
 
-def _marshmallow_field(field: fields.Field) -> Schema:
+def _marshmallow_field(field: fields.Field[Any]) -> Schema:
     schema: Schema
     match field:
         case fields.Integer():

@@ -23,11 +23,12 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ticketbridge.config import Settings
 from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customers_by_email
 from ticketbridge.intake.email.attachments import store_attachments
@@ -40,18 +41,12 @@ from ticketbridge.intake.email.reply import extract_reply
 from ticketbridge.intake.email.requests import open_general_request
 from ticketbridge.intake.email.threading import ThreadIndex
 from ticketbridge.intake.mailbox.models import InboundEmail, InboundStatus
+from ticketbridge.links import Links
 from ticketbridge.outbox.compose import compose_drafts
-from ticketbridge.outbox.service import (
-    Composer,
-    EmailRequest,
-    mark_bounced,
-    queue_emails,
-)
+from ticketbridge.outbox.service import Composer, EmailRequest, Outbox, mark_bounced
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import collected, record
-
-if TYPE_CHECKING:
-    from ticketbridge.services import Services
+from ticketbridge.workflow.engine import Engine
 
 log = logging.getLogger(__name__)
 RECEIPT_TEMPLATE = "general_received"
@@ -135,14 +130,20 @@ class Ingestor:
 
     def __init__(
         self,
-        services: Services,
         mailbox: str,
         *,
+        engine: Engine,
+        outbox: Outbox,
+        links: Links,
+        settings: Settings,
         after_message: Callable[[FetchedMail], None] | None = None,
         composer: Composer = compose_drafts,
     ) -> None:
-        self.services = services
         self.mailbox = mailbox
+        self.engine = engine
+        self.outbox = outbox
+        self.links = links
+        self.settings = settings
         self.after_message = after_message
         self.composer = composer
 
@@ -204,13 +205,13 @@ class Ingestor:
         """
         senders = [item.email.from_address for item in items]
         batch = _Batch(
-            ThreadIndex(session, self.services.links, [item.email for item in items]),
+            ThreadIndex(session, self.links, [item.email for item in items]),
             customers_by_email(session, senders),
             ReceiptCap(
                 session,
                 RECEIPT_TEMPLATE,
                 senders,
-                self.services.settings.receipt_cap_per_sender_per_hour,
+                self.settings.receipt_cap_per_sender_per_hour,
                 now,
             ),
         )
@@ -224,7 +225,7 @@ class Ingestor:
             ]
             if kept:
                 session.execute(insert(InboundEmail), kept)
-            queue_emails(session, self.services, batch.receipts, now, self.composer)
+            self.outbox.queue_emails(session, batch.receipts, now, self.composer)
         return [
             Outcome(
                 item.mail.uid,
@@ -328,9 +329,7 @@ class Ingestor:
         match = batch.index.find(email)
         if match is not None and (
             not match.ticket.is_closed
-            or self.services.engine.reopen_on_reply(
-                session, match.ticket, now=now, message_id=message_id
-            )
+            or self.engine.reopen_on_reply(session, match.ticket, now=now, message_id=message_id)
         ):
             message = self._add_message(session, match.ticket, item, message_id, batch, now)
             record(
@@ -342,7 +341,7 @@ class Ingestor:
                 payload={"message_id": message.message_id, "matched_by": match.rule},
                 now=now,
             )
-            self.services.engine.customer_replied(
+            self.engine.customer_replied(
                 session, match.ticket, now=now, message_id=message.message_id
             )
             return _Stored(
@@ -353,7 +352,7 @@ class Ingestor:
                 f"reply matched by {match.rule}",
             )
         follows = match.ticket if match is not None else None
-        if self.services.settings.unmatched_mail == "ignore" or not email.from_address:
+        if self.settings.unmatched_mail == "ignore" or not email.from_address:
             why = "no sender address" if email.from_address == "" else "unmatched_mail = ignore"
             return _Stored(
                 InboundStatus.IGNORED,
@@ -428,7 +427,7 @@ class Ingestor:
         email = item.email
         ticket = open_general_request(
             session,
-            self.services,
+            self.engine,
             sender=email.from_address,
             sender_name=email.from_name,
             subject=_text(email.subject),
@@ -501,7 +500,7 @@ class Ingestor:
             to_addresses=", ".join(dict.fromkeys([*email.to, *email.cc])),
             text_body=item.reply_text,
             html_body=_text(email.html) if email.html else None,
-            attachments=store_attachments(self.services.settings.instance_path, email.attachments),
+            attachments=store_attachments(self.settings.instance_path, email.attachments),
             created_at=now,
         )
         session.add(message)
@@ -546,7 +545,7 @@ class Ingestor:
 
 def _reply_text(email: ParsedEmail) -> str:
     """The new text staff see; the whole text when nothing new stands above the quote."""
-    return _text(extract_reply(email.text, email.html) or email.text.strip())
+    return _text(extract_reply(email.text, email.html, email.quote_start) or email.text.strip())
 
 
 def _text(value: str) -> str:

@@ -85,6 +85,7 @@ class ParsedEmail:
     headers: dict[str, list[str]] = field(hash=False)
     defects: tuple[str, ...]
     content_hash: str
+    quote_start: str | None = None
 
     def header(self, name: str) -> str | None:
         """First raw value of a header (case-insensitive), for the loop detector."""
@@ -160,7 +161,17 @@ def decode_header_value(value: object, defects: list[str] | None = None) -> str:
 
 
 class _HtmlText(HTMLParser):
-    """Minimal HTML-to-text: block tags become line breaks, script/style are dropped."""
+    """Minimal HTML-to-text: block tags become line breaks, script/style are dropped, and quoted
+    history is written the way plain-text mail writes it, each line starting with "> ".
+
+    Webmails mark what they quote in their HTML rather than in the text: a ``<blockquote>``
+    (Apple Mail, Thunderbird, Roundcube, most others), a container by class or id (Gmail's
+    ``gmail_quote``, Yahoo's ``yahoo_quoted``, Proton's ``protonmail_quote``, Zoho's
+    ``zmail_extra``, Thunderbird's ``moz-cite-prefix`` attribution), or a marker after which
+    everything is the earlier message (Outlook's ``divRplyFwdMsg`` and ``appendonsend``,
+    Zimbra's ``zwchr``). With those lines marked, reply extraction treats every webmail's
+    quote as it treats a ``>`` quote, by class rather than by client.
+    """
 
     _BLOCK = {
         "p",
@@ -182,12 +193,30 @@ class _HtmlText(HTMLParser):
         "hr",
     }
     _SKIP = {"script", "style", "head", "title"}
+    _VOID = {"br", "hr", "img", "meta", "link", "input", "col", "area", "base", "wbr", "source"}
+    _QUOTE_MARKERS = (
+        "gmail_quote",
+        "gmail_attr",
+        "yahoo_quoted",
+        "protonmail_quote",
+        "zmail_extra",
+        "moz-cite-prefix",
+        "spark_quote",
+        "aolreplyheader",
+        "mailbox_quote",
+        "quote",
+    )
+    _REST_MARKERS = ("divrplyfwdmsg", "appendonsend", "zwchr", "olk_src_body_section")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
         self._line_start = True
+        self._open: list[tuple[str, bool]] = []
+        self._quoting = 0
+        self._rest_quoted = False
+        self.first_quoted: str | None = None
 
     def _newline(self, force: bool = False) -> None:
         """Block boundaries open one line; <br> and Outlook's &nbsp; paragraphs add blank lines."""
@@ -195,7 +224,30 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
             self._line_start = True
 
+    def _marks(self, tag: str, attrs: list[tuple[str, str | None]]) -> tuple[bool, bool]:
+        """(this element is a quote, everything from here on is)."""
+        names = [
+            token.lower()
+            for key, value in attrs
+            if key in {"class", "id", "name"} and value
+            for token in value.split()
+        ]
+        rest = any(marker in name for name in names for marker in self._REST_MARKERS)
+        quote = tag == "blockquote" or any(
+            name == marker or name.startswith(marker + "_") or name.endswith("_" + marker)
+            for name in names
+            for marker in self._QUOTE_MARKERS
+        )
+        return quote, rest
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        quote, rest = self._marks(tag, attrs)
+        if rest:
+            self._newline()
+            self._rest_quoted = True
+        if tag not in self._VOID:
+            self._open.append((tag, quote))
+            self._quoting += quote
         if tag in self._SKIP:
             self._skipping += 1
         elif tag == "br":
@@ -204,6 +256,12 @@ class _HtmlText(HTMLParser):
             self._newline()
 
     def handle_endtag(self, tag: str) -> None:
+        if any(name == tag for name, _ in self._open):
+            while self._open:
+                name, quote = self._open.pop()
+                self._quoting -= quote
+                if name == tag:
+                    break
         if tag in self._SKIP:
             self._skipping = max(0, self._skipping - 1)
         elif tag in self._BLOCK:
@@ -216,20 +274,35 @@ class _HtmlText(HTMLParser):
             if "\xa0" in data:
                 self._newline(force=True)
             return
-        self.parts.append(re.sub(r"\s+", " ", data))
+        text = re.sub(r"\s+", " ", data)
+        if self._line_start and (self._quoting or self._rest_quoted):
+            if self.first_quoted is None:
+                self.first_quoted = text.strip()
+            text = "> " + text.lstrip()
+        self.parts.append(text)
         self._line_start = False
 
 
 def html_to_text(html: str) -> str:
-    """Readable plain text from HTML, for HTML-only mail and reply extraction."""
+    """Readable plain text from HTML, for HTML-only mail and reply extraction; quoted history
+    is marked with "> " as plain-text mail marks it."""
+    return _html_text(html)[0]
+
+
+def html_quote_start(html: str) -> str | None:
+    """The first quoted line of an HTML mail: where its quoted history starts."""
+    return _html_text(html)[1]
+
+
+def _html_text(html: str) -> tuple[str, str | None]:
     parser = _HtmlText()
     try:
         parser.feed(html)
         parser.close()
     except Exception:  # noqa: BLE001 - HTMLParser is lenient; this is a last resort
-        return unescape(re.sub(r"<[^>]*>", " ", html)).strip()
+        return unescape(re.sub(r"<[^>]*>", " ", html)).strip(), None
     lines = [line.strip() for line in "".join(parser.parts).splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip(), parser.first_quoted
 
 
 def _guard(defects: list[str], label: str, fn: Callable[[], T], default: T) -> T:
@@ -428,6 +501,11 @@ def parse_message(raw: bytes) -> ParsedEmail:
     if text is None:
         text = _guard(defects, "HtmlTextDefect", lambda: html_to_text(html or ""), "")
     clean_html = _guard(defects, "SanitizeDefect", lambda: nh3.clean(html), None) if html else None
+    quote_start = (
+        _guard(defects, "HtmlTextDefect", lambda: html_quote_start(html or ""), None)
+        if html and body.text is not None
+        else None
+    )
 
     def addrs(name: str) -> tuple[str, ...]:
         return tuple(
@@ -454,6 +532,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
         headers=_guard(defects, "HeaderDefect", lambda: _headers(msg), {}),
         defects=tuple(dict.fromkeys(defects)),
         content_hash=content_hash,
+        quote_start=quote_start,
     )
 
 

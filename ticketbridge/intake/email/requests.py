@@ -9,24 +9,21 @@ token), and no submission id: the inbound dedupe key already guarantees one tick
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
+from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customer_for
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.service import open_ticket
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from ticketbridge.customers.models import Customer
-    from ticketbridge.services import Services
+from ticketbridge.workflow.engine import Engine
 
 REQUEST_TYPE = "general"
 
 
 def open_general_request(
     session: Session,
-    services: Services,
+    engine: Engine,
     *,
     sender: str,
     sender_name: str,
@@ -56,7 +53,7 @@ def open_general_request(
     license = follows.license if follows is not None else None
     return open_ticket(
         session,
-        services,
+        engine,
         request_type=REQUEST_TYPE,
         customer=customer,
         license=license,

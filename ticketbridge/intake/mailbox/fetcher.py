@@ -31,13 +31,16 @@ from sqlalchemy import select
 
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
+from ticketbridge.db import Database
 from ticketbridge.errors import Conflict, ServiceUnavailable
 from ticketbridge.intake.email.ingest import FetchedMail, Ingestor
 from ticketbridge.intake.email.prepare import MailHelper, Parsed
 from ticketbridge.intake.mailbox.connection import connect, lost
 from ticketbridge.intake.mailbox.lock import lock_for
 from ticketbridge.intake.mailbox.models import InboundStatus, MailboxFolder
-from ticketbridge.services import Services
+from ticketbridge.links import Links
+from ticketbridge.outbox.service import Outbox
+from ticketbridge.workflow.engine import Engine
 
 log = logging.getLogger(__name__)
 SEEN = b"\\Seen"
@@ -71,26 +74,39 @@ def mailbox_name(settings: Settings) -> str:
 
 
 class Fetcher:
+    """Owns the unit of work of each batch (stored mail and cursor commit together), as a job
+    owns its own."""
+
     def __init__(
         self,
-        services: Services,
+        db: Database,
+        settings: Settings,
         *,
+        engine: Engine,
+        outbox: Outbox,
+        links: Links,
         after_message: Callable[[FetchedMail], None] | None = None,
         connector: Callable[[Settings], IMAPClient] = connect,
     ) -> None:
-        self.services = services
-        self.settings = services.settings
-        self.mailbox = mailbox_name(self.settings)
+        self.db = db
+        self.settings = settings
+        self.mailbox = mailbox_name(settings)
         self.helper = MailHelper()
         self.ingestor = Ingestor(
-            services, self.mailbox, after_message=after_message, composer=self.helper.compose
+            self.mailbox,
+            engine=engine,
+            outbox=outbox,
+            links=links,
+            settings=settings,
+            after_message=after_message,
+            composer=self.helper.compose,
         )
         self._connect = connector
 
     def run(self, *, once: bool, stop: threading.Event | None = None) -> FetchReport:
         """Fetch until stopped (or one pass with `once`), holding the mailbox lock throughout."""
         stop = stop or threading.Event()
-        lock = lock_for(self.services.db, self.mailbox)
+        lock = lock_for(self.db, self.mailbox)
         while not lock.acquire():
             if once:
                 raise Conflict(
@@ -175,7 +191,7 @@ class Fetcher:
     ) -> None:
         """Store one batch with the cursor past it in one transaction, then flag or move it."""
         now = utcnow()
-        with self.services.db.transaction() as session:
+        with self.db.transaction() as session:
             outcomes = self.ingestor.ingest(session, mails, now, parsed)
             cursor = session.scalars(
                 select(MailboxFolder).where(
@@ -189,7 +205,7 @@ class Fetcher:
 
     def _cursor(self, folder: str, uidvalidity: int) -> int:
         """The last UID stored from `folder`; 0 for a new folder or a new UIDVALIDITY."""
-        with self.services.db.transaction() as session:
+        with self.db.transaction() as session:
             cursor = session.scalars(
                 select(MailboxFolder).where(
                     MailboxFolder.mailbox == self.mailbox, MailboxFolder.folder == folder

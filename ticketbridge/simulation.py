@@ -22,10 +22,8 @@ from ticketbridge import migrate
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound, TicketbridgeError, WorkflowError
-from ticketbridge.intake.service import submit_request
-from ticketbridge.jobs.tasks import run_advance, run_timer
 from ticketbridge.outbox.senders import FolderSender
-from ticketbridge.services import Services, build_services
+from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.models import WorkflowTimer
 
@@ -76,19 +74,21 @@ def _json_kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, int | float):
         return "number"
-    return {list: "array", str: "string"}.get(type(value), "null")
+    kinds: dict[type, str] = {list: "array", str: "string"}
+    return kinds.get(type(value), "null")
 
 
 class Simulation:
-    def __init__(self, services: Services, echo: Callable[[str], None]) -> None:
-        self.services = services
+    def __init__(self, runtime: Runtime, echo: Callable[[str], None]) -> None:
+        self.runtime = runtime
         self.echo = echo
         self.now = utcnow()
         self.shown = 0
         self.ticket_id = 0
 
     def submit(self, name: str, form: Mapping[str, Any]) -> None:
-        self.ticket_id = submit_request(self.services, name, form)
+        with self.runtime.db.transaction() as session:
+            self.ticket_id = self.runtime.intake.submit_request(session, name, form, now=self.now)
         self.report()
 
     def play(self, event: SimulatedEvent) -> None:
@@ -97,17 +97,17 @@ class Simulation:
             self._apply(event)
         except TicketbridgeError as exc:
             self.echo(f"   refused: {exc.message}")
-        run_advance(self.services, self.ticket_id, now=self.now)
+        self.runtime.tasks.advance_ticket(self.ticket_id, now=self.now)
         self.report()
 
     def _apply(self, event: SimulatedEvent) -> None:
-        engine = self.services.engine
+        engine = self.runtime.engine
         if event.kind == "timer":
             timer_id, due_at = self._pending_timer(event.name)
             self.now = max(self.now, due_at)
-            run_timer(self.services, timer_id, now=self.now)
+            self.runtime.tasks.fire_timer(timer_id, now=self.now)
             return
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             ticket = session.get_one(Ticket, self.ticket_id)
             if event.kind == "manual":
                 engine.fire_manual(
@@ -126,7 +126,7 @@ class Simulation:
                 )
 
     def _pending_timer(self, name: str) -> tuple[int, dt.datetime]:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             timer = session.scalars(
                 select(WorkflowTimer).where(
                     WorkflowTimer.ticket_id == self.ticket_id,
@@ -140,7 +140,7 @@ class Simulation:
             return timer.id, timer.due_at
 
     def report(self) -> None:
-        with self.services.db.transaction() as session:
+        with self.runtime.db.transaction() as session:
             ticket = session.get_one(Ticket, self.ticket_id)
             for event in session.scalars(
                 select(TicketEvent)
@@ -195,15 +195,15 @@ def simulate(
         throwaway = settings.replace(
             instance_path=Path(folder), database_url=url, redis_url="", smtp_host=""
         )
-        services = build_services(throwaway, sender=FolderSender(Path(folder) / "mail"))
+        runtime = build_runtime(throwaway, sender=FolderSender(Path(folder) / "mail"))
         try:
-            simulation = Simulation(services, echo)
+            simulation = Simulation(runtime, echo)
             echo(
-                f"simulating {name} version {services.workflows.current(name).version} in a "
+                f"simulating {name} version {runtime.workflows.current(name).version} in a "
                 "throwaway database; no mail leaves it"
             )
             simulation.submit(name, form)
             for event in events:
                 simulation.play(event)
         finally:
-            services.close()
+            runtime.close()
