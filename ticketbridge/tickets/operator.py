@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,10 +20,8 @@ from ticketbridge.staff.models import StaffUser
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.context import guard_context
 from ticketbridge.workflow.definitions import FieldType, FormField, Transition, TriggerKind
+from ticketbridge.workflow.engine import Engine
 from ticketbridge.workflow.models import WorkflowTimer
-
-if TYPE_CHECKING:
-    from ticketbridge.workflow.engine import Engine
 
 
 @dataclass(frozen=True)

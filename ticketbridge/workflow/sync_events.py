@@ -8,7 +8,6 @@ workflow can wait for "applied on your server" instead of assuming it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +16,7 @@ from ticketbridge.licenses.models import License
 from ticketbridge.licenses.revisions import record_fetch
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.timeline import record
-
-if TYPE_CHECKING:
-    from ticketbridge.workflow.engine import Engine
+from ticketbridge.workflow.engine import Engine
 
 
 def server_fetched(
