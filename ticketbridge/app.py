@@ -6,22 +6,28 @@ from flask import Flask
 
 from ticketbridge import api, http
 from ticketbridge.config import Settings, load_settings
+from ticketbridge.http import context
 from ticketbridge.runtime import Runtime, build_runtime
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
-    if runtime is None:
-        runtime = build_runtime(settings or load_settings())
+    built = runtime or build_runtime(settings or load_settings())
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.config.update(SECRET_KEY=runtime.settings.secret_key)
-    app.extensions["ticketbridge"] = runtime
+    app.config.update(SECRET_KEY=built.settings.secret_key)
+    app.extensions["ticketbridge"] = built
 
     from ticketbridge.api import requests, sync
     from ticketbridge.web import customer, public
 
     http.init_app(app, api_prefix=api.PREFIX, api_hint=api.HINT)
+    app.before_request(_see_published_workflows)
     app.register_blueprint(public.blueprint)
     app.register_blueprint(customer.blueprint)
     app.register_blueprint(sync.blueprint)
     app.register_blueprint(requests.blueprint)
     return app
+
+
+def _see_published_workflows() -> None:
+    """Each request sees the workflow versions in force now, published by any process."""
+    context.runtime().workflows.refresh()

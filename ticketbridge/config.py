@@ -8,6 +8,7 @@ later inside a request or a job.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import os
 import secrets
@@ -34,6 +35,8 @@ SECRET_KEY_MIN_BYTES = 32
 # Query parameters of a URL whose value is a credential (libpq and redis-py accept `password=`).
 CREDENTIAL_QUERY_WORDS = ("pass", "secret", "token", "key")
 TLS_MODES = ("none", "starttls", "ssl")
+# An hour to a year, as Keygen bounds its license files' TTL.
+SYNC_TTL_RANGE = (3600, 365 * 86400)
 UNMATCHED_MAIL = ("general", "ignore")
 
 
@@ -65,6 +68,9 @@ class Settings:
     mail_rate_cap_per_hour: int
     receipt_cap_per_sender_per_hour: int
     sweep_interval_seconds: int
+    # R16: how long a signed sync answer stays valid (Keygen's license-file TTL); a server refuses
+    # an answer past its valid_until, so an old one cannot be replayed to it forever.
+    license_sync_ttl_seconds: int
     secret_key: str = field(repr=False, default="")
     smtp_password: str = field(repr=False, default="")
     imap_password: str = field(repr=False, default="")
@@ -81,6 +87,10 @@ class Settings:
     @property
     def imap_folders(self) -> tuple[str, ...]:
         return tuple(name.strip() for name in self.imap_folder.split(",") if name.strip())
+
+    @property
+    def license_sync_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.license_sync_ttl_seconds)
 
     @property
     def mail_folder(self) -> Path:
@@ -163,6 +173,12 @@ def _validate(settings: Settings) -> None:
     for name in ("smtp_port", "imap_port"):
         if not 0 < getattr(settings, name) < 65536:
             raise ConfigError(f"{_env_name(name)}: must be a port number from 1 to 65535")
+    low, high = SYNC_TTL_RANGE
+    if not low <= settings.license_sync_ttl_seconds <= high:
+        raise ConfigError(
+            f"{_env_name('license_sync_ttl_seconds')}: must be from {low} (an hour) to {high} "
+            "(a year)"
+        )
     if not settings.imap_batch_size:
         raise ConfigError(f"{_env_name('imap_batch_size')}: must be at least 1")
     if settings.imap_host and not settings.imap_folders:

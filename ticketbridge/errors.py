@@ -81,3 +81,7 @@ class ServiceUnavailable(TicketbridgeError):
     def __init__(self, message: str, *, setting: str) -> None:
         super().__init__(f"{setting}: {message}", field=setting)
         self.setting = setting
+
+
+class UnsafeHeader(TicketbridgeError):
+    """An outgoing header that would not parse back as written (an injection): never sent."""

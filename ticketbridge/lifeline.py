@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,16 +47,48 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _set_parent_death_signal(signum: int) -> bool:
-    """Ask the kernel to send `signum` when the parent dies; False where prctl is unavailable."""
+def forks_die_with_their_parent() -> None:
+    """From now on, every process forked from this one (rq's scheduler, gunicorn's workers) is
+    killed when the process that forked it dies. Call once at the start of a long-running
+    command: the libraries that fork offer no hook of their own."""
+    global _installed
+    if _installed:
+        return
+    _prctl()  # looked up here, once: in a fork child the lookup would start ldconfig
+    os.register_at_fork(before=_remember_forker, after_in_child=_die_with_forker)
+    _installed = True
+
+
+_installed = False
+_forker = 0
+
+
+def _remember_forker() -> None:
+    global _forker
+    _forker = os.getpid()
+
+
+def _die_with_forker() -> None:
+    die_with_parent(_forker)
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, None where there is none (not Linux)."""
     library = ctypes.util.find_library("c")
     if library is None:
-        return False
+        return None
     try:
-        prctl = ctypes.CDLL(library, use_errno=True).prctl
+        prctl: Callable[..., int] = ctypes.CDLL(library, use_errno=True).prctl
     except (OSError, AttributeError):
-        return False
-    return bool(prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0)
+        return None
+    return prctl
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Ask the kernel to send `signum` when the parent dies; False where prctl is unavailable."""
+    prctl = _prctl()
+    return prctl is not None and prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
 
 
 def _watch_parent(parent_pid: int) -> None:

@@ -6,14 +6,26 @@ outbound mail: ``HeaderRegistry`` builds a new header class on every lookup, and
 reads each part's Content-Type several times (type, boundary, charset, file name), and every
 email we compose sets the same MIME-Version, Content-Type, From and loop-guard headers.
 Header classes and parsed header objects are immutable, so one of each can serve every use.
+
+Every header the writing policies (``SMTP``, ``SMTPUTF8``) fold is checked the way
+``verify_generated_headers`` does on the interpreters that have it (3.11.10+, 3.12.5+; ours,
+3.11.7, has neither the option nor the fix for CVE-2024-6923): a folded header whose line
+breaks are not all followed by white space, or that carries a NUL, would start a header or a
+body of its own, and raises ``UnsafeHeader`` instead of being written. The check is ours, so
+it holds on any interpreter.
 """
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import HeaderRegistry
 from email.policy import EmailPolicy
 from functools import lru_cache
 from typing import Any
+
+from ticketbridge.errors import UnsafeHeader
+
+_BREAK_WITHOUT_FOLDING_SPACE = re.compile(r"\r\n[^ \t]|\r[^ \n\t]|\n[^ \t]|\r$|\n$|\x00")
 
 
 class _CachedRegistry(HeaderRegistry):
@@ -48,6 +60,27 @@ class MemoPolicy(EmailPolicy):
         return _fetched(self, name, value)
 
 
+class WritingPolicy(MemoPolicy):
+    """A MemoPolicy for the mail we write: refuses a header that would not parse back."""
+
+    def fold(self, name: str, value: Any) -> str:
+        return _verified(name, super().fold(name, value), self.linesep)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        folded = super().fold_binary(name, value)
+        _verified(name, folded.decode("ascii", "surrogateescape"), self.linesep)
+        return folded
+
+
+def _verified(name: str, folded: str, linesep: str) -> str:
+    """`folded` when it is one header that parses back as written; UnsafeHeader otherwise."""
+    if not folded.endswith(linesep) or _BREAK_WITHOUT_FOLDING_SPACE.search(
+        folded.removesuffix(linesep)
+    ):
+        raise UnsafeHeader(f"the {name} header would not parse back as written: {folded!r}")
+    return folded
+
+
 @lru_cache(maxsize=1024)
 def _stored(policy: MemoPolicy, name: str, value: str) -> tuple[str, Any]:
     return EmailPolicy.header_store_parse(policy, name, value)
@@ -61,5 +94,13 @@ def _fetched(policy: MemoPolicy, name: str, value: str) -> Any:
 DEFAULT = MemoPolicy()
 """Behaves as ``email.policy.default``: for parsing inbound mail."""
 
-SMTP = MemoPolicy(linesep="\r\n")
+WRITTEN_LINE_LENGTH = 998
+"""RFC 5322's limit. The email package folds a long quoted display name into an unquoted one
+(`"a@b...c" <x@y>` comes out as `a@b...c <x@y>`, another address), so we do not ask it to fold
+below the limit: a 200-character name and any address fit on one line."""
+
+SMTP = WritingPolicy(linesep="\r\n", max_line_length=WRITTEN_LINE_LENGTH)
 """Behaves as ``email.policy.SMTP``: for composing outbound mail."""
+
+SMTPUTF8 = WritingPolicy(linesep="\r\n", max_line_length=WRITTEN_LINE_LENGTH, utf8=True)
+"""Behaves as ``email.policy.SMTPUTF8``: for mail to an address only SMTPUTF8 can carry."""

@@ -20,7 +20,7 @@ from ticketbridge.licenses.models import (
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.staff.models import StaffRole, StaffUser
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent, WaitingOn
-from ticketbridge.workflow.models import WorkflowVersion
+from ticketbridge.workflow.models import WorkflowPublication, WorkflowVersion
 
 __all__ = [
     "AppState",
@@ -45,5 +45,6 @@ __all__ = [
     "TokenMove",
     "UsageReport",
     "WaitingOn",
+    "WorkflowPublication",
     "WorkflowVersion",
 ]

@@ -82,8 +82,8 @@ def build_runtime(
     """Load and check everything a process needs; an invalid workflow or catalogue stops start-up
     here. `sender` and `jobs` replace the configured ones (the simulator, tests, benchmarks).
 
-    The database must already be migrated (`ticketbridge db upgrade`): the versions of the
-    workflows in force are recorded in it.
+    The database must already be migrated (`ticketbridge db upgrade`): the workflows folder is
+    published to it, and the versions in force are read back from it.
     """
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
@@ -97,7 +97,7 @@ def build_runtime(
         templates=renderer,
         forms=CatalogueVocabulary(catalogue),
     )
-    workflows.record_versions()
+    workflows.publish_folder()
     keyring = keyring_for(settings)
     links = Links(settings.secret_key, settings.public_url, settings.reply_domain)
     sender = sender or sender_for(settings)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from bench.email_reply_libraries import corpus_dir, manifest_rows, reply_input, reply_ok
+from tests.fixtures.backends import required
 from ticketbridge.intake.email.loops import Automation, classify
 from ticketbridge.intake.email.parse import ParsedEmail, parse_message
 from ticketbridge.intake.email.reply import extract_reply
@@ -97,7 +98,7 @@ def row_failures(row: dict[str, str]) -> list[str]:
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, str]]:
     if not (CORPUS / "MANIFEST.tsv").is_file():
-        pytest.skip(f"email corpus not found at {CORPUS} (set TICKETBRIDGE_EMAIL_CORPUS)")
+        required(f"email corpus not found at {CORPUS} (set TICKETBRIDGE_EMAIL_CORPUS)")
     return manifest_rows(CORPUS)
 
 

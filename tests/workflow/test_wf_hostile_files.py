@@ -125,3 +125,13 @@ def test_r_a_guard_over_its_time_budget_is_a_load_error_and_the_check_returns(
         f"{path}:16:12: '{slow[:60]}…' took longer than 1 s on a sample ticket — simplify it: "
         "nested .all()/.exists()/.map() over long lists multiply their lengths\n"
     )
+
+
+def test_a_file_that_is_not_utf8_is_a_problem_at_its_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_bytes(BASE.replace("label: Finish", "label: Fin\xe9").encode("latin-1"))
+    result = CliRunner().invoke(main, ["workflows", "check", str(path)])
+    assert (result.exit_code, result.stdout) == (
+        1,
+        f"{path}:21:15: the file is not UTF-8 text — save it as UTF-8\n",
+    )

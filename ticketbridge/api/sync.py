@@ -65,7 +65,9 @@ def license_document(token: str) -> Response:
     now = utcnow()
     with runtime().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
-        document = sync_document(license, runtime().catalogue, now)
+        document = sync_document(
+            license, runtime().catalogue, now, ttl=runtime().settings.license_sync_ttl
+        )
         server_fetched(session, runtime().engine, license, now)
     response = (
         Response(status=304)

@@ -6,6 +6,7 @@ import click
 
 from ticketbridge.cli.context import State, pass_state
 from ticketbridge.clock import utcnow
+from ticketbridge.lifeline import forks_die_with_their_parent
 
 
 @click.command()
@@ -24,6 +25,7 @@ def serve(state: State, host: str, port: int, workers: int | None) -> None:
     from ticketbridge.server import run_server
 
     migrate.upgrade(state.settings.database_url)
+    forks_die_with_their_parent()
     run_server(state.settings, host=host, port=port, workers=workers)
 
 
@@ -40,6 +42,7 @@ def worker(state: State, burst: bool, sweep: bool) -> None:
     """Run an rq worker (with its scheduler) for TICKETBRIDGE_REDIS_URL."""
     from ticketbridge.worker import run_worker
 
+    forks_die_with_their_parent()
     run_worker(state.runtime, burst=burst, sweep=sweep)
 
 

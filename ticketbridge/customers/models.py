@@ -9,6 +9,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketbridge.clock import utcnow
 from ticketbridge.db import Base
+from ticketbridge.mailheaders import header_text
+
+NAME_LENGTH = 200
+
+
+def clean_name(name: str) -> str:
+    """A name as we keep it: data, never header syntax (see mailheaders), fitting its column.
+
+    Forms and inbound From display names both come through here (customers and each ticket
+    keep one), so an encoded word or a CR LF in a name is neutralised before it is stored,
+    shown or written into any email.
+    """
+    return header_text(name, limit=NAME_LENGTH)
 
 
 class Customer(Base):
@@ -16,5 +29,5 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

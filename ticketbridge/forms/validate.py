@@ -167,10 +167,15 @@ def _textarea(field: FormField, value: Any) -> str:
 
 
 def _email(field: FormField, value: Any) -> str:
+    """An address every SMTP server carries, in that form (an IDNA domain as xn--): a non-ASCII
+    part before the @ needs SMTPUTF8, which we cannot count on, so it is refused here."""
     try:
-        return validate_email(_string(field, value).strip(), check_deliverability=False).normalized
+        checked = validate_email(
+            _string(field, value).strip(), check_deliverability=False, allow_smtputf8=False
+        )
     except EmailNotValidError as exc:
         raise FieldError(f"not a valid email address: {exc}") from None
+    return str(checked.ascii_email)
 
 
 def _token(field: FormField, value: Any) -> str:

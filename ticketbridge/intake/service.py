@@ -52,6 +52,7 @@ class Intake:
         unique-constraint violation for the loser; its savepoint rolls back and the second
         attempt finds the winner's rows.
         """
+        self.engine.workflows.refresh(session)
         workflow = self.engine.workflows.current(request_type)
         answers = validate_fields(all_fields(workflow.form), data)
         for attempt in range(2):

@@ -9,6 +9,12 @@ derived (HMAC of the service's secret key, the license and the issue time), so t
 email can be composed again from the database, and only its SHA-256 is stored: verification
 does not depend on the service's secret key, and a leaked database reveals no secret.
 An unknown token and a wrong secret fail identically, so tokens cannot be probed.
+
+Every answer carries `issued_at` and `valid_until` inside what is signed (like Keygen's license
+files): a server refuses an answer past its `valid_until`, and one older than the newest it has
+seen, so a captured answer cannot be replayed to it forever. `issued_at` moves in steps of a
+quarter of the TTL, so polls within a step get the same bytes (ETag and 304 keep working) and
+every answer fetched has at least three quarters of its TTL left.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +33,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
-from ticketbridge.licenses.keys import b64url, canonical_json
+from ticketbridge.licenses.keys import KeyRing, b64url, canonical_json, verify_detached
 from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
 
 SECRET_PREFIX = "tbs_"
@@ -34,6 +41,9 @@ _NO_SECRET_HASH = hashlib.sha256(b"no license has this secret").hexdigest()
 SERVING_STATES = frozenset({LicenseState.TRIAL, LicenseState.ACTIVE, LicenseState.GRACE})
 # R17: what a server reports, and the licensed limit each is measured against.
 USAGE_LIMITS = {"concurrent_agents": "agents", "webphone_sessions": "webphone_sessions"}
+# How far ahead of the verifier's clock an answer's issued_at may be (clock skew).
+CLOCK_SKEW = dt.timedelta(minutes=5)
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class SyncDenied(TicketbridgeError):
@@ -47,6 +57,13 @@ class SyncDenied(TicketbridgeError):
         "Enter the license key and sync secret from the license email.",
     ) -> None:
         super().__init__(message, field="Authorization")
+
+
+class InvalidSyncAnswer(TicketbridgeError):
+    """A sync answer a server must not apply: altered, unsigned by a known key, or out of date."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="X-License-Signature")
 
 
 @dataclass(frozen=True)
@@ -91,8 +108,19 @@ def authenticate(session: Session, token: str, secret: str, *options: ORMOption)
     return license
 
 
-def sync_document(license: License, catalogue: Catalogue, now: dt.datetime) -> SyncDocument:
+def validity(now: dt.datetime, ttl: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
+    """`issued_at` (now, rounded down to a quarter of the TTL) and `valid_until`."""
+    step = max(int(ttl.total_seconds()) // 4, 1)
+    seconds = int(now.timestamp())
+    issued_at = dt.datetime.fromtimestamp(seconds - seconds % step, dt.UTC)
+    return issued_at, issued_at + ttl
+
+
+def sync_document(
+    license: License, catalogue: Catalogue, now: dt.datetime, *, ttl: dt.timedelta
+) -> SyncDocument:
     """The signed-to-be body of GET /api/v1/licenses/{token} and its ETag."""
+    issued_at, valid_until = validity(now, ttl)
     entitlements = {key: int(quantity) for key, quantity in (license.entitlements or {}).items()}
 
     def flags(kind: ItemKind) -> dict[str, bool]:
@@ -114,9 +142,46 @@ def sync_document(license: License, catalogue: Catalogue, now: dt.datetime) -> S
         "plugins": flags(ItemKind.PLUGIN),
         "applications": allowed_apps(license, catalogue, now),
         "entitlements": entitlements,
+        "issued_at": _iso(issued_at),
+        "valid_until": _iso(valid_until),
     }
     body = canonical_json(document)
     return SyncDocument(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"')
+
+
+def verify_sync_answer(
+    keys: KeyRing, kid: str, body: bytes, signature: str, now: dt.datetime
+) -> dict[str, Any]:
+    """The document of a sync answer a server may apply now; InvalidSyncAnswer for any other.
+
+    What a server's client must do too (README): check the signature over the exact bytes, then
+    that `issued_at` is not in the future and `valid_until` not in the past.
+    """
+    if not verify_detached(keys, kid, body, signature):
+        raise InvalidSyncAnswer(
+            "The signature does not match: the answer was altered, or signed by a key this "
+            "service does not know."
+        )
+    document = json.loads(body)
+    try:
+        issued_at, valid_until = (
+            dt.datetime.strptime(document[name], TIME_FORMAT).replace(tzinfo=dt.UTC)
+            for name in ("issued_at", "valid_until")
+        )
+    except (KeyError, TypeError, ValueError):
+        raise InvalidSyncAnswer(
+            "The answer has no issued_at and valid_until: it comes from a version that did not "
+            "date its answers; fetch a fresh one."
+        ) from None
+    if now >= valid_until:
+        raise InvalidSyncAnswer(
+            f"The answer expired at {_iso(valid_until)}; fetch a fresh one from the license server."
+        )
+    if issued_at > now + CLOCK_SKEW:
+        raise InvalidSyncAnswer(
+            f"The answer is dated {_iso(issued_at)}, in the future; check this machine's clock."
+        )
+    return dict(document)
 
 
 def allowed_apps(license: License, catalogue: Catalogue, now: dt.datetime) -> list[dict[str, Any]]:
@@ -243,4 +308,4 @@ def usage_against_limits(session: Session, license: License, *, since: dt.dateti
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return value.astimezone(dt.UTC).strftime(TIME_FORMAT) if value else None

@@ -28,6 +28,8 @@ class OutboxEmail(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
     template: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(320))
+    recipient_key: Mapped[str] = mapped_column(String(320), server_default="")
+    """The recipient as the rate cap counts it (mailaddress.cap_key): a+x@ and A@ are a@."""
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[OutboxStatus] = mapped_column(
         str_enum(OutboxStatus), default=OutboxStatus.PENDING
@@ -43,5 +45,5 @@ class OutboxEmail(Base):
 
     __table_args__ = (
         Index("ix_outbox_emails_due", "status", "next_attempt_at"),
-        Index("ix_outbox_emails_recipient", "recipient", "next_attempt_at"),
+        Index("ix_outbox_emails_recipient_key", "recipient_key", "next_attempt_at"),
     )

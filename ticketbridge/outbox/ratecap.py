@@ -17,7 +17,8 @@ WINDOW = dt.timedelta(hours=1)
 
 
 class RateCap:
-    """Send times already booked per recipient, read in one query for a whole batch of emails.
+    """Send times already booked per recipient key (`mailaddress.cap_key`, so `a+x@` and `A@`
+    count as `a@`), read in one query for a whole batch of emails.
 
     A fetcher batch queues hundreds of receipts; one query per recipient would cost a round
     trip each. Only the `cap` latest send times of each recipient matter, so the query keeps
@@ -26,42 +27,44 @@ class RateCap:
     """
 
     def __init__(
-        self, session: Session, recipients: Iterable[str], cap: int, now: dt.datetime
+        self, session: Session, recipient_keys: Iterable[str], cap: int, now: dt.datetime
     ) -> None:
         self.cap = cap
         self.now = now
         self._booked: dict[str, list[dt.datetime]] = {}
-        wanted = sorted(set(recipients))
+        wanted = sorted(set(recipient_keys))
         if cap <= 0 or not wanted:
             return
         rank = (
             func.row_number()
-            .over(partition_by=OutboxEmail.recipient, order_by=OutboxEmail.next_attempt_at.desc())
+            .over(
+                partition_by=OutboxEmail.recipient_key, order_by=OutboxEmail.next_attempt_at.desc()
+            )
             .label("rank")
         )
         latest = (
-            select(OutboxEmail.recipient, OutboxEmail.next_attempt_at, rank)
+            select(OutboxEmail.recipient_key, OutboxEmail.next_attempt_at, rank)
             .where(
-                OutboxEmail.recipient.in_(wanted),
+                OutboxEmail.recipient_key.in_(wanted),
                 OutboxEmail.status != OutboxStatus.FAILED,
                 OutboxEmail.next_attempt_at > now - WINDOW,
             )
             .subquery()
         )
         for recipient, at in session.execute(
-            select(latest.c.recipient, latest.c.next_attempt_at).where(latest.c.rank <= cap)
+            select(latest.c.recipient_key, latest.c.next_attempt_at).where(latest.c.rank <= cap)
         ).tuples():
             self._booked.setdefault(recipient, []).append(at)
 
-    def book(self, recipient: str) -> dt.datetime:
-        """When the next email to `recipient` may go so that no hour holds more than `cap` of them.
+    def book(self, recipient_key: str) -> dt.datetime:
+        """When the next email to `recipient_key` may go, so no hour holds more than `cap` of them.
 
         With `cap` or more emails scheduled in the last hour and after, the new one waits one
         window after the cap-th latest.
         """
         if self.cap <= 0:
             return self.now
-        booked = sorted(self._booked.get(recipient, []), reverse=True)
+        booked = sorted(self._booked.get(recipient_key, []), reverse=True)
         slot = self.now if len(booked) < self.cap else max(self.now, booked[self.cap - 1] + WINDOW)
-        self._booked[recipient] = sorted([*booked, slot], reverse=True)[: self.cap]
+        self._booked[recipient_key] = sorted([*booked, slot], reverse=True)[: self.cap]
         return slot

@@ -1,7 +1,9 @@
 """Where outgoing mail goes: an SMTP server, or a folder of .eml files on the embedded default.
 
 Both take the finished bytes and either accept them or raise DeliveryError saying whether a
-retry can help (SMTP 4xx, refused connection) or not (5xx).
+retry can help (SMTP 4xx, refused connection) or not (5xx, an address the server cannot carry).
+Whatever goes wrong inside one send stays with that email: the SMTP session is reset or closed
+before the error is reported, so the next email never meets a half-finished transaction.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import contextlib
 import smtplib
 import ssl
 import threading
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
 from ticketbridge.config import Settings
 from ticketbridge.errors import DeliveryError
+from ticketbridge.mailaddress import needs_smtputf8, undeliverable_reason
 from ticketbridge.private_files import private_folder
 
 
@@ -48,6 +52,8 @@ class SmtpSender:
     def send(self, *, sender: str, recipient: str, raw: bytes, name: str) -> None:
         try:
             self._send_on_live_session(sender, recipient, raw)
+        except DeliveryError:
+            raise  # refused before MAIL FROM: the session has no transaction to reset
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             code, reply = next(iter(exc.recipients.values()))
@@ -66,16 +72,40 @@ class SmtpSender:
                 f"unreachable: {exc}",
                 permanent=False,
             ) from None
+        except Exception as exc:  # noqa: BLE001 - whatever it was, it stays with this email
+            # Unknown state mid-transaction (e.g. UnicodeEncodeError after MAIL FROM): only a new
+            # session is safe for the next email. Content that cannot be encoded stays so.
+            self._close()
+            raise DeliveryError(
+                f"sending to {recipient} failed: {type(exc).__name__}: {exc}",
+                permanent=isinstance(exc, ValueError),
+            ) from None
 
     def _send_on_live_session(self, sender: str, recipient: str, raw: bytes) -> None:
         reused = getattr(self._local, "smtp", None) is not None
         try:
-            self._session().sendmail(sender, [recipient], raw)
+            self._transaction(self._session(), sender, recipient, raw)
         except smtplib.SMTPServerDisconnected:
             self._close()
             if not reused:
                 raise
-            self._session().sendmail(sender, [recipient], raw)
+            self._transaction(self._session(), sender, recipient, raw)
+
+    def _transaction(self, smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes) -> None:
+        """One MAIL/RCPT/DATA, started only once both addresses are known to fit the session:
+        ASCII ones always, others only where the server offers SMTPUTF8. `sender` may carry a
+        display name (the configured From); the envelope takes its address."""
+        sender = parseaddr(sender)[1]
+        smtp.ehlo_or_helo_if_needed()
+        smtputf8 = smtp.has_extn("smtputf8")
+        for address in (sender, recipient):
+            reason = undeliverable_reason(address, smtputf8=smtputf8)
+            if reason is not None:
+                raise DeliveryError(f"not sent: {reason}", permanent=True)
+        options = []
+        if needs_smtputf8(sender) or needs_smtputf8(recipient):
+            options = ["SMTPUTF8", *(["BODY=8BITMIME"] if smtp.has_extn("8bitmime") else [])]
+        smtp.sendmail(sender, [recipient], raw, mail_options=options)
 
     def _session(self) -> smtplib.SMTP:
         smtp: smtplib.SMTP | None = getattr(self._local, "smtp", None)

@@ -22,6 +22,7 @@ from ticketbridge.config import Settings
 from ticketbridge.db import after_commit
 from ticketbridge.errors import DeliveryError
 from ticketbridge.links import Links
+from ticketbridge.mailaddress import cap_key
 from ticketbridge.outbox.compose import Composed, Draft, compose_drafts, new_message_id
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.outbox.ratecap import RateCap
@@ -38,6 +39,14 @@ RETRY_DELAYS = (
     dt.timedelta(hours=2),
     dt.timedelta(hours=6),
 )
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """`customer` in an email template: the ticket's own customer name, and where it goes."""
+
+    name: str
+    email: str
 
 
 @dataclass(frozen=True)
@@ -103,16 +112,13 @@ class Outbox:
         if not requests:
             return []
         cap_per_hour = self.settings.mail_rate_cap_per_hour
-        cap = RateCap(session, [r.ticket.customer.email for r in requests], cap_per_hour, now)
+        keys = [cap_key(r.ticket.customer.email) for r in requests]
+        cap = RateCap(session, keys, cap_per_hour, now)
         drafts: list[Draft] = []
         emails: list[OutboxEmail] = []
         for request in requests:
             drafts.append(self._draft(request, now))
-            emails.append(
-                self._outbox_email(
-                    request, drafts[-1], cap.book(request.ticket.customer.email), now
-                )
-            )
+            emails.append(self._outbox_email(request, drafts[-1], cap, now))
         for email, composed in zip(emails, composer(drafts), strict=True):
             _fill(email, composed)
         session.add_all(emails)
@@ -127,7 +133,7 @@ class Outbox:
     def email_context(self, ticket: Ticket, extra: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "ticket": ticket,
-            "customer": ticket.customer,
+            "customer": Addressee(name=ticket.customer_name, email=ticket.customer.email),
             "license": ticket.license,
             "form": ticket.form_data,
             "ticket_url": self.links.ticket_url(ticket.id),
@@ -145,7 +151,7 @@ class Outbox:
             reference=reference,
             mail_from=settings.mail_from,
             to_address=ticket.customer.email,
-            to_name=ticket.customer.name,
+            to_name=ticket.customer_name,
             reply_to=self.links.reply_address(reference),
             message_id=new_message_id(reference, settings.reply_domain),
             thread=tuple(m.message_id for m in ticket.messages),
@@ -153,11 +159,13 @@ class Outbox:
         )
 
     def _outbox_email(
-        self, request: EmailRequest, draft: Draft, slot: dt.datetime, now: dt.datetime
+        self, request: EmailRequest, draft: Draft, cap: RateCap, now: dt.datetime
     ) -> OutboxEmail:
         """The rows, without what composing adds (`_fill`). The Message joins the ticket's thread
-        at once, so a second email to the same ticket in the batch answers this one."""
+        at once, so a second email to the same ticket in the batch answers this one. The cap
+        counts by `cap_key`; the email goes to the exact address."""
         ticket = request.ticket
+        recipient_key = cap_key(ticket.customer.email)
         message = Message(
             ticket=ticket,
             direction=Direction.OUTBOUND,
@@ -172,18 +180,23 @@ class Outbox:
             message=message,
             template=request.template,
             recipient=ticket.customer.email,
-            next_attempt_at=slot,
+            recipient_key=recipient_key,
+            next_attempt_at=cap.book(recipient_key),
             created_at=now,
         )
 
 
 def _fill(email: OutboxEmail, composed: Composed) -> None:
+    """Add the composed bytes; an email refused as unsafe to write is failed at once, so it is
+    never sent and staff see why."""
     email.raw = composed.raw
     email.message.subject, email.message.in_reply_to, email.message.references = (
         composed.subject,
         composed.in_reply_to,
         composed.references,
     )
+    if composed.refused is not None:
+        email.status, email.last_error = OutboxStatus.FAILED, composed.refused
 
 
 def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datetime) -> None:
@@ -197,7 +210,17 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         payload={"template": email.template, "outbox_id": email.id},
         now=now,
     )
-    if slot > now:
+    if email.status is OutboxStatus.FAILED:
+        record(
+            session,
+            ticket,
+            actor="system",
+            kind="email_failed",
+            summary=f"Email to {email.recipient} failed: {email.last_error}",
+            payload={"outbox_id": email.id, "attempts": 0},
+            now=now,
+        )
+    elif slot > now:
         record(
             session,
             ticket,

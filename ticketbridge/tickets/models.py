@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.clock import utcnow
-from ticketbridge.customers.models import Customer
+from ticketbridge.customers.models import NAME_LENGTH, Customer
 from ticketbridge.db import Base, str_enum
 from ticketbridge.licenses.models import License
 
@@ -36,6 +36,9 @@ class Ticket(Base):
     outcome_reason: Mapped[str | None] = mapped_column(Text)
     waiting_on: Mapped[WaitingOn] = mapped_column(str_enum(WaitingOn))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(String(NAME_LENGTH), default="", server_default="")
+    """The name given on this ticket's own request: its emails greet that name, whatever a later
+    request from the same address says."""
     license_id: Mapped[int | None] = mapped_column(ForeignKey("licenses.id"), index=True)
     form_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     submission_id: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -64,6 +67,18 @@ class Ticket(Base):
         """The public reference (LIC-000123), derived from the id so it can never disagree with
         it."""
         return f"{REFERENCE_PREFIX}{self.id:06d}"
+
+    @property
+    def shows_license(self) -> bool:
+        """License details (state, expiry) belong to the license's own customer: the one it was
+        activated for. Anyone can type a token into a form; only that customer's tickets show
+        them."""
+        license = self.license
+        return (
+            license is not None
+            and license.customer_id is not None
+            and license.customer_id == self.customer_id
+        )
 
     @property
     def is_closed(self) -> bool:

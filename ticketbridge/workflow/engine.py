@@ -36,6 +36,8 @@ ADMIN = "admin"
 class Workflows(Protocol):
     """The workflow versions: the one in force per request type, and any version by name."""
 
+    def refresh(self, session: Session | None = None) -> None: ...
+
     def current(self, name: str) -> Workflow: ...
 
     def get(self, name: str, version: str, session: Session | None = None) -> Workflow: ...
@@ -117,6 +119,7 @@ class Engine:
         enqueued once the transaction commits; a state that waits on staff or the customer needs
         no job.
         """
+        self.workflows.refresh(session)
         workflow = self.workflows.current(ticket.request_type)
         ticket.workflow_name, ticket.workflow_version = workflow.name, workflow.version
         initial = workflow.states[workflow.initial]

@@ -121,7 +121,17 @@ class FormVocabulary(Protocol):
 def load_workflow(
     path: Path, *, steps: StepCatalog, templates: TemplateCatalog, forms: FormVocabulary
 ) -> Workflow:
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        position = Position(
+            str(path), data.count(b"\n", 0, exc.start) + 1, exc.start - line_start + 1
+        )
+        raise WorkflowLoadError(
+            [Problem(position, "the file is not UTF-8 text", "save it as UTF-8")]
+        ) from None
     return parse_workflow(text, str(path), steps=steps, templates=templates, forms=forms)
 
 

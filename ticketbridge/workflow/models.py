@@ -1,5 +1,5 @@
 """Workflow state kept in the database: every version ever loaded (so a ticket can finish on the
-version it began on) and the timers armed on tickets."""
+version it began on), which version is in force, and the timers armed on tickets."""
 
 from __future__ import annotations
 
@@ -23,6 +23,25 @@ class WorkflowVersion(Base):
     loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("name", "version"),)
+
+
+class WorkflowPublication(Base):
+    """Putting a version in force: the newest row of a workflow's name is its version in force.
+
+    Rows are only ever added, so publishing again (a rollback too) is a new row, and every
+    process can tell a new publication from the highest id and the row count alone.
+    `from_folder` marks the versions published from the workflows folder at start, so a restart
+    does not undo one published from the staff editor since.
+    """
+
+    __tablename__ = "workflow_publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
+    from_folder: Mapped[bool] = mapped_column(default=False)
+    published_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class WorkflowTimer(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,8 +18,10 @@ from ticketbridge.workflow.loader import (
     load_workflow,
     parse_workflow,
 )
-from ticketbridge.workflow.models import WorkflowVersion
+from ticketbridge.workflow.models import WorkflowPublication, WorkflowVersion
 from ticketbridge.workflow.problems import Problem, WorkflowLoadError
+
+_REFRESHED = "ticketbridge.workflows.refreshed"
 
 
 def workflow_files(paths: list[Path]) -> list[Path]:
@@ -72,6 +74,14 @@ def load_folder(
 
 
 class WorkflowRepository:
+    """The workflow versions: the one in force per request type, as the database says, and every
+    earlier version a ticket may still be running on.
+
+    Publishing a version adds a row (`publish` for a text, from the staff editor; `publish_folder`
+    at start, for the workflows folder). Every process notices a new publication with one small
+    query per transaction (`refresh`) and loads it, so none needs a restart.
+    """
+
     def __init__(
         self,
         folder: Path,
@@ -86,13 +96,16 @@ class WorkflowRepository:
         self._steps = steps
         self._templates = templates
         self._forms = forms
-        self._current = load_folder(folder, steps=steps, templates=templates, forms=forms)
-        self._versions = {(w.name, w.version): w for w in self._current.values()}
+        self._folder = load_folder(folder, steps=steps, templates=templates, forms=forms)
+        self._versions = {(w.name, w.version): w for w in self._folder.values()}
+        self._current: dict[str, Workflow] = {}
+        self._seen: tuple[int, int] | None = None
 
     def names(self) -> list[str]:
         return sorted(self._current)
 
     def current(self, name: str) -> Workflow:
+        """The version in force when this process last looked (`refresh`)."""
         try:
             return self._current[name]
         except KeyError:
@@ -113,8 +126,107 @@ class WorkflowRepository:
                     workflow = self._load_stored(own, name, version)
             else:
                 workflow = self._load_stored(session, name, version)
-            self._versions[(name, version)] = workflow
         return workflow
+
+    def publish(self, session: Session, source: str, *, path: str, actor: str) -> Workflow:
+        """Put this YAML text in force as a version of the workflow it names, in the caller's
+        transaction; every process uses it for new tickets once that commits.
+
+        The text is checked like a file at start: a problem raises WorkflowLoadError with
+        `path:line:column`. Tickets already open stay on their version.
+        """
+        workflow = parse_workflow(
+            source, path, steps=self._steps, templates=self._templates, forms=self._forms
+        )
+        self._publish(session, workflow, from_folder=False, actor=actor)
+        return workflow
+
+    def publish_folder(self) -> None:
+        """Publish each folder file whose version is not the last one published from the folder,
+        then load the versions in force; every process calls it at start.
+
+        So a deploy (a changed file, a rolled-back one too) takes effect, and a restart with an
+        unchanged folder keeps a version published from the editor since. Two processes starting
+        together may record the same version: the loser of that race retries and finds it.
+        """
+        try:
+            self._publish_folder()
+        except IntegrityError:
+            self._publish_folder()
+
+    def refresh(self, session: Session | None = None) -> None:
+        """Load the versions in force if anything was published since this process last looked:
+        one small query, at most once per transaction."""
+        if session is None:
+            with self._db.transaction() as own:
+                self.refresh(own)
+            return
+        if session.info.get(_REFRESHED) is self:
+            return
+        session.info[_REFRESHED] = self
+        with session.no_autoflush:  # a ticket being opened is not complete yet
+            newest, count = session.execute(
+                select(func.max(WorkflowPublication.id), func.count(WorkflowPublication.id))
+            ).one()
+            seen = (newest or 0, count)
+            if seen != self._seen:
+                self._current = self._in_force(session)
+                self._seen = seen
+
+    def _in_force(self, session: Session) -> dict[str, Workflow]:
+        newest = select(func.max(WorkflowPublication.id)).group_by(WorkflowPublication.name)
+        rows = session.scalars(
+            select(WorkflowVersion)
+            .join(WorkflowPublication, WorkflowPublication.version_id == WorkflowVersion.id)
+            .where(WorkflowPublication.id.in_(newest))
+        )
+        return {row.name: self._workflow(row) for row in rows}
+
+    def _publish_folder(self) -> None:
+        with self._db.transaction() as session:
+            newest = (
+                select(func.max(WorkflowPublication.id))
+                .where(WorkflowPublication.from_folder.is_(True))
+                .group_by(WorkflowPublication.name)
+            )
+            last = dict(
+                session.execute(
+                    select(WorkflowVersion.name, WorkflowVersion.version)
+                    .join(WorkflowPublication, WorkflowPublication.version_id == WorkflowVersion.id)
+                    .where(WorkflowPublication.id.in_(newest))
+                )
+                .tuples()
+                .all()
+            )
+            for workflow in self._folder.values():
+                if last.get(workflow.name) != workflow.version:
+                    self._publish(session, workflow, from_folder=True, actor="system")
+            self.refresh(session)
+
+    def _publish(
+        self, session: Session, workflow: Workflow, *, from_folder: bool, actor: str
+    ) -> None:
+        row = session.scalars(
+            select(WorkflowVersion).where(
+                WorkflowVersion.name == workflow.name, WorkflowVersion.version == workflow.version
+            )
+        ).one_or_none()
+        if row is None:
+            row = WorkflowVersion(
+                name=workflow.name,
+                version=workflow.version,
+                source=workflow.source,
+                path=workflow.path,
+            )
+            session.add(row)
+            session.flush()
+        session.add(
+            WorkflowPublication(
+                name=workflow.name, version_id=row.id, from_folder=from_folder, published_by=actor
+            )
+        )
+        session.flush()
+        self._versions.setdefault((workflow.name, workflow.version), workflow)
 
     def _load_stored(self, session: Session, name: str, version: str) -> Workflow:
         row = session.scalars(
@@ -124,46 +236,19 @@ class WorkflowRepository:
         ).one_or_none()
         if row is None:
             raise NotFound(f"workflow {name!r} version {version} is not recorded")
-        return parse_workflow(
-            row.source,
-            row.path,
-            steps=self._steps,
-            templates=self._templates,
-            forms=self._forms,
-            checks=False,
-        )
+        return self._workflow(row)
 
-    def record_versions(self) -> None:
-        """Keep the text of every loaded version; idempotent, so every process may call it at
-        start."""
-        try:
-            self._insert_new_versions()
-        except IntegrityError:
-            self._insert_new_versions()
-
-    def _insert_new_versions(self) -> None:
-        """A process starting at the same moment may insert the same row: the retry then finds
-        it."""
-        with self._db.transaction() as session:
-            keys = [(w.name, w.version) for w in self._current.values()]
-            known = (
-                set(
-                    session.execute(
-                        select(WorkflowVersion.name, WorkflowVersion.version).where(
-                            tuple_(WorkflowVersion.name, WorkflowVersion.version).in_(keys)
-                        )
-                    ).tuples()
-                )
-                if keys
-                else set()
+    def _workflow(self, row: WorkflowVersion) -> Workflow:
+        """A stored version, parsed once per process; without the graph checks, which it passed
+        when it was published (a check added since must not strand its tickets)."""
+        key = (row.name, row.version)
+        if key not in self._versions:
+            self._versions[key] = parse_workflow(
+                row.source,
+                row.path,
+                steps=self._steps,
+                templates=self._templates,
+                forms=self._forms,
+                checks=False,
             )
-            for workflow in self._current.values():
-                if (workflow.name, workflow.version) not in known:
-                    session.add(
-                        WorkflowVersion(
-                            name=workflow.name,
-                            version=workflow.version,
-                            source=workflow.source,
-                            path=workflow.path,
-                        )
-                    )
+        return self._versions[key]

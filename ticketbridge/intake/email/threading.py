@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import getaddresses
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from ticketbridge.intake.email.parse import ParsedEmail
 from ticketbridge.links import Links
+from ticketbridge.mailaddress import same_mailbox
 from ticketbridge.tickets.models import REFERENCE_PREFIX, Direction, Message, Ticket
 
 _SUBJECT_REFERENCE_RE = re.compile(rf"\[({REFERENCE_PREFIX}\d{{6,}})\]", re.IGNORECASE)
@@ -147,12 +148,18 @@ class ThreadIndex:
 
 
 def _known_on(session: Session, ticket: Ticket, sender: str) -> bool:
-    """The customer, or anyone who wrote or was written to on the ticket before."""
-    if ticket.customer.email == sender:
+    """The customer, or anyone who wrote or was written to on the ticket before.
+
+    Addresses are compared whole, in their stored form (`same_mailbox`), never as a pattern: a
+    sender `%@%` or `o_s@…` is known nowhere, and a reference in a subject is easy to guess.
+    """
+    if same_mailbox(ticket.customer.email, sender):
         return True
-    pattern = f"%{sender}%"
-    known = select(Message.id).where(
-        Message.ticket_id == ticket.id,
-        or_(Message.from_address == sender, Message.to_addresses.like(pattern)),
+    rows = session.execute(
+        select(Message.from_address, Message.to_addresses).where(Message.ticket_id == ticket.id)
+    ).tuples()
+    return any(
+        same_mailbox(address, sender)
+        for from_address, to_addresses in rows
+        for _, address in getaddresses([from_address, to_addresses])
     )
-    return session.scalars(known.limit(1)).first() is not None
