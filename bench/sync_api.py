@@ -20,7 +20,6 @@ import argparse
 import http.client
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,9 @@ from pathlib import Path
 
 import psycopg
 
+from bench.figures import Figure, percentile, write
 from ticketbridge import migrate
+from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
 from ticketbridge.licenses.activation import issue_key
@@ -94,7 +95,7 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
                 ENTITLEMENTS,
                 effective_at=now,
                 ticket_id=None,
-                actor="bench",
+                actor=Actor.staff("bench"),
                 catalogue=runtime.catalogue,
                 paid=True,
             )
@@ -105,7 +106,7 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
                 secret_key=runtime.settings.secret_key,
                 client_key=f"CK{number}",
                 hash_key=f"HK{number}",
-                actor="bench",
+                actor=Actor.staff("bench"),
                 now=now,
             )
             credentials.append((license.token, issued.sync_secret))
@@ -114,7 +115,13 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
 
 
 def start_gunicorn(
-    url: str, instance: Path, port: int, workers: int, threads: int, log: Path
+    url: str,
+    instance: Path,
+    port: int,
+    workers: int,
+    threads: int,
+    log: Path,
+    application: str = "wsgi:app",
 ) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
     env.update(
@@ -137,7 +144,7 @@ def start_gunicorn(
             f"{HOST}:{port}",
             "--log-level",
             "warning",
-            "wsgi:app",
+            application,
         ],
         cwd=PROJECT_ROOT,
         env=env,
@@ -148,7 +155,7 @@ def start_gunicorn(
     while time.monotonic() < deadline:
         connection = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            connection.request("GET", "/healthz")
+            connection.request("GET", "/healthz" if application == "wsgi:app" else "/constant/x")
             if connection.getresponse().status == 200:
                 return process
         except OSError:
@@ -183,6 +190,7 @@ def run_phase(
     clients: int,
     seconds: float,
     max_requests: int,
+    prefix: str = "/api/v1/licenses",
 ) -> tuple[Phase, float]:
     expected = 304 if etags else 200
     phase = Phase(expected)
@@ -200,7 +208,7 @@ def run_phase(
             if etags:
                 headers["If-None-Match"] = etags[token]
             started = time.perf_counter()
-            connection.request("GET", f"/api/v1/licenses/{token}", headers=headers)
+            connection.request("GET", f"{prefix}/{token}", headers=headers)
             response = connection.getresponse()
             response.read()
             latencies.append(time.perf_counter() - started)
@@ -222,15 +230,25 @@ def run_phase(
     return phase, time.perf_counter() - started
 
 
-def report(phase: Phase, elapsed: float) -> str:
-    latencies = sorted(phase.latencies)
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    return (
-        f"{phase.status}: {phase.count} requests in {elapsed:.1f}s = "
-        f"{phase.count / elapsed:.0f} req/s; "
-        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; unexpected status: {phase.errors}"
-    )
+BENCHMARK = "license sync API"
+YARDSTICK = "constant JSON route, same gunicorn settings"
+
+
+def figures(
+    name: str,
+    phase: Phase,
+    elapsed: float,
+    yardstick: str | None = None,
+    target: float | None = None,
+) -> list[Figure]:
+    """Throughput and latency of one phase; unexpected answers make the run fail."""
+    if phase.errors:
+        raise SystemExit(f"{name}: {phase.errors} answers were not {phase.status}")
+    return [
+        Figure(BENCHMARK, f"{name} req/s", phase.count / elapsed, "req/s", yardstick, target),
+        Figure(BENCHMARK, f"{name} p50", percentile(phase.latencies, 0.5) * 1000, "ms"),
+        Figure(BENCHMARK, f"{name} p99", percentile(phase.latencies, 0.99) * 1000, "ms"),
+    ]
 
 
 def main() -> None:
@@ -241,21 +259,34 @@ def main() -> None:
     parser.add_argument("--max-requests", type=int, default=100_000, help="most requests per phase")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
+    load = {"clients": args.clients, "seconds": args.seconds, "max_requests": args.max_requests}
 
     name = f"tb_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    process = None
+    processes: list[subprocess.Popen[bytes]] = []
     try:
         with tempfile.TemporaryDirectory(prefix="tb-bench-") as folder:
             instance = Path(folder) / "instance"
             migrate.upgrade(url)
             credentials = seed(url, instance, args.licenses)
-            port = free_port()
-            process = start_gunicorn(
-                url, instance, port, args.workers, args.threads, Path(folder) / "gunicorn.log"
+            gunicorn = (args.workers, args.threads)
+            port, constant_port = free_port(), free_port()
+            processes.append(
+                start_gunicorn(url, instance, port, *gunicorn, Path(folder) / "app.log")
+            )
+            processes.append(
+                start_gunicorn(
+                    url,
+                    instance,
+                    constant_port,
+                    *gunicorn,
+                    Path(folder) / "yardstick.log",
+                    application="bench.yardstick_app:app",
+                )
             )
             etags = fetch_etags(port, credentials)
             print(
@@ -263,21 +294,19 @@ def main() -> None:
                 f"{args.licenses} licenses, {args.clients} keep-alive client threads, "
                 f"{os.cpu_count()} CPUs"
             )
-            for tags in (None, etags):
-                print(
-                    report(
-                        *run_phase(
-                            port,
-                            credentials,
-                            tags,
-                            clients=args.clients,
-                            seconds=args.seconds,
-                            max_requests=args.max_requests,
-                        )
-                    )
+            constant = run_phase(constant_port, credentials, None, prefix="/constant", **load)
+            ok = run_phase(port, credentials, None, **load)
+            not_modified = run_phase(port, credentials, etags, **load)
+            results = (
+                figures(YARDSTICK, *constant)
+                + figures("200 (built, signed)", *ok, yardstick=f"{YARDSTICK} req/s", target=0.3)
+                + figures(
+                    "304 (If-None-Match)", *not_modified, yardstick=f"{YARDSTICK} req/s", target=0.5
                 )
+            )
+            write(args.json, results)
     finally:
-        if process is not None:
+        for process in processes:
             process.terminate()
             process.wait(timeout=15)
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:

@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import func, select
 
+from bench.figures import Figure, write
 from ticketbridge import migrate
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
@@ -99,10 +100,28 @@ def measure(runtime: Runtime, tickets: int, threads: int) -> float:
     return taken / elapsed
 
 
+BENCHMARK = "workflow engine"
+YARDSTICK = "PostgreSQL single-row commits/s"
+
+
+def single_row_commits(url: str, count: int) -> float:
+    """The yardstick: one-row UPDATE + COMMIT round trips on the same server and database."""
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("CREATE TEMPORARY TABLE yardstick (id int PRIMARY KEY, n int)")
+        connection.execute("INSERT INTO yardstick VALUES (1, 0)")
+        started = time.perf_counter()
+        for _ in range(count):
+            with connection.transaction():
+                connection.execute("UPDATE yardstick SET n = n + 1 WHERE id = 1")
+        return count / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=500)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--commits", type=int, default=2000, help="yardstick round trips")
+    parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
     name = f"tb_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN, autocommit=True) as admin:
@@ -110,19 +129,26 @@ def main() -> None:
     try:
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         migrate.upgrade(url)
+        results = [Figure(BENCHMARK, YARDSTICK, single_row_commits(url, args.commits), "commits/s")]
         with tempfile.TemporaryDirectory() as folder:
             runtime = build(url, Path(folder))
             try:
                 measure(runtime, 20, 1)
                 for threads in args.threads:
                     rate = measure(runtime, args.tickets, threads)
-                    print(
-                        f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions, "
-                        f"{threads} thread(s): {rate:,.0f} transitions/s "
-                        f"({rate / TRANSITIONS_PER_TICKET:,.0f} tickets/s)"
+                    results.append(
+                        Figure(
+                            BENCHMARK,
+                            f"transitions/s, {threads} thread(s)",
+                            rate,
+                            "transitions/s",
+                            yardstick=YARDSTICK,
+                            note=f"{args.tickets} tickets x {TRANSITIONS_PER_TICKET} transitions",
+                        )
                     )
             finally:
                 runtime.close()
+        write(args.json, results)
     finally:
         with psycopg.connect(ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

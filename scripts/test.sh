@@ -37,4 +37,4 @@ fi
 .venv/bin/ruff format --check .
 .venv/bin/lint-imports
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+TICKETBRIDGE_SLOW_TESTS=1 exec .venv/bin/python -m pytest "$@"

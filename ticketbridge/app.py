@@ -7,6 +7,7 @@ from flask import Flask
 from ticketbridge import api, http
 from ticketbridge.config import Settings, load_settings
 from ticketbridge.http import context
+from ticketbridge.replay import replay_last_closed
 from ticketbridge.runtime import Runtime, build_runtime
 
 
@@ -17,7 +18,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["ticketbridge"] = built
 
     from ticketbridge.api import requests, sync
-    from ticketbridge.web import customer, public
+    from ticketbridge.api import staff as staff_api
+    from ticketbridge.web import customer, public, staff
 
     http.init_app(app, api_prefix=api.PREFIX, api_hint=api.HINT)
     app.before_request(_see_published_workflows)
@@ -25,6 +27,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.register_blueprint(customer.blueprint)
     app.register_blueprint(sync.blueprint)
     app.register_blueprint(requests.blueprint)
+    app.register_blueprint(staff_api.blueprint)
+    staff.init_app(app, replay=replay_last_closed)
     return app
 
 

@@ -18,7 +18,7 @@ from ticketbridge.licenses.models import (
     UsageReport,
 )
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
-from ticketbridge.staff.models import StaffRole, StaffUser
+from ticketbridge.staff.models import StaffRole, StaffUser, TicketPresence
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent, WaitingOn
 from ticketbridge.workflow.models import WorkflowPublication, WorkflowVersion
 
@@ -40,6 +40,7 @@ __all__ = [
     "OutboxStatus",
     "StaffRole",
     "StaffUser",
+    "TicketPresence",
     "Ticket",
     "TicketEvent",
     "TokenMove",

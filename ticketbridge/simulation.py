@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ticketbridge import migrate
+from ticketbridge.actors import Actor, ActorKind
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound, TicketbridgeError, WorkflowError
@@ -78,6 +79,14 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "null")
 
 
+SIMULATED_STAFF = Actor.staff("simulated staff")
+
+
+def _who(actor: Actor) -> str:
+    """Staff by their name; customers, the system and timers as stored."""
+    return actor.id if actor.kind is ActorKind.STAFF else str(actor)
+
+
 class Simulation:
     def __init__(self, runtime: Runtime, echo: Callable[[str], None]) -> None:
         self.runtime = runtime
@@ -117,7 +126,7 @@ class Simulation:
                     staff_role="admin",
                     fields=event.fields,
                     now=self.now,
-                    actor="simulated staff",
+                    actor=SIMULATED_STAFF,
                 )
             elif not engine.customer_replied(session, ticket, now=self.now):
                 self.echo(
@@ -170,7 +179,7 @@ class Simulation:
         if event.kind == "transition":
             self.echo(
                 f"   transition {payload['transition']} ({payload['trigger']}, by "
-                f"{event.actor}): {payload['from']} → {payload['to']}"
+                f"{_who(event.actor)}): {payload['from']} → {payload['to']}"
             )
             for name, value in payload["fields"].items():
                 self.echo(f"      field {name}: {value}")

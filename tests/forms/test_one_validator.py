@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.fixtures import backends
 from tests.foundation.helpers import open_request, submit
+from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
@@ -190,7 +191,7 @@ def through_staff_action(runtime: Runtime, answers: dict[str, Any]) -> Outcome:
                 staff_role="agent",
                 fields=_files_as_uploads(answers),
                 now=utcnow(),
-                actor="staff:ann@team.example",
+                actor=Actor.staff("ann@team.example"),
             )
     except ValidationError as error:
         return _refusals(error)

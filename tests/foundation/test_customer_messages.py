@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.foundation.helpers import hidden_fields, local_path, post_demo, submit, visible_text
+from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.tickets.models import Direction, Message, Ticket, TicketEvent
@@ -28,7 +29,7 @@ def ask_customer(runtime, ticket_id: int) -> None:
             staff_role="agent",
             fields={},
             now=utcnow(),
-            actor="staff:ann@team.example",
+            actor=Actor.staff("ann@team.example"),
         )
 
 

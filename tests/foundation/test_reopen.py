@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.foundation.helpers import DEMO_FORM, open_request
+from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.tickets.models import Ticket, TicketEvent, WaitingOn
 
@@ -23,7 +24,7 @@ def test_a_closed_general_request_reopens_in_the_state_its_workflow_names(runtim
             staff_role="agent",
             fields={},
             now=utcnow(),
-            actor="staff:ann@team.example",
+            actor=Actor.staff("ann@team.example"),
         )
     with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, ticket_id)

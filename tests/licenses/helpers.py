@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.customers.models import Customer
 from ticketbridge.licenses.activation import IssuedKey, issue_key
 from ticketbridge.licenses.ledger import apply_changes
@@ -47,7 +48,7 @@ def add_license(
         entitlements,
         effective_at=at,
         ticket_id=None,
-        actor="test",
+        actor=Actor.staff("test"),
         catalogue=runtime.catalogue,
         paid=paid,
     )
@@ -97,6 +98,6 @@ def issue(
         secret_key=runtime.settings.secret_key,
         client_key=client_key,
         hash_key=hash_key,
-        actor="ana",
+        actor=Actor.staff("ana"),
         now=now,
     )

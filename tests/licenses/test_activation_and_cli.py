@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tests.fixtures.backends import test_settings as settings_for_test
 from tests.licenses.helpers import add_license, issue
+from ticketbridge.actors import Actor
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import RuleViolation, ValidationError
@@ -31,7 +32,10 @@ def test_r15_issue_key_stores_a_verifiable_key_and_only_the_secrets_hash(
         issued = issue(session, runtime, license, client_key=" CK-123 ", hash_key="HK-456", now=NOW)
     with runtime.db.transaction() as session:
         license = find_license(session, "SRV-K")
-        assert license.license_key == issued.license_key and license.license_key_issued_by == "ana"
+        assert (
+            license.license_key == issued.license_key
+            and license.license_key_issued_by == Actor.staff("ana")
+        )
         assert (license.client_key, license.hash_key) == ("CK-123", "HK-456")
         assert license.sync_secret_hash == secret_hash(issued.sync_secret)
         assert derive_sync_secret(runtime.settings.secret_key, license) == issued.sync_secret

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
 from tests.licenses.helpers import add_license
+from ticketbridge.actors import Actor
 from ticketbridge.cli import main
 from ticketbridge.licenses.billing import LineKind
 from ticketbridge.licenses.invoicing import (
@@ -96,7 +97,7 @@ def test_r11_demo_before_the_paid_start_is_not_billed_and_an_increase_is_charged
             {"agents": 5},
             effective_at=at("2026-11-01"),
             ticket_id=None,
-            actor="t",
+            actor=Actor.staff("t"),
             catalogue=runtime.catalogue,
             paid=True,
         )
@@ -106,7 +107,7 @@ def test_r11_demo_before_the_paid_start_is_not_billed_and_an_increase_is_charged
             {"agents": 8},
             effective_at=at("2026-11-16"),
             ticket_id=None,
-            actor="t",
+            actor=Actor.staff("t"),
             catalogue=runtime.catalogue,
             paid=True,
         )

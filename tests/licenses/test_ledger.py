@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ticketbridge.models  # noqa: F401 - registers every table on Base.metadata
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.db import Base, make_engine
 from ticketbridge.errors import RuleViolation
 from ticketbridge.licenses.catalogue import Catalogue
@@ -50,12 +51,12 @@ def test_r3_demo_bundle_is_written_to_ledger_and_snapshot(
         catalogue.demo_bundle(),
         effective_at=WHEN,
         ticket_id=None,
-        actor="system",
+        actor=SYSTEM,
         catalogue=catalogue,
         paid=False,
     )
     assert len(rows) == len(catalogue.demo_bundle())
-    assert all(r.id is not None and r.old_quantity == 0 and r.actor == "system" for r in rows)
+    assert all(r.id is not None and r.old_quantity == 0 and r.actor == SYSTEM for r in rows)
     assert license.entitlements == catalogue.demo_bundle()
     assert replay(license.changes) == license.entitlements
 
@@ -69,7 +70,7 @@ def test_r10_only_changed_items_get_a_ledger_row(
         catalogue.demo_bundle(),
         effective_at=WHEN,
         ticket_id=None,
-        actor="system",
+        actor=SYSTEM,
         catalogue=catalogue,
         paid=False,
     )
@@ -80,7 +81,7 @@ def test_r10_only_changed_items_get_a_ledger_row(
         {"agents": 8, "admins": 1, "telephones": 1, "botify": 1},
         effective_at=WHEN + dt.timedelta(days=3),
         ticket_id=None,
-        actor="staff:ana",
+        actor=Actor.staff("ana"),
         catalogue=catalogue,
         paid=True,
     )
@@ -96,7 +97,7 @@ def test_r10_only_changed_items_get_a_ledger_row(
         {"botify": 0},
         effective_at=WHEN + dt.timedelta(days=5),
         ticket_id=None,
-        actor="staff:ana",
+        actor=Actor.staff("ana"),
         catalogue=catalogue,
         paid=True,
     )
@@ -117,7 +118,7 @@ def test_r7_refused_change_writes_nothing(
             {"agents": 3, "admins": 1},
             effective_at=WHEN,
             ticket_id=None,
-            actor="system",
+            actor=SYSTEM,
             catalogue=catalogue,
             paid=True,
         )
@@ -134,7 +135,7 @@ def test_r8_ai_agent_assistants_refused_without_ai_assistants(
         {"agents": 5, "admins": 1},
         effective_at=WHEN,
         ticket_id=None,
-        actor="system",
+        actor=SYSTEM,
         catalogue=catalogue,
         paid=True,
     )
@@ -145,7 +146,7 @@ def test_r8_ai_agent_assistants_refused_without_ai_assistants(
             {"ai_agent_assistants": 1},
             effective_at=WHEN,
             ticket_id=None,
-            actor="system",
+            actor=SYSTEM,
             catalogue=catalogue,
             paid=True,
         )
@@ -161,7 +162,7 @@ def test_apply_changes_flushes_but_never_commits(
         {"agents": 5, "admins": 1},
         effective_at=WHEN,
         ticket_id=None,
-        actor="system",
+        actor=SYSTEM,
         catalogue=catalogue,
         paid=True,
     )
@@ -173,10 +174,20 @@ def test_apply_changes_flushes_but_never_commits(
 def test_replay_detects_a_ledger_that_contradicts_itself() -> None:
     rows = [
         EntitlementChange(
-            id=1, item="agents", old_quantity=0, new_quantity=5, effective_at=WHEN, actor="a"
+            id=1,
+            item="agents",
+            old_quantity=0,
+            new_quantity=5,
+            effective_at=WHEN,
+            actor=Actor.staff("a"),
         ),
         EntitlementChange(
-            id=2, item="agents", old_quantity=6, new_quantity=8, effective_at=WHEN, actor="a"
+            id=2,
+            item="agents",
+            old_quantity=6,
+            new_quantity=8,
+            effective_at=WHEN,
+            actor=Actor.staff("a"),
         ),
     ]
     with pytest.raises(LedgerBroken, match="row 2 changes agents from 6"):

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from tests.licenses.helpers import add_license, add_ticket
+from ticketbridge.actors import Actor
 from ticketbridge.licenses.keys import verify_license_key
 from ticketbridge.licenses.models import License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import derive_sync_secret
@@ -23,7 +24,7 @@ def context_for(session, runtime: Runtime, license: License, **form: str) -> Ste
         session=session,
         ticket=ticket,
         now=NOW,
-        actor="staff:ana",
+        actor=Actor.staff("ana"),
         resources=runtime.engine.resources,
     )
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.licenses.helpers import add_license, issue
+from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.licenses.applications import set_application
@@ -88,7 +89,7 @@ def test_r16_unchanged_poll_is_304_and_a_feature_change_is_in_the_next_poll(
             {"agents": 8, "cdr_survey": 0},
             effective_at=utcnow(),
             ticket_id=None,
-            actor="staff",
+            actor=Actor.staff("staff"),
             catalogue=runtime.catalogue,
             paid=True,
         )
@@ -138,7 +139,7 @@ def test_r18_allowed_apps_with_dates_and_states(client, runtime: Runtime, secret
                 state=state,
                 expires_at=now + dt.timedelta(days=365),
                 ticket_id=None,
-                actor="staff",
+                actor=Actor.staff("staff"),
                 catalogue=runtime.catalogue,
                 now=now,
             )
@@ -269,7 +270,7 @@ def test_r18_deactivated_license_shows_apps_inactive(client, runtime: Runtime, s
             state=AppState.ACTIVE,
             expires_at=None,
             ticket_id=None,
-            actor="staff",
+            actor=Actor.staff("staff"),
             catalogue=runtime.catalogue,
             now=now,
         )

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.licenses.helpers import add_license, add_ticket, issue
+from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.licenses.ledger import replay
@@ -32,7 +33,12 @@ def test_r14c_move_keeps_ledger_tickets_and_sync_secret(runtime: Runtime) -> Non
         session.flush()
         grace_ticket = add_ticket(session, placeholder)
         move = move_to_new_token(
-            session, license, " SRV-NEW ", ticket_id=grace_ticket.id, actor="ana", now=NOW
+            session,
+            license,
+            " SRV-NEW ",
+            ticket_id=grace_ticket.id,
+            actor=Actor.staff("ana"),
+            now=NOW,
         )
         ids = license.id, old_ticket.id, grace_ticket.id
     with runtime.db.transaction() as session:
@@ -47,7 +53,7 @@ def test_r14c_move_keeps_ledger_tickets_and_sync_secret(runtime: Runtime) -> Non
             "SRV-OLD",
             "SRV-NEW",
             ids[2],
-            "ana",
+            Actor.staff("ana"),
         )
         assert session.scalars(select(License)).all() == [moved]
     assert move.new_token == "SRV-NEW"
@@ -69,6 +75,10 @@ def test_r14c_cannot_move_onto_a_token_with_a_license_of_its_own(runtime: Runtim
             entitlements=runtime.catalogue.demo_bundle(),
         )
         with pytest.raises(Conflict, match="already has a license"):
-            move_to_new_token(session, license, "SRV-TAKEN", ticket_id=None, actor="ana", now=NOW)
+            move_to_new_token(
+                session, license, "SRV-TAKEN", ticket_id=None, actor=Actor.staff("ana"), now=NOW
+            )
         with pytest.raises(ValidationError):
-            move_to_new_token(session, license, "SRV-OLD", ticket_id=None, actor="ana", now=NOW)
+            move_to_new_token(
+                session, license, "SRV-OLD", ticket_id=None, actor=Actor.staff("ana"), now=NOW
+            )

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.foundation.helpers import submit, text_part
 from tests.mail.mailbuild import fetch_once, reply_to, tickets
+from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.intake.mailbox.models import InboundEmail
 from ticketbridge.tickets.models import Direction
@@ -62,8 +63,8 @@ def test_outcome_email_out_reply_in_on_the_right_ticket_and_the_workflow_moves(
     assert inbound[0].from_address == "juergen@acme.example"
     assert "Which server should we license" in (inbound[0].html_body or "")
     transition = [e for e in ticket.events if e.kind == "transition"][-1]
-    assert (
-        transition.payload["to"] == "answered" and transition.actor == "customer:ops@acme.example"
+    assert transition.payload["to"] == "answered" and transition.actor == Actor.customer(
+        "ops@acme.example"
     )
     with runtime.db.transaction() as session:
         raw = session.scalars(select(InboundEmail.raw)).one()

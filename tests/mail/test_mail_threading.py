@@ -11,6 +11,7 @@ import pytest
 from tests.fixtures.dovecot import DovecotServer
 from tests.foundation.helpers import open_request
 from tests.mail.mailbuild import email, fetch_once, reply_to, sent_emails, tickets
+from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Direction, Ticket
@@ -164,7 +165,13 @@ def test_a_reply_to_a_closed_general_request_reopens_it_as_its_workflow_says(
     with runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, 1)
         runtime.engine.fire_manual(
-            session, ticket, "close", staff_role="admin", fields={}, now=utcnow(), actor="staff:ana"
+            session,
+            ticket,
+            "close",
+            staff_role="admin",
+            fields={},
+            now=utcnow(),
+            actor=Actor.staff("ana"),
         )
     [reopened] = deliver(
         imap_mailbox,

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from tests.workflow.conftest import WfRuntime
 from tests.workflow.helpers import events, submit, ticket, timers
 from tests.workflow.test_wf_runs import RecordingQueue
+from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs import tasks
 from ticketbridge.jobs.queue import RqJobQueue
@@ -66,7 +67,7 @@ def test_two_sweepers_firing_one_timer_fire_it_once(pg_wf: Runtime) -> None:
             staff_role="agent",
             fields={"question": "?"},
             now=utcnow(),
-            actor="staff:ann",
+            actor=Actor.staff("ann"),
         )
     [timer] = [t for t in timers(pg_wf, ticket_id) if t.pending]
     due = timer.due_at
@@ -102,7 +103,7 @@ def test_a_timer_survives_a_redis_flush(
             staff_role="agent",
             fields={"question": "?"},
             now=utcnow(),
-            actor="staff:ann",
+            actor=Actor.staff("ann"),
         )
     with runtime.db.transaction() as session:
         session.execute(

@@ -15,6 +15,7 @@ import pytest
 
 from tests.workflow.conftest import WfRuntime
 from tests.workflow.helpers import submit, ticket
+from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.config import PROJECT_ROOT
 from ticketbridge.runtime import Runtime
@@ -30,7 +31,7 @@ def retitled(workflows_dir: Path, title: str) -> str:
 def publish(runtime: Runtime, text: str) -> Workflow:
     with runtime.db.transaction() as session:
         return runtime.workflows.publish(
-            session, text, path="editor:review", actor="staff:ann@team.example"
+            session, text, path="editor:review", actor=Actor.staff("ann@team.example")
         )
 
 

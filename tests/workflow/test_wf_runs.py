@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from tests.workflow.conftest import WfRuntime
 from tests.workflow.helpers import events, submit, ticket, timers
+from ticketbridge.actors import Actor
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import WorkflowError
@@ -108,7 +109,7 @@ def test_a_ticket_stays_on_the_version_it_started_on(
             staff_role="agent",
             fields={"question": "?"},
             now=utcnow(),
-            actor="staff:ann",
+            actor=Actor.staff("ann"),
         )
     pinned = ticket(second, old_ticket)
     assert (pinned.workflow_version, pinned.state) == (old_version, "waiting_customer")
@@ -133,7 +134,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
             staff_role="agent",
             fields={"question": "?"},
             now=utcnow(),
-            actor="staff:ann",
+            actor=Actor.staff("ann"),
         )
     old_version = ticket(first, reviewing).workflow_version
     publish(workflows_dir, "review", *RENAME_IN_REVIEW)
@@ -148,7 +149,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
                 old_version,
                 new_version,
                 {"in_review": "reviewing"},
-                actor="admin:bob",
+                actor=Actor.staff("admin:bob"),
                 now=utcnow(),
             )
     assert (
@@ -165,7 +166,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
                 old_version,
                 new_version,
                 {"in_review": "in_review", "waiting_customer": "waiting_customer"},
-                actor="admin:bob",
+                actor=Actor.staff("admin:bob"),
                 now=utcnow(),
             )
     assert ticket(second, reviewing).workflow_version == old_version
@@ -205,7 +206,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
     )
     [event] = events(second, reviewing, "workflow_migrated")
     assert (event.actor, event.payload) == (
-        "admin:bob",
+        Actor.staff("admin:bob"),
         {
             "from_version": old_version,
             "to_version": new_version,
@@ -223,7 +224,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
             staff_role="agent",
             fields={"reason": "incomplete"},
             now=utcnow(),
-            actor="staff:ann",
+            actor=Actor.staff("ann"),
         )
     assert ticket(second, reviewing).state == "rejected"
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from tests.workflow.helpers import events, submit, ticket, timers
+from ticketbridge.actors import SYSTEM, TIMER, Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import Conflict, NotFound, ValidationError
 from ticketbridge.jobs.sweeper import sweep
@@ -29,7 +30,7 @@ def manual(
             staff_role=role,
             fields=fields,
             now=utcnow(),
-            actor="staff:ann@team.example",
+            actor=Actor.staff("ann@team.example"),
         )
 
 
@@ -50,7 +51,7 @@ def test_automatic_transition_runs_after_submission(wf: Runtime) -> None:
         WaitingOn.STAFF,
     )
     [transition] = events(wf, ticket_id, "transition")
-    assert transition.payload["trigger"] == "automatic" and transition.actor == "system"
+    assert transition.payload["trigger"] == "automatic" and transition.actor == SYSTEM
 
 
 def test_manual_transition_checks_state_role_and_fields(wf: Runtime) -> None:
@@ -70,7 +71,7 @@ def test_manual_transition_checks_state_role_and_fields(wf: Runtime) -> None:
     assert (current.state, current.waiting_on) == ("waiting_customer", WaitingOn.CUSTOMER)
     last = events(wf, ticket_id, "transition")[-1]
     assert (last.actor, last.payload["fields"], last.payload["trigger"]) == (
-        "staff:ann@team.example",
+        Actor.staff("ann@team.example"),
         {"question": "Which server?", "days": 3},
         "manual",
     )
@@ -102,7 +103,7 @@ def test_customer_reply_moves_only_from_a_state_that_expects_one(wf: Runtime) ->
     assert (last.payload["trigger"], last.payload["fields"], last.actor) == (
         "customer_reply",
         {"message_id": "<r1@acme.example>"},
-        "customer:ops@acme.example",
+        Actor.customer("ops@acme.example"),
     )
 
 
@@ -130,7 +131,7 @@ def test_timer_after_a_duration_is_armed_on_entry_cancelled_on_exit_and_fired_by
     assert (current.state, current.outcome) == ("expired", "cancelled")
     last = events(wf, ticket_id, "transition")[-1]
     assert (last.actor, last.payload["trigger"], last.payload["transition"]) == (
-        "timer",
+        TIMER,
         "timer",
         "no_answer",
     )

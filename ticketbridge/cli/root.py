@@ -17,6 +17,7 @@ from ticketbridge.cli.db import db_group
 from ticketbridge.cli.license import license_group
 from ticketbridge.cli.mail import mail_group
 from ticketbridge.cli.run import serve, sweep_command, worker
+from ticketbridge.cli.staff import staff_group
 from ticketbridge.cli.tickets import tickets_group
 from ticketbridge.cli.workflows import workflows_group
 
@@ -47,5 +48,6 @@ for command in (
     billing_group,
     mail_group,
     tickets_group,
+    staff_group,
 ):
     main.add_command(command)

@@ -1,4 +1,5 @@
-"""`ticketbridge workflows …`: list, check, schema, graph, simulate and migrate workflows."""
+"""`ticketbridge workflows …`: list, check, schema, graph, simulate, replay and migrate
+workflows."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import Any
 
 import click
 
+from ticketbridge.actors import Actor
 from ticketbridge.cli.context import State, pass_state
 from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
 from ticketbridge.errors import NotFound
+from ticketbridge.replay import DEFAULT_COUNT, last_closed, replay
+from ticketbridge.staff.workflow_editor import check_draft
 from ticketbridge.workflow.definitions import Workflow
 
 
@@ -166,9 +170,9 @@ def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[st
 )
 @click.option(
     "--actor",
-    default="admin:cli",
+    default="cli",
     show_default=True,
-    help="Who is recorded on each ticket's timeline.",
+    help="The staff member recorded on each ticket's timeline.",
 )
 @pass_state
 def workflows_migrate(
@@ -190,6 +194,37 @@ def workflows_migrate(
     target = to_version or runtime.workflows.current(name).version
     with runtime.db.transaction() as session:
         moved = runtime.engine.migrate_tickets(
-            session, name, from_version, target, state_map, actor=actor, now=utcnow()
+            session, name, from_version, target, state_map, actor=Actor.staff(actor), now=utcnow()
         )
     click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")
+
+
+@workflows_group.command("replay")
+@click.argument("name")
+@click.argument("draft", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--count",
+    default=DEFAULT_COUNT,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="How many of the last closed tickets to replay.",
+)
+@pass_state
+def workflows_replay(state: State, name: str, draft: Any, count: int) -> None:
+    """Replay the last closed tickets of NAME on the version in force and on DRAFT (a YAML
+    file) in throwaway databases, and list those that would end differently."""
+    runtime = state.runtime
+    source = draft.read()
+    check_draft(runtime, name, source)
+    tickets = last_closed(runtime, name, count)
+    results = replay(
+        runtime,
+        name,
+        source,
+        tickets,
+        progress=lambda done, total: click.echo(f"replayed {done}/{total}", err=True),
+    )
+    different = [result for result in results if result.differs]
+    for result in different:
+        click.echo(f"{result.reference}\t{result.in_force}\t→ {result.draft}")
+    click.echo(f"{len(different)} of {len(results)} ticket(s) would end differently")

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
+from ticketbridge.actors import SYSTEM
 from ticketbridge.clock import utcnow
 from ticketbridge.db import Database
 from ticketbridge.errors import DeliveryError, RuleViolation, TicketbridgeError
@@ -159,7 +160,7 @@ class Tasks:
             record(
                 session,
                 ticket,
-                actor="system",
+                actor=SYSTEM,
                 kind="step_failed",
                 summary=summary,
                 payload={"error": message, "failures": ticket.failures},

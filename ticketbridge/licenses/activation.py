@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import RuleViolation, ValidationError
 from ticketbridge.licenses.keys import KeyRing, issue_license_key
 from ticketbridge.licenses.models import License
@@ -37,7 +38,7 @@ def issue_key(
     secret_key: str,
     client_key: str,
     hash_key: str,
-    actor: str,
+    actor: Actor,
     now: dt.datetime,
 ) -> IssuedKey:
     """Sign and store the license key for this server; return it with the sync secret (flushed, not

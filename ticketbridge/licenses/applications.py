@@ -11,6 +11,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
 from ticketbridge.licenses.ledger import apply_changes
@@ -25,7 +26,7 @@ def set_application(
     state: AppState,
     expires_at: dt.datetime | None,
     ticket_id: int | None,
-    actor: str,
+    actor: Actor,
     catalogue: Catalogue,
     now: dt.datetime,
 ) -> LicenseApplication:

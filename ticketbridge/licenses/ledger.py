@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import TicketbridgeError
 from ticketbridge.licenses.catalogue import Catalogue
 from ticketbridge.licenses.models import EntitlementChange, License
@@ -35,7 +36,7 @@ def apply_changes(
     *,
     effective_at: dt.datetime,
     ticket_id: int | None,
-    actor: str,
+    actor: Actor,
     catalogue: Catalogue,
     paid: bool,
 ) -> list[EntitlementChange]:

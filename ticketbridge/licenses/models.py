@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
 from ticketbridge.customers.models import Customer
 from ticketbridge.db import Base, str_enum
@@ -53,7 +54,7 @@ class License(Base):
     hash_key: Mapped[str | None] = mapped_column(String(512))
     license_key: Mapped[str | None] = mapped_column(Text)
     license_key_issued_at: Mapped[dt.datetime | None]
-    license_key_issued_by: Mapped[str | None] = mapped_column(String(200))
+    license_key_issued_by: Mapped[Actor | None] = mapped_column(ActorText())
     # R16: SHA-256 of the sync secret issued with the license key; the secret is never stored.
     sync_secret_hash: Mapped[str | None] = mapped_column(String(64))
     # "Applied on your server": every change a ticket makes raises `revision`; the sync API
@@ -88,7 +89,7 @@ class EntitlementChange(Base):
     new_quantity: Mapped[int] = mapped_column(Integer)
     effective_at: Mapped[dt.datetime]
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[Actor] = mapped_column(ActorText())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     license: Mapped[License] = relationship(back_populates="changes")
@@ -149,7 +150,7 @@ class TokenMove(Base):
     new_token: Mapped[str] = mapped_column(String(128))
     moved_at: Mapped[dt.datetime]
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[Actor] = mapped_column(ActorText())
 
 
 class LicenseSyncWait(Base):

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import Conflict, ValidationError
 from ticketbridge.licenses.models import EntitlementChange, License, LicenseState, TokenMove
 from ticketbridge.licenses.sync import find_license
@@ -25,7 +26,7 @@ def move_to_new_token(
     new_token: str,
     *,
     ticket_id: int | None,
-    actor: str,
+    actor: Actor,
     now: dt.datetime,
 ) -> TokenMove:
     """Give `license` the token `new_token`, record the move (flushed, not committed)."""

@@ -18,9 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.config import Settings
 from ticketbridge.db import after_commit
-from ticketbridge.errors import DeliveryError
+from ticketbridge.errors import Conflict, DeliveryError, NotFound
 from ticketbridge.links import Links
 from ticketbridge.mailaddress import cap_key
 from ticketbridge.outbox.compose import Composed, Draft, compose_drafts, new_message_id
@@ -204,7 +205,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
     record(
         session,
         ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_queued",
         summary=f"Email “{email.message.subject}” queued to {email.recipient}",
         payload={"template": email.template, "outbox_id": email.id},
@@ -214,7 +215,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind="email_failed",
             summary=f"Email to {email.recipient} failed: {email.last_error}",
             payload={"outbox_id": email.id, "attempts": 0},
@@ -224,7 +225,7 @@ def _record_queued(session: Session, email: OutboxEmail, cap: int, now: dt.datet
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind="email_held",
             summary=f"Email held until {slot:%Y-%m-%d %H:%M} UTC: {email.recipient} reached "
             f"the cap of {cap} emails per hour",
@@ -280,7 +281,7 @@ def mark_sent(session: Session, outbox_id: int, now: dt.datetime) -> None:
     record(
         session,
         email.message.ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_sent",
         summary=f"Email sent to {email.recipient}",
         payload={"outbox_id": email.id},
@@ -305,7 +306,7 @@ def record_failure(
     record(
         session,
         email.message.ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_failed" if final else "email_retry",
         summary=f"Email to {email.recipient} {'failed' if final else 'will be retried'}: "
         f"{error.message}",
@@ -336,7 +337,7 @@ def mark_bounced(
     record(
         session,
         ticket,
-        actor="system",
+        actor=SYSTEM,
         kind="email_bounced" if hard else "email_delayed",
         summary=f"Email to {email.recipient} {'bounced' if hard else 'is delayed'}{detail}",
         payload={"outbox_id": email.id, "status": status},
@@ -359,3 +360,27 @@ def due_emails(session: Session, now: dt.datetime) -> list[int]:
             )
         )
     )
+
+
+def retry_failed(
+    session: Session, jobs: DeliveryQueue, outbox_id: int, *, actor: Actor, now: dt.datetime
+) -> OutboxEmail:
+    """Staff send a failed email again once its cause is fixed: it is pending from now, with
+    the same Message-ID, and its delivery job is enqueued after the commit."""
+    email = session.get(OutboxEmail, outbox_id, with_for_update=True)
+    if email is None:
+        raise NotFound(f"no outbox email {outbox_id}")
+    if email.status != OutboxStatus.FAILED:
+        raise Conflict(f"outbox email {outbox_id} is {email.status.value}, not failed")
+    email.status, email.next_attempt_at, email.claimed_until = OutboxStatus.PENDING, now, None
+    record(
+        session,
+        email.message.ticket,
+        actor=actor,
+        kind="email_retry",
+        summary=f"Email to {email.recipient} queued again after: {email.last_error}",
+        payload={"outbox_id": email.id},
+        now=now,
+    )
+    after_commit(session, lambda: jobs.enqueue_many("deliver_email", [outbox_id]))
+    return email

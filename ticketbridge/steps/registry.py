@@ -15,6 +15,7 @@ from typing import Any
 import marshmallow
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import WorkflowError
 from ticketbridge.licenses.catalogue import Catalogue
 from ticketbridge.licenses.keys import KeyRing
@@ -40,7 +41,7 @@ class StepContext:
     session: Session
     ticket: Ticket
     now: dt.datetime
-    actor: str
+    actor: Actor
     resources: StepResources
     fields: dict[str, Any] = field(default_factory=dict)
     """What staff filled in for the transition (manual triggers), already validated."""

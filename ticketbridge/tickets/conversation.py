@@ -11,12 +11,31 @@ from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import Conflict, ValidationError
+from ticketbridge.forms.fields import Upload
+from ticketbridge.forms.validate import StoreUploads, describe_uploads
 from ticketbridge.tickets.models import Direction, Message, Ticket
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.engine import Engine
 
 MAX_LENGTH = 20_000
+MAX_FILES = 5
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def _check_files(files: tuple[Upload, ...]) -> None:
+    if len(files) > MAX_FILES:
+        raise ValidationError({"attachments": [f"at most {MAX_FILES} files per message"]})
+    too_big = [f.filename for f in files if len(f.payload) > MAX_FILE_BYTES]
+    if too_big:
+        raise ValidationError(
+            {
+                "attachments": [
+                    f"{', '.join(too_big)}: at most {MAX_FILE_BYTES // (1024 * 1024)} MB per file"
+                ]
+            }
+        )
 
 
 def add_customer_message(
@@ -27,7 +46,11 @@ def add_customer_message(
     *,
     reply_domain: str,
     now: dt.datetime,
+    files: tuple[Upload, ...] = (),
+    store: StoreUploads = describe_uploads,
 ) -> Message:
+    """`files` are kept by `store` only once the message is accepted."""
+    _check_files(files)
     text = text.strip()
     if not text:
         raise ValidationError({"message": ["write your message before sending it"]})
@@ -52,10 +75,11 @@ def add_customer_message(
         from_address=ticket.customer.email,
         to_addresses="",
         text_body=text,
+        attachments=store(files) if files else [],
         created_at=now,
     )
     session.add(message)
-    actor = f"customer:{ticket.customer.email}"
+    actor = Actor.customer(ticket.customer.email)
     record(
         session,
         ticket,

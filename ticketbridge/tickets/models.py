@@ -6,13 +6,15 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
 from ticketbridge.customers.models import NAME_LENGTH, Customer
 from ticketbridge.db import Base, str_enum
 from ticketbridge.licenses.models import License
+from ticketbridge.staff.models import StaffUser
 
 REFERENCE_PREFIX = "LIC-"
 
@@ -22,6 +24,10 @@ class WaitingOn(enum.StrEnum):
     CUSTOMER = "customer"
     SYSTEM = "system"
     NOBODY = "nobody"
+
+
+_OPEN = text("outcome IS NULL")
+_CLOSED = text("outcome IS NOT NULL")
 
 
 class Ticket(Base):
@@ -49,9 +55,16 @@ class Ticket(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     next_run_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The state's target time (tickets/due.py): when it is due, and while the ticket waits on
+    # the customer, the time that was left (the clock stops) for the state it came from.
+    due_at: Mapped[dt.datetime | None]
+    due_state: Mapped[str | None] = mapped_column(String(64))
+    due_paused_seconds: Mapped[int | None] = mapped_column(Integer)
 
     customer: Mapped[Customer] = relationship()
     license: Mapped[License | None] = relationship()
+    assignee: Mapped[StaffUser | None] = relationship()
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
@@ -60,7 +73,42 @@ class Ticket(Base):
     )
 
     __mapper_args__ = {"version_id_col": row_version}
-    __table_args__ = (Index("ix_tickets_queue", "waiting_on", "state"),)
+    __table_args__ = (
+        Index("ix_tickets_queue", "waiting_on", "state"),
+        # The staff queue (tickets/queries.py): each view walks one of these in age order.
+        *(
+            Index(
+                f"ix_tickets_open_{name}",
+                *columns,
+                "created_at",
+                "id",
+                postgresql_where=_OPEN,
+                sqlite_where=_OPEN,
+            )
+            for name, columns in (
+                ("age", ()),
+                ("waiting", ("waiting_on",)),
+                ("assignee", ("assignee_id",)),
+                ("type", ("request_type",)),
+                ("state", ("state",)),
+            )
+        ),
+        Index("ix_tickets_open_due", "due_at", "id", postgresql_where=_OPEN, sqlite_where=_OPEN),
+        # Every view's count in one index-only pass over the open tickets (queries.queue_counts).
+        Index(
+            "ix_tickets_open_counts",
+            "request_type",
+            "state",
+            "waiting_on",
+            "assignee_id",
+            "due_at",
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        ),
+        Index(
+            "ix_tickets_closed", "closed_at", "id", postgresql_where=_CLOSED, sqlite_where=_CLOSED
+        ),
+    )
 
     @property
     def reference(self) -> str:
@@ -100,7 +148,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[Actor] = mapped_column(ActorText())
     kind: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

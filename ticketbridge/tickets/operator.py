@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.errors import NotFound
 from ticketbridge.staff.models import StaffUser
 from ticketbridge.tickets.models import Ticket
@@ -106,5 +107,5 @@ def act(
         staff_role=staff.role.value,
         fields=fields,
         now=now,
-        actor=f"staff:{staff.email}",
+        actor=Actor.staff(staff.email),
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.customers.models import Customer, clean_name
 from ticketbridge.licenses.models import License
 from ticketbridge.tickets.models import Ticket, WaitingOn
@@ -43,5 +44,5 @@ def open_ticket(
         updated_at=now,
     )
     session.add(ticket)
-    engine.start(session, ticket, now=now, actor=f"customer:{customer.email}")
+    engine.start(session, ticket, now=now, actor=Actor.customer(customer.email))
     return ticket

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import Actor
 from ticketbridge.tickets.models import Ticket, TicketEvent
 
 _PENDING = "ticketbridge.timeline.pending"
@@ -24,7 +25,7 @@ def record(
     session: Session,
     ticket: Ticket,
     *,
-    actor: str,
+    actor: Actor,
     kind: str,
     summary: str,
     now: dt.datetime,

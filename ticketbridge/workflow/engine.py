@@ -17,12 +17,14 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM, TIMER, Actor
 from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, NotFound, WorkflowError
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.licenses.calendar import CalendarInputs, instant
 from ticketbridge.licenses.emails import EmailSources, template_context
 from ticketbridge.steps.registry import StepContext, StepRegistry, StepResources
+from ticketbridge.tickets import due
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
@@ -111,7 +113,7 @@ class Engine:
     def workflow_of(self, session: Session, ticket: Ticket) -> Workflow:
         return self.workflows.get(ticket.workflow_name, ticket.workflow_version, session)
 
-    def start(self, session: Session, ticket: Ticket, *, now: dt.datetime, actor: str) -> None:
+    def start(self, session: Session, ticket: Ticket, *, now: dt.datetime, actor: Actor) -> None:
         """Put a new ticket in its workflow's initial state.
 
         Nothing is flushed here, so a batch of mails inserts its tickets together. When the
@@ -125,6 +127,7 @@ class Engine:
         initial = workflow.states[workflow.initial]
         ticket.state = initial.name
         ticket.waiting_on = WaitingOn(initial.waits_on.value)
+        due.enter(ticket, initial, now)
         if workflow.transitions_from(initial.name, TriggerKind.AUTOMATIC):
             ticket.next_run_at = now
             scheduler = self.scheduler
@@ -150,7 +153,7 @@ class Engine:
             ready = self._ready(workflow, ticket, TriggerKind.AUTOMATIC, now)
             if not ready:
                 break
-            self.fire(session, ticket, ready, now=now, actor="system")
+            self.fire(session, ticket, ready, now=now, actor=SYSTEM)
             taken.append(ready.name)
         else:
             raise WorkflowError(
@@ -168,7 +171,7 @@ class Engine:
         staff_role: str,
         fields: Mapping[str, Any],
         now: dt.datetime,
-        actor: str,
+        actor: Actor,
     ) -> Transition:
         """A staff action: checked against the ticket's state, the role (admins may do agents'
         actions) and the fields."""
@@ -217,7 +220,7 @@ class Engine:
             ticket,
             TriggerKind.CUSTOMER_REPLY,
             now=now,
-            actor=f"customer:{ticket.customer.email}",
+            actor=Actor.customer(ticket.customer.email),
             fields={"message_id": message_id} if message_id else None,
         )
 
@@ -231,7 +234,7 @@ class Engine:
             ticket,
             TriggerKind.LICENSE_SYNCED,
             now=now,
-            actor="server",
+            actor=SYSTEM,
             fields={"revision": revision},
         )
 
@@ -242,7 +245,7 @@ class Engine:
         kind: TriggerKind,
         *,
         now: dt.datetime,
-        actor: str,
+        actor: Actor,
         fields: Mapping[str, Any] | None,
     ) -> bool:
         if ticket.is_closed:
@@ -273,7 +276,7 @@ class Engine:
             record(
                 session,
                 ticket,
-                actor="timer",
+                actor=TIMER,
                 kind="timer_skipped",
                 summary=f"Timer {transition.name} was due; its guard "
                 f"{transition.guard.source if transition.guard else ''} does not hold",
@@ -286,7 +289,7 @@ class Engine:
             ticket,
             transition,
             now=now,
-            actor="timer",
+            actor=TIMER,
             fields={"due_at": timer.due_at.isoformat()},
         )
         self._schedule(session, ticket, now)
@@ -320,7 +323,7 @@ class Engine:
         transition: Transition,
         *,
         now: dt.datetime,
-        actor: str,
+        actor: Actor,
         fields: Mapping[str, Any] | None = None,
     ) -> None:
         workflow = self.workflow_of(session, ticket)
@@ -387,7 +390,7 @@ class Engine:
         to_version: str,
         state_map: Mapping[str, str],
         *,
-        actor: str,
+        actor: Actor,
         now: dt.datetime,
     ) -> list[int]:
         """Move every open ticket of `name` from one version to another, by an explicit state map.
@@ -475,7 +478,7 @@ class Engine:
         record(
             session,
             ticket,
-            actor=f"customer:{ticket.customer.email}",
+            actor=Actor.customer(ticket.customer.email),
             kind="reopened",
             summary=f"Reopened by the customer's reply (was {closed_as}); now {state.name}",
             payload={"to": state.name, "was": closed_as, "message_id": message_id},
@@ -582,6 +585,7 @@ class Engine:
     def _enter(ticket: Ticket, state: State, now: dt.datetime) -> None:
         ticket.state = state.name
         ticket.updated_at = now
+        due.enter(ticket, state, now)
         if state.is_final:
             ticket.outcome = state.outcome.value if state.outcome else None
             ticket.closed_at = now

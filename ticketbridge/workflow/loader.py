@@ -661,7 +661,7 @@ class _Reader:
                     states[state.name] = state
         initial = get.read("initial", self.scalar, "")
         initial_node = get.node("initial")
-        if initial and states and initial not in states and initial_node is not None:
+        if states and initial not in states and initial_node is not None:
             self.fail(
                 initial_node,
                 f"initial state {initial!r} is not defined",

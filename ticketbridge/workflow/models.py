@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
 from ticketbridge.db import Base
 
@@ -40,7 +41,7 @@ class WorkflowPublication(Base):
     name: Mapped[str] = mapped_column(String(64), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("workflow_versions.id"))
     from_folder: Mapped[bool] = mapped_column(default=False)
-    published_by: Mapped[str] = mapped_column(String(200))
+    published_by: Mapped[Actor] = mapped_column(ActorText())
     published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

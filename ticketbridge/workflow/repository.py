@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.db import Database
 from ticketbridge.errors import NotFound
 from ticketbridge.workflow.definitions import Position, Workflow
@@ -128,7 +129,7 @@ class WorkflowRepository:
                 workflow = self._load_stored(session, name, version)
         return workflow
 
-    def publish(self, session: Session, source: str, *, path: str, actor: str) -> Workflow:
+    def publish(self, session: Session, source: str, *, path: str, actor: Actor) -> Workflow:
         """Put this YAML text in force as a version of the workflow it names, in the caller's
         transaction; every process uses it for new tickets once that commits.
 
@@ -200,11 +201,11 @@ class WorkflowRepository:
             )
             for workflow in self._folder.values():
                 if last.get(workflow.name) != workflow.version:
-                    self._publish(session, workflow, from_folder=True, actor="system")
+                    self._publish(session, workflow, from_folder=True, actor=SYSTEM)
             self.refresh(session)
 
     def _publish(
-        self, session: Session, workflow: Workflow, *, from_folder: bool, actor: str
+        self, session: Session, workflow: Workflow, *, from_folder: bool, actor: Actor
     ) -> None:
         row = session.scalars(
             select(WorkflowVersion).where(

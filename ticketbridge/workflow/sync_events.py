@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.revisions import record_fetch
 from ticketbridge.tickets.models import Ticket
@@ -37,7 +38,7 @@ def server_fetched(
         record(
             session,
             ticket,
-            actor="server",
+            actor=SYSTEM,
             kind="license_synced",
             summary=f"Applied on your server: {license.token} fetched this change on "
             f"{now:%Y-%m-%d %H:%M} UTC.",

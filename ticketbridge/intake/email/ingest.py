@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.config import Settings
 from ticketbridge.customers.models import Customer
 from ticketbridge.customers.service import customers_by_email
@@ -275,7 +276,7 @@ class Ingestor:
             record(
                 session,
                 stored.follows,
-                actor=f"customer:{item.email.from_address}",
+                actor=Actor.customer(item.email.from_address),
                 kind="reply_after_close",
                 summary=f"Reply after closing; it opened {stored.ticket.reference}",
                 payload={
@@ -335,7 +336,7 @@ class Ingestor:
             record(
                 session,
                 match.ticket,
-                actor=f"customer:{email.from_address}",
+                actor=Actor.customer(email.from_address),
                 kind="email_received",
                 summary=f"Email from {email.from_address}: {email.subject}",
                 payload={"message_id": message.message_id, "matched_by": match.rule},
@@ -399,7 +400,7 @@ class Ingestor:
         record(
             session,
             ticket,
-            actor="system",
+            actor=SYSTEM,
             kind=f"{automation.kind}_received",
             summary=f"{automation.kind.capitalize()} from "
             f"{email.from_address or 'unknown sender'}: {email.subject} ({automation.reason})",
@@ -441,7 +442,7 @@ class Ingestor:
             record(
                 session,
                 ticket,
-                actor="system",
+                actor=SYSTEM,
                 kind="follows",
                 summary=f"Follows up the closed ticket {follows.reference}",
                 payload={"ticket": follows.reference},
@@ -450,7 +451,7 @@ class Ingestor:
         record(
             session,
             ticket,
-            actor=f"customer:{email.from_address}",
+            actor=Actor.customer(email.from_address),
             kind="email_received",
             summary=f"Email from {email.from_address}: {email.subject}",
             payload={"message_id": message.message_id},
@@ -461,7 +462,7 @@ class Ingestor:
             record(
                 session,
                 ticket,
-                actor="system",
+                actor=SYSTEM,
                 kind="receipt_withheld",
                 summary=f"No receipt sent: {withheld}",
                 payload={"message_id": message.message_id},
@@ -507,6 +508,16 @@ class Ingestor:
         batch.index.add(message)
         return message
 
+    def _stored(self, session: Session, key: str) -> bool:
+        return (
+            session.scalar(
+                select(InboundEmail.id).where(
+                    InboundEmail.mailbox == self.mailbox, InboundEmail.dedupe_key == key
+                )
+            )
+            is not None
+        )
+
     def _quarantine(
         self,
         session: Session,
@@ -521,6 +532,11 @@ class Ingestor:
             "quarantined %s uid %s: %s", mail.folder, mail.uid, type(error).__name__, exc_info=error
         )
         key = item.key(known) or raw_key(email.content_hash)
+        if self._stored(session, key):
+            # `known` can name a row its failed savepoint rolled back, and the batch lookup that
+            # fills it may itself have failed: the database says what is really stored.
+            known[key] = item.content_hash
+            return Outcome(mail.uid, InboundStatus.DUPLICATE, None, "already stored")
         note = f"{type(error).__name__}: {error}"[:MAX_NOTE]
         with session.begin_nested():
             session.add(

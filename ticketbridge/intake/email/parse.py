@@ -10,6 +10,7 @@ tests can see what went wrong instead of losing the message.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import re
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from html import unescape
 from html.parser import HTMLParser
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import nh3
 
@@ -33,6 +34,9 @@ T = TypeVar("T")
 
 _MAX_DEPTH = 40
 _MSGID_RE = re.compile(r"<[^<>\s]*>")
+# Longer identifiers are not real ones (RFC 5322 caps a line at 998 characters); read as absent,
+# so a hostile header cannot overflow the columns that key and thread the mail.
+_MAX_MESSAGE_ID = 900
 # Lenient on purpose: real mailers fold or put spaces inside encoded words.
 _ENCODED_WORD_RE = re.compile(r"=\?[^?\s]+\?[bBqQ]\?.*?\?=")
 _DELIMITER_RE = re.compile(r"^--(\S+?)(?:--)?[ \t\r]*$", re.MULTILINE)
@@ -349,9 +353,8 @@ def _message_id(value: str | None) -> str | None:
     if not value:
         return None
     match = _MSGID_RE.search(value)
-    if match:
-        return match.group(0)
-    return value.strip() or None
+    found = match.group(0) if match else value.strip()
+    return found if 0 < len(found) <= _MAX_MESSAGE_ID else None
 
 
 def _date(msg: Message) -> datetime | None:
@@ -515,24 +518,50 @@ def parse_message(raw: bytes) -> ParsedEmail:
             )
         )
 
-    return ParsedEmail(
-        message_id=_message_id(get("message-id")),
-        in_reply_to=_message_id(get("in-reply-to")),
-        references=tuple(_MSGID_RE.findall(get("references"))),
-        subject=get("subject"),
-        from_address=from_address,
-        from_name=from_name,
-        to=addrs("to"),
-        cc=addrs("cc"),
-        reply_to=addrs("reply-to"),
-        date=_guard(defects, "DateDefect", lambda: _date(msg), None),
-        text=text,
-        html=clean_html,
-        attachments=tuple(body.attachments),
-        headers=_guard(defects, "HeaderDefect", lambda: _headers(msg), {}),
-        defects=tuple(dict.fromkeys(defects)),
-        content_hash=content_hash,
-        quote_start=quote_start,
+    return _without_nul(
+        ParsedEmail(
+            message_id=_message_id(get("message-id")),
+            in_reply_to=_message_id(get("in-reply-to")),
+            references=tuple(
+                ref for ref in _MSGID_RE.findall(get("references")) if len(ref) <= _MAX_MESSAGE_ID
+            ),
+            subject=get("subject"),
+            from_address=from_address,
+            from_name=from_name,
+            to=addrs("to"),
+            cc=addrs("cc"),
+            reply_to=addrs("reply-to"),
+            date=_guard(defects, "DateDefect", lambda: _date(msg), None),
+            text=text,
+            html=clean_html,
+            attachments=tuple(body.attachments),
+            headers=_guard(defects, "HeaderDefect", lambda: _headers(msg), {}),
+            defects=tuple(dict.fromkeys(defects)),
+            content_hash=content_hash,
+            quote_start=quote_start,
+        )
+    )
+
+
+def _without_nul(email: ParsedEmail) -> ParsedEmail:
+    """Every text with its NUL characters replaced: PostgreSQL refuses them in text columns, and
+    one in a From header would fail the whole batch's lookups. Attachment bytes stay as sent."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace("\x00", "\ufffd")
+        if isinstance(value, tuple | list):
+            return type(value)(clean(item) for item in value)
+        if isinstance(value, dict):
+            return {clean(key): clean(item) for key, item in value.items()}
+        if isinstance(value, Attachment):
+            return dataclasses.replace(
+                value, filename=clean(value.filename), content_type=clean(value.content_type)
+            )
+        return value
+
+    return dataclasses.replace(
+        email, **{f.name: clean(getattr(email, f.name)) for f in dataclasses.fields(email)}
     )
 
 

@@ -1,7 +1,7 @@
 """license revisions and sync waits
 
 Revision ID: 2c6ae8d122b9
-Revises: 286320e17b21
+Revises: 0e9826622067
 Create Date: 2026-11-29 19:43:10.548521
 """
 
@@ -14,7 +14,7 @@ import ticketbridge.db
 
 
 revision = '2c6ae8d122b9'
-down_revision = '286320e17b21'
+down_revision = '0e9826622067'
 branch_labels = None
 depends_on = None
 

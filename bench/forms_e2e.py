@@ -1,0 +1,337 @@
+"""Forms end to end in production mode: HTTP POST → ticket → automatic steps → email accepted.
+
+What the customer waits for, measured the way they wait: from the POST of a demo request form to
+gunicorn (PostgreSQL, jobs on rq) until the SMTP server has accepted its outcome email. Runs
+with 1 and then 2 `ticketbridge worker` processes, and measures its yardstick in the same run:
+one rq SimpleWorker running trivial jobs (what the queue alone costs on this machine today).
+
+Client threads each fetch the form (for its CSRF token and server-issued submission id, as a
+browser does) and post it, with a fresh server token per request. Load goes to 127.0.0.1 only
+and is bounded by count and time; everything it starts is stopped and its database dropped.
+
+    .venv/bin/python bench/forms_e2e.py --requests 300 --clients 4 --workers 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from aiosmtpd.controller import Controller
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
+from rq.serializers import JSONSerializer
+
+from bench.figures import Figure, percentile, watch_memory, write
+from ticketbridge import migrate
+from ticketbridge.config import PROJECT_ROOT
+
+PG = "postgresql://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/14"
+HOST = "127.0.0.1"
+SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+BENCHMARK = "forms end to end"
+
+
+@dataclass
+class Sink:
+    """An SMTP server that notes when each recipient's email was accepted."""
+
+    accepted: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        now = time.perf_counter()
+        with self.lock:
+            for recipient in envelope.rcpt_tos:  # type: ignore[attr-defined]
+                self.accepted.setdefault(recipient, now)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    name = f"tb_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def environment(url: str, instance: Path, smtp_port: int, web_port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
+    env.update(
+        TICKETBRIDGE_DATABASE_URL=url,
+        TICKETBRIDGE_REDIS_URL=REDIS,
+        TICKETBRIDGE_INSTANCE_PATH=str(instance),
+        TICKETBRIDGE_SECRET_KEY=SECRET_KEY,
+        TICKETBRIDGE_PUBLIC_URL=f"http://{HOST}:{web_port}",
+        TICKETBRIDGE_SMTP_HOST=HOST,
+        TICKETBRIDGE_SMTP_PORT=str(smtp_port),
+        TICKETBRIDGE_MAIL_RATE_CAP_PER_HOUR="0",
+        TICKETBRIDGE_SWEEP_INTERVAL_SECONDS="5",
+    )
+    return env
+
+
+def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    process = subprocess.Popen(
+        [gunicorn, "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"{HOST}:{port}"]
+        + ["--log-level", "warning", "wsgi:app"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection(HOST, port, timeout=2)
+        try:
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            connection.close()
+    process.terminate()
+    raise SystemExit(f"gunicorn did not answer on {HOST}:{port} within 30s; see {log}")
+
+
+@dataclass
+class Client:
+    """One browser: a keep-alive connection and its session cookie."""
+
+    port: int
+    cookie: str = ""
+
+    def __post_init__(self) -> None:
+        self.connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
+
+    def _send(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        if cookie := response.getheader("Set-Cookie"):
+            self.cookie = cookie.split(";", 1)[0]
+        return response.status, text
+
+    def submit(self, number: int, run: str) -> float:
+        """Fetch the form, post it; the seconds the POST took (the customer's wait)."""
+        status, page = self._send("GET", "/requests/demo")
+        if status != 200:
+            raise SystemExit(f"GET /requests/demo answered {status}")
+        form = {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
+        form |= {
+            "token": f"SRV-{run}-{number:06d}",
+            "customer_name": f"Bench customer {number}",
+            "customer_email": f"bench-{run}-{number}@acme.example",
+            "accept_conditions": "on",
+        }
+        started = time.perf_counter()
+        status, page = self._send("POST", "/requests/demo", urllib.parse.urlencode(form))
+        took = time.perf_counter() - started
+        if status != 303:
+            raise SystemExit(f"POST /requests/demo answered {status}: {page[:300]}")
+        return took
+
+
+def start_workers(env: dict[str, str], count: int, folder: Path) -> list[subprocess.Popen[bytes]]:
+    """Start `count` workers and wait until each has registered with rq, so start-up is not
+    counted as the customers' wait."""
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=(folder / f"worker-{n}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for n in range(count)
+    ]
+    connection = Redis.from_url(REDIS)
+    deadline = time.monotonic() + 60
+    while Worker.count(connection=connection) < count:
+        if time.monotonic() > deadline:
+            stop(processes)
+            raise SystemExit(f"{count} worker(s) did not register within 60s; see {folder}")
+        time.sleep(0.1)
+    return processes
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run(requests: int, clients: int, workers: int) -> list[Figure]:
+    """Post `requests` forms from `clients` threads; time each until its email is accepted."""
+    Redis.from_url(REDIS).flushdb()
+    sink = Sink()
+    smtp_port, web_port = free_port(), free_port()
+    smtp = Controller(sink, hostname=HOST, port=smtp_port)
+    smtp.start()
+    run_id = uuid.uuid4().hex[:6]
+    submitted: dict[str, float] = {}
+    posts: list[float] = []
+    lock = threading.Lock()
+    with database() as url, tempfile.TemporaryDirectory(prefix="tb-bench-") as name:
+        folder = Path(name)
+        env = environment(url, folder / "instance", smtp_port, web_port)
+        web = start_gunicorn(env, web_port, folder / "gunicorn.log")
+        pool = start_workers(env, workers, folder)
+        try:
+            with watch_memory([web.pid, *(p.pid for p in pool)]) as memory:
+
+                def customer(offset: int) -> None:
+                    client = Client(web_port)
+                    for number in range(offset, requests, clients):
+                        took = client.submit(number, run_id)
+                        with lock:
+                            posts.append(took)
+                            submitted[f"bench-{run_id}-{number}@acme.example"] = (
+                                time.perf_counter() - took
+                            )
+
+                started = time.perf_counter()
+                threads = [threading.Thread(target=customer, args=(n,)) for n in range(clients)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                deadline = time.monotonic() + max(60.0, requests / 2)
+                while len(sink.accepted) < requests and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                elapsed = max(sink.accepted.values(), default=started) - started
+        finally:
+            stop([web, *pool])
+            smtp.stop()
+    if len(sink.accepted) < requests:
+        raise SystemExit(f"only {len(sink.accepted)} of {requests} outcome emails arrived")
+    waits = [sink.accepted[email] - at for email, at in submitted.items()]
+    label = f"{workers} worker{'s' if workers > 1 else ''}"
+    return [
+        Figure(
+            BENCHMARK,
+            f"tickets emailed/s, {label}",
+            requests / elapsed,
+            "tickets/s",
+            yardstick="trivial rq jobs/s, 1 SimpleWorker",
+            target=2.0,
+        ),
+        Figure(BENCHMARK, f"HTTP POST p50, {label}", percentile(posts, 0.50) * 1000, "ms"),
+        Figure(BENCHMARK, f"HTTP POST p95, {label}", percentile(posts, 0.95) * 1000, "ms"),
+        Figure(
+            BENCHMARK,
+            f"HTTP POST p99, {label}",
+            percentile(posts, 0.99) * 1000,
+            "ms",
+            target=100,
+            higher_is_better=False,
+        ),
+        Figure(BENCHMARK, f"form to SMTP p50, {label}", percentile(waits, 0.50) * 1000, "ms"),
+        Figure(BENCHMARK, f"form to SMTP p95, {label}", percentile(waits, 0.95) * 1000, "ms"),
+        Figure(
+            BENCHMARK,
+            f"form to SMTP p99, {label}",
+            percentile(waits, 0.99) * 1000,
+            "ms",
+            target=1000,
+            higher_is_better=False,
+        ),
+        Figure(
+            BENCHMARK,
+            f"peak memory of one process, {label}",
+            memory.largest(),
+            "MB",
+            target=150,
+            higher_is_better=False,
+        ),
+    ]
+
+
+def trivial_job() -> None:
+    """The yardstick's job: nothing, so its rate is the queue's own cost."""
+
+
+def yardstick(jobs: int) -> Figure:
+    """Trivial jobs per second through one rq SimpleWorker on the same Redis."""
+    connection = Redis.from_url(REDIS)
+    connection.flushdb()
+    queue = Queue("bench-trivial", connection=connection, serializer=JSONSerializer)
+    for _ in range(jobs):
+        queue.enqueue("bench.forms_e2e.trivial_job", result_ttl=0)
+    worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer)
+    started = time.perf_counter()
+    worker.work(burst=True, logging_level="WARNING")
+    elapsed = time.perf_counter() - started
+    connection.flushdb()
+    return Figure(BENCHMARK, "trivial rq jobs/s, 1 SimpleWorker", jobs / elapsed, "jobs/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--trivial-jobs", type=int, default=1000)
+    parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
+    args = parser.parse_args()
+    figures = [yardstick(args.trivial_jobs)]
+    rates = {}
+    for workers in args.workers:
+        measured = run(args.requests, args.clients, workers)
+        rates[workers] = measured[0].value
+        figures += measured
+    if 1 in rates and 2 in rates:
+        figures.append(
+            Figure(
+                BENCHMARK,
+                "scale-out: tickets/s of 2 workers ÷ 1 worker",
+                rates[2] / rates[1],
+                "×",
+                target=1.8,
+                note="two worker processes should do close to twice the work of one",
+            )
+        )
+    write(args.json, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,428 @@
+"""The reads the staff pages and the staff API share: queue views, search, a ticket, a license.
+
+Every read is a fixed number of queries whatever the page shows (no query per row), and each
+queue view walks one of the partial indexes declared on `Ticket` in its own order, a page at a
+time by keyset (the last row's sort key and id), so page 500 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from ticketbridge.actors import ActorKind
+from ticketbridge.customers.models import Customer
+from ticketbridge.errors import ValidationError
+from ticketbridge.licenses.models import EntitlementChange, License, UsageReport
+from ticketbridge.outbox.models import OutboxEmail
+from ticketbridge.staff.models import StaffUser, TicketPresence
+from ticketbridge.tickets.models import Ticket, WaitingOn
+
+PAGE_SIZE = 50
+SEARCH_LIMIT = 50
+CLOSED_COUNT_CAP = 1000
+MATCHED_CUSTOMERS = 200
+PRESENCE_WINDOW = dt.timedelta(minutes=2)
+
+
+class View(enum.StrEnum):
+    """The queue's views; `staff` is the default, since it is the team's own work."""
+
+    STAFF = "staff"
+    CUSTOMER = "customer"
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    OVERDUE = "overdue"
+    TYPE = "type"
+    STATE = "state"
+    CLOSED = "closed"
+
+    @property
+    def heading(self) -> str:
+        return VIEW_TITLES[self]
+
+
+VIEW_TITLES = {
+    View.STAFF: "Waiting on staff",
+    View.CUSTOMER: "Waiting on customer",
+    View.MINE: "Mine",
+    View.UNASSIGNED: "Unassigned",
+    View.OVERDUE: "Overdue",
+    View.TYPE: "By request type",
+    View.STATE: "By state",
+    View.CLOSED: "Closed",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One view of the queue, as the page or the API asked for it."""
+
+    view: View = View.STAFF
+    request_type: str | None = None
+    state: str | None = None
+    after: str | None = None
+    limit: int = PAGE_SIZE
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    reference: str
+    request_type: str
+    state: str
+    waiting_on: WaitingOn
+    outcome: str | None
+    customer_name: str
+    customer_email: str
+    license_token: str | None
+    assignee_name: str | None
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+    due_at: dt.datetime | None
+    due_paused_seconds: int | None
+    row_version: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "request_type": self.request_type,
+            "state": self.state,
+            "waiting_on": self.waiting_on.value,
+            "outcome": self.outcome,
+            "customer": {"name": self.customer_name, "email": self.customer_email},
+            "license_token": self.license_token,
+            "assignee": self.assignee_name,
+            "created_at": self.created_at.isoformat(),
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "row_version": self.row_version,
+        }
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_after: str | None
+
+
+@dataclass
+class QueueCounts:
+    views: Counter[View] = field(default_factory=Counter)
+    """Per view; the closed view's count stops at CLOSED_COUNT_CAP."""
+    by_type: Counter[str] = field(default_factory=Counter)
+    by_state: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def shown(self, view: View) -> str:
+        count = self.views[view]
+        return f"{count}+" if view is View.CLOSED and count >= CLOSED_COUNT_CAP else str(count)
+
+
+def _sort(view: View) -> tuple[Any, bool]:
+    """The column a view is ordered by, and whether newest first (closed) instead of oldest."""
+    if view is View.CLOSED:
+        return Ticket.closed_at, True
+    if view is View.OVERDUE:
+        return Ticket.due_at, False
+    return Ticket.created_at, False
+
+
+def _rows_query() -> Select[Any]:
+    return (
+        select(
+            Ticket.id,
+            Ticket.request_type,
+            Ticket.state,
+            Ticket.waiting_on,
+            Ticket.outcome,
+            Customer.name,
+            Customer.email,
+            License.token,
+            StaffUser.name,
+            Ticket.created_at,
+            Ticket.closed_at,
+            Ticket.due_at,
+            Ticket.due_paused_seconds,
+            Ticket.row_version,
+        )
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(License, License.id == Ticket.license_id)
+        .outerjoin(StaffUser, StaffUser.id == Ticket.assignee_id)
+    )
+
+
+def _row(values: Sequence[Any]) -> QueueRow:
+    ticket_id = values[0]
+    return QueueRow(ticket_id, f"LIC-{ticket_id:06d}", *values[1:])
+
+
+def _filtered(query: Select[Any], wanted: Query, *, me: int | None, now: dt.datetime) -> Any:
+    view = wanted.view
+    if view is View.CLOSED:
+        return query.where(Ticket.outcome.is_not(None))
+    query = query.where(Ticket.outcome.is_(None))
+    match view:
+        case View.STAFF:
+            return query.where(Ticket.waiting_on == WaitingOn.STAFF)
+        case View.CUSTOMER:
+            return query.where(Ticket.waiting_on == WaitingOn.CUSTOMER)
+        case View.MINE:
+            return query.where(Ticket.assignee_id == me)
+        case View.UNASSIGNED:
+            return query.where(Ticket.assignee_id.is_(None))
+        case View.OVERDUE:
+            return query.where(Ticket.due_at < now)
+        case View.TYPE:
+            return query.where(Ticket.request_type == (wanted.request_type or ""))
+        case View.STATE:
+            query = query.where(Ticket.state == (wanted.state or ""))
+            if wanted.request_type:
+                query = query.where(Ticket.request_type == wanted.request_type)
+            return query
+    raise AssertionError(view)
+
+
+def encode_after(value: dt.datetime, ticket_id: int) -> str:
+    raw = json.dumps([value.isoformat(), ticket_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_after(text: str) -> tuple[dt.datetime, int]:
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        stamp, ticket_id = json.loads(base64.urlsafe_b64decode(padded))
+        value = dt.datetime.fromisoformat(stamp)
+        if value.tzinfo is None or not isinstance(ticket_id, int):
+            raise ValueError(text)
+        return value, ticket_id
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise ValidationError(
+            {"after": ["not a page marker of this queue; start again from its first page"]}
+        ) from None
+
+
+def queue_page(session: Session, wanted: Query, *, me: int | None, now: dt.datetime) -> QueuePage:
+    """One page of a view, in the view's order, from after the marker of the previous page."""
+    column, newest_first = _sort(wanted.view)
+    query = _filtered(_rows_query(), wanted, me=me, now=now)
+    if wanted.after:
+        value, ticket_id = decode_after(wanted.after)
+        key = tuple_(column, Ticket.id)
+        query = query.where(key < (value, ticket_id) if newest_first else key > (value, ticket_id))
+    order = (column.desc(), Ticket.id.desc()) if newest_first else (column, Ticket.id)
+    limit = max(1, min(wanted.limit, 200))
+    rows = [_row(values) for values in session.execute(query.order_by(*order).limit(limit + 1))]
+    next_after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        sort_value = {View.CLOSED: last.closed_at, View.OVERDUE: last.due_at}.get(
+            wanted.view, last.created_at
+        )
+        assert sort_value is not None
+        next_after = encode_after(sort_value, last.id)
+    return QueuePage(rows, next_after)
+
+
+def iter_view(
+    session: Session, wanted: Query, *, me: int | None, now: dt.datetime
+) -> Iterator[QueueRow]:
+    """Every row of a view, a page at a time (the queue's CSV export)."""
+    after = wanted.after
+    while True:
+        page = queue_page(
+            session,
+            Query(wanted.view, wanted.request_type, wanted.state, after, 200),
+            me=me,
+            now=now,
+        )
+        yield from page.rows
+        if page.next_after is None:
+            return
+        after = page.next_after
+
+
+def queue_counts(session: Session, *, me: int | None, now: dt.datetime) -> QueueCounts:
+    """Every view's count: one grouped pass over the open tickets' covering index, and the
+    closed tickets counted up to CLOSED_COUNT_CAP (shown as "1000+": the closed pile only
+    grows, and counting all of it would cost more than the rest of the page)."""
+    groups = session.execute(
+        select(
+            Ticket.request_type,
+            Ticket.state,
+            Ticket.waiting_on,
+            Ticket.assignee_id,
+            func.count(),
+            func.count().filter(Ticket.due_at < now),
+        )
+        .where(Ticket.outcome.is_(None))
+        .group_by(Ticket.request_type, Ticket.state, Ticket.waiting_on, Ticket.assignee_id)
+    )
+    counts = QueueCounts()
+    for request_type, state, waiting_on, assignee_id, count, overdue in groups:
+        counts.by_type[request_type] += count
+        counts.by_state[(request_type, state)] += count
+        counts.views[View.OVERDUE] += overdue
+        if waiting_on in (WaitingOn.STAFF, WaitingOn.CUSTOMER):
+            counts.views[View.STAFF if waiting_on == WaitingOn.STAFF else View.CUSTOMER] += count
+        if assignee_id is None:
+            counts.views[View.UNASSIGNED] += count
+        elif assignee_id == me:
+            counts.views[View.MINE] += count
+    counts.views[View.TYPE] = counts.views[View.STATE] = sum(counts.by_type.values())
+    closed = select(Ticket.id).where(Ticket.outcome.is_not(None)).limit(CLOSED_COUNT_CAP)
+    counts.views[View.CLOSED] = (
+        session.scalar(select(func.count()).select_from(closed.subquery())) or 0
+    )
+    return counts
+
+
+def search(session: Session, text: str, *, limit: int = SEARCH_LIMIT) -> list[QueueRow]:
+    """Tickets by reference, license token (exact), or customer name or email (any part);
+    newest first."""
+    text = " ".join(text.split())[:200]
+    if not text:
+        return []
+    ticket_id = Ticket.id_from_reference(text)
+    if ticket_id is not None:
+        condition = Ticket.id == ticket_id
+    else:
+        # Ids first, then the tickets by two indexed lists: an OR over two subqueries would
+        # make PostgreSQL scan every ticket.
+        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        pattern += "%"
+        customers = list(
+            session.scalars(
+                select(Customer.id)
+                .where(
+                    or_(
+                        func.lower(Customer.name).like(pattern, escape="\\"),
+                        Customer.email.like(pattern, escape="\\"),
+                    )
+                )
+                .limit(MATCHED_CUSTOMERS)
+            )
+        )
+        licenses = list(session.scalars(select(License.id).where(License.token == text)))
+        if not customers and not licenses:
+            return []
+        condition = or_(Ticket.customer_id.in_(customers), Ticket.license_id.in_(licenses))
+    query = _rows_query().where(condition).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    return [_row(values) for values in session.execute(query.limit(limit))]
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """A ticket with everything its staff page shows, loaded in a fixed number of queries."""
+
+    ticket: Ticket
+    outbox: dict[int, OutboxEmail]
+    staff_names: dict[str, str]
+    present: list[str]
+
+
+def load_ticket(session: Session, ticket_id: int) -> Ticket | None:
+    """A ticket with its timeline, messages, customer, license and assignee, in five queries."""
+    return session.get(
+        Ticket,
+        ticket_id,
+        options=[
+            selectinload(Ticket.events),
+            selectinload(Ticket.messages),
+            selectinload(Ticket.customer),
+            selectinload(Ticket.license),
+            selectinload(Ticket.assignee),
+        ],
+        populate_existing=True,
+    )
+
+
+def ticket_page(
+    session: Session, ticket_id: int, *, viewer: int | None, now: dt.datetime
+) -> TicketPage | None:
+    ticket = load_ticket(session, ticket_id)
+    if ticket is None:
+        return None
+    message_ids = [m.id for m in ticket.messages]
+    outbox = (
+        {
+            email.message_id: email
+            for email in session.scalars(
+                select(OutboxEmail).where(OutboxEmail.message_id.in_(message_ids))
+            )
+        }
+        if message_ids
+        else {}
+    )
+    actors = {e.actor.id for e in ticket.events if e.actor.kind is ActorKind.STAFF}
+    staff_names = (
+        {
+            email: name
+            for email, name in session.execute(
+                select(StaffUser.email, StaffUser.name).where(StaffUser.email.in_(actors))
+            )
+        }
+        if actors
+        else {}
+    )
+    present = others_present(session, ticket_id, viewer=viewer, now=now)
+    return TicketPage(ticket, outbox, staff_names, present)
+
+
+def others_present(
+    session: Session, ticket_id: int, *, viewer: int | None, now: dt.datetime
+) -> list[str]:
+    """The other staff who had the ticket's page open in the last two minutes."""
+    return list(
+        session.scalars(
+            select(StaffUser.name)
+            .join(TicketPresence, TicketPresence.staff_id == StaffUser.id)
+            .where(
+                TicketPresence.ticket_id == ticket_id,
+                TicketPresence.seen_at >= now - PRESENCE_WINDOW,
+                TicketPresence.staff_id != viewer,
+            )
+            .order_by(StaffUser.name)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class LicensePage:
+    license: License
+    ledger: list[tuple[EntitlementChange, str | None]]
+    last_usage: UsageReport | None
+
+
+def license_page(session: Session, token: str) -> LicensePage | None:
+    license = session.scalars(
+        select(License)
+        .where(License.token == token)
+        .options(
+            selectinload(License.changes),
+            selectinload(License.applications),
+            selectinload(License.customer),
+        )
+    ).one_or_none()
+    if license is None:
+        return None
+    last_usage = session.scalars(
+        select(UsageReport)
+        .where(UsageReport.license_id == license.id)
+        .order_by(UsageReport.reported_at.desc(), UsageReport.id.desc())
+        .limit(1)
+    ).one_or_none()
+    ledger = [
+        (change, f"LIC-{change.ticket_id:06d}" if change.ticket_id else None)
+        for change in license.changes
+    ]
+    return LicensePage(license, ledger, last_usage)
