@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.foundation.helpers import kept_emails, local_path, submit, text_part, visible_text
+from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.licenses.invoicing import invoices_for_month
@@ -34,7 +35,7 @@ CUSTOMER = {
     "customer_email": "ops@acme.example",
     "accept_conditions": "on",
 }
-STAFF = "staff:ana@license.example"
+STAFF = Actor.staff("ana@license.example")
 
 
 def at(text: str) -> dt.datetime:

@@ -65,7 +65,7 @@ def test_act_applies_a_staff_action_and_reports_field_errors(portal: Portal) -> 
     entitlements = portal.entitlements()
     assert entitlements["botify"] == entitlements["queue_manager"] == 1
     assert "schedulease" not in entitlements
-    assert portal.events(ticket, "transition")[-1].actor == "staff:ana@license.example"
+    assert str(portal.events(ticket, "transition")[-1].actor) == "staff:ana@license.example"
 
 
 def test_show_names_a_missing_ticket_and_a_malformed_reference(portal: Portal) -> None:
