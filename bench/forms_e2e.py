@@ -96,6 +96,8 @@ def environment(url: str, instance: Path, smtp_port: int, web_port: int) -> dict
         TICKETBRIDGE_SMTP_HOST=HOST,
         TICKETBRIDGE_SMTP_PORT=str(smtp_port),
         TICKETBRIDGE_MAIL_RATE_CAP_PER_HOUR="0",
+        # Every simulated customer posts from 127.0.0.1: one address, so no per-address limit.
+        TICKETBRIDGE_FORM_RATE_LIMIT="1000000 per minute",
         TICKETBRIDGE_SWEEP_INTERVAL_SECONDS="5",
     )
     return env
