@@ -96,6 +96,8 @@ def environment(url: str, instance: Path, smtp_port: int, web_port: int) -> dict
         TICKETBRIDGE_SMTP_HOST=HOST,
         TICKETBRIDGE_SMTP_PORT=str(smtp_port),
         TICKETBRIDGE_MAIL_RATE_CAP_PER_HOUR="0",
+        # Every simulated customer posts from 127.0.0.1: one address, so no per-address limit.
+        TICKETBRIDGE_FORM_RATE_LIMIT="1000000 per minute",
         TICKETBRIDGE_SWEEP_INTERVAL_SECONDS="5",
     )
     return env
@@ -235,8 +237,11 @@ def run(requests: int, clients: int, workers: int) -> list[Figure]:
                     thread.start()
                 for thread in threads:
                     thread.join()
-                deadline = time.monotonic() + max(60.0, requests / 2)
-                while len(sink.accepted) < requests and time.monotonic() < deadline:
+                # Slow is a figure, stuck is a failure: wait while emails keep arriving.
+                seen, quiet_since = 0, time.monotonic()
+                while len(sink.accepted) < requests and time.monotonic() - quiet_since < 60:
+                    if len(sink.accepted) > seen:
+                        seen, quiet_since = len(sink.accepted), time.monotonic()
                     time.sleep(0.05)
                 elapsed = max(sink.accepted.values(), default=started) - started
         finally:

@@ -66,7 +66,7 @@ def pipeline(requests: int, workers: int) -> None:
             "instance_path": str(instance),
             "database_url": url,
             "redis_url": REDIS,
-            "secret_key": "bench-secret",
+            "secret_key": "bench-secret-" + "0" * 32,
             "smtp_host": "127.0.0.1",
             "smtp_port": smtp_port,
         }

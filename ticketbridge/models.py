@@ -13,6 +13,7 @@ from ticketbridge.licenses.models import (
     License,
     LicenseApplication,
     LicenseState,
+    LicenseSyncWait,
     TokenMove,
     UsageReport,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "License",
     "LicenseApplication",
     "LicenseState",
+    "LicenseSyncWait",
     "MailboxFolder",
     "MailboxLease",
     "Message",

@@ -70,7 +70,7 @@ CASES = [
     (
         "unknown step",
         ("    label: Finish\n", "    label: Finish\n    actions: [apply_bundle]\n"),
-        "t.yaml:22:15: unknown step 'apply_bundle' — use a registered step: apply_demo_bundle",
+        "t.yaml:22:15: unknown step 'apply_bundle' — use a registered step: announce_decrease, ",
     ),
     (
         "bad step parameter",
@@ -86,7 +86,7 @@ CASES = [
         "missing template",
         ("    outcome: completed\n", "    outcome: completed\n    emails: [welcome]\n"),
         "t.yaml:12:14: unknown email template 'welcome' — add email_templates/welcome/ or use "
-        "one of: demo_activated, ",
+        "one of: awaiting_admin_check, change_scheduled, demo_activated, ",
     ),
     (
         "unknown form field",
@@ -135,7 +135,8 @@ CASES = [
             "    label: Finish\n  - {name: wait, from: b, to: done, trigger: timer}\n",
         ),
         "t.yaml:22:5: a timer transition needs exactly one target — add either 'after: 30d' "
-        "or 'at: <expression giving a timestamp>', not both",
+        "or 'at: first_of_next_month' (a billing-calendar instant, or an expression giving a "
+        "timestamp), not both",
     ),
     (
         "bad duration",
@@ -170,8 +171,8 @@ CASES = [
             "    label: Finish\n  - {name: reopen, from: done, to: b, trigger: manual, label: "
             "Reopen}\n",
         ),
-        "t.yaml:22:26: state 'done' is final (outcome completed), so no transition may leave "
-        "it — remove its outcome or this transition",
+        "t.yaml:22:26: state 'done' is final (outcome completed), so only a timer to another "
+        "final state may leave it — remove its outcome, or make this a timer into a final state",
     ),
     (
         "guard type error",

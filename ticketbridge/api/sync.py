@@ -20,6 +20,7 @@ from ticketbridge.http.context import runtime
 from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.licenses.models import License
 from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
+from ticketbridge.workflow.sync_events import server_fetched
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -61,11 +62,13 @@ class UsageReportSchema(marshmallow.Schema):
 @blueprint.get("/licenses/<token>")
 def license_document(token: str) -> Response:
     secret = _bearer_secret()
+    now = utcnow()
     with runtime().db.transaction() as session:
         license = authenticate(session, token, secret, joinedload(License.applications))
         document = sync_document(
-            license, runtime().catalogue, utcnow(), ttl=runtime().settings.license_sync_ttl
+            license, runtime().catalogue, now, ttl=runtime().settings.license_sync_ttl
         )
+        server_fetched(session, runtime().engine, license, now)
     response = (
         Response(status=304)
         if request.if_none_match.contains_weak(document.etag.strip('"'))

@@ -61,13 +61,24 @@ def _load_workflow(settings: Settings, name: str) -> Workflow:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @pass_state
 def workflows_check(state: State, paths: tuple[Path, ...]) -> None:
-    """Check workflow files (default: the workflows folder); each problem as file:line:column."""
+    """Check workflow files (default: the workflows folder), the catalogue names they use and the
+    variables of the emails they send; each problem as file:line:column."""
+    from ticketbridge.licenses.catalogue import load_catalogue
+    from ticketbridge.workflow.domain_check import domain_problems
     from ticketbridge.workflow.problems import WorkflowLoadError
     from ticketbridge.workflow.repository import workflow_files
 
-    files = workflow_files(list(paths) or [state.settings.workflows_path])
+    settings = state.settings
+    files = workflow_files(list(paths) or [settings.workflows_path])
     try:
-        loaded = _load_files(state.settings, files)
+        loaded = _load_files(settings, files)
+        problems = domain_problems(
+            loaded.values(),
+            load_catalogue(settings.catalogue_path),
+            settings.email_templates_path,
+        )
+        if problems:
+            raise WorkflowLoadError(problems)
     except WorkflowLoadError as exc:
         for problem in exc.problems:
             click.echo(str(problem))

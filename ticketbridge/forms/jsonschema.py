@@ -13,12 +13,17 @@ from ticketbridge.forms.fields import FieldType, FormField
 from ticketbridge.forms.validate import TOKEN_PATTERN
 
 Schema = dict[str, Any]
+ALLOWED = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+SHOWN = r"[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 def _type_schema(field: FormField) -> Schema:
     match field.type:
         case FieldType.TEXT | FieldType.TEXTAREA:
-            return {"type": "string", "maxLength": field.max_length}
+            # No control characters (the validator refuses them); the validator trims, so a
+            # required answer needs one character that is not blank.
+            pattern = f"^{ALLOWED}*{SHOWN}{ALLOWED}*$" if field.required else f"^{ALLOWED}*$"
+            return {"type": "string", "maxLength": field.max_length, "pattern": pattern}
         case FieldType.EMAIL:
             return {"type": "string", "format": "email"}
         case FieldType.TOKEN:
@@ -74,6 +79,8 @@ def form_schema(fields: Sequence[FormField], *, files: bool, title: str = "") ->
     schema: Schema = {
         "type": "object",
         "properties": {f.name: field_schema(f) for f in chosen},
+        # Other names are ignored, but their values are still read for NUL characters.
+        "additionalProperties": False,
     }
     if title:
         schema["title"] = title

@@ -15,15 +15,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ticketbridge.errors import RuleViolation, ValidationError
-from ticketbridge.licenses.catalogue import Catalogue, ItemKind
+from ticketbridge.licenses.catalogue import Catalogue
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.licenses.rules import Entitlements, check_add, check_entitlements, check_remove
+from ticketbridge.licenses.rules import (
+    LIST_FIELD_OF_KIND,
+    Entitlements,
+    check_add,
+    check_entitlements,
+    check_remove,
+    requested_entitlements,
+)
 from ticketbridge.licenses.sync import find_license
 
-LIST_FIELD_OF_KIND = {ItemKind.ADD_ON: "add_ons", ItemKind.PLUGIN: "plugins"}
-FLAG_LIST_FIELDS = tuple(LIST_FIELD_OF_KIND.values())
-"""Multiple-choice fields whose values are catalogue flags a request turns on (or, on a
-removal, off)."""
 STATE_WORDS = {
     LicenseState.NOT_ACTIVE: "not active yet",
     LicenseState.TRIAL: "running a 30-day demo",
@@ -124,22 +127,6 @@ def token_known(request: CheckInput) -> None:
             "re-activate: it is on the earlier ticket messages, or under Settings → License.",
             field="token",
         )
-
-
-def requested_entitlements(
-    catalogue: Catalogue, form: Mapping[str, Any], current: Mapping[str, int], *, turn_off: bool
-) -> dict[str, int]:
-    """The license the request asks for: totals from the form's item fields (by key or alias,
-    R10), flags from its add-on and plugin lists, the rest as it is."""
-    after = dict(current)
-    for name, value in form.items():
-        key = catalogue.canonical_key(name)
-        if key and catalogue.item(key).kind is ItemKind.COUNT and type(value) is int:
-            after[key] = value
-    for name in FLAG_LIST_FIELDS:
-        for key in form.get(name) or ():
-            after[key] = 0 if turn_off else 1
-    return after
 
 
 def _current(request: CheckInput) -> dict[str, int]:

@@ -61,6 +61,11 @@ class License(Base):
     license_key_issued_by: Mapped[Actor | None] = mapped_column(ActorText())
     # R16: SHA-256 of the sync secret issued with the license key; the secret is never stored.
     sync_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    # "Applied on your server": every change a ticket makes raises `revision`; the sync API
+    # records the revision the server fetched last, and when.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    synced_revision: Mapped[int | None] = mapped_column(Integer)
+    synced_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -153,3 +158,22 @@ class TokenMove(Base):
     moved_at: Mapped[dt.datetime]
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     actor: Mapped[Actor] = mapped_column(ActorText())
+
+
+class LicenseSyncWait(Base):
+    """A ticket changed its license to `revision`; `synced_at` is when the server fetched it.
+
+    The sync API fills `synced_at` when the server fetches that revision or a later one, adds a
+    line to the ticket's timeline and fires the workflow's `license_synced` trigger.
+    """
+
+    __tablename__ = "license_sync_waits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[dt.datetime]
+    synced_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (UniqueConstraint("ticket_id", "revision"),)

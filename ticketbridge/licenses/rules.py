@@ -8,11 +8,20 @@ the same rules, and each violation names the item in words a customer can act on
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from ticketbridge.errors import RuleViolation
-from ticketbridge.licenses.catalogue import Catalogue
+from ticketbridge.licenses.catalogue import Catalogue, ItemKind
 
 Entitlements = Mapping[str, int]
+LIST_FIELD_OF_KIND = {
+    ItemKind.ADD_ON: "add_ons",
+    ItemKind.PLUGIN: "plugins",
+    ItemKind.APPLICATION: "applications",
+}
+FLAG_LIST_FIELDS = tuple(LIST_FIELD_OF_KIND.values())
+"""Multiple-choice fields whose values are catalogue flags a request turns on (or, on a
+removal, off); applications come with feature updates (R16, R18)."""
 
 
 def check_entitlements(catalogue: Catalogue, entitlements: Entitlements, *, paid: bool) -> None:
@@ -93,3 +102,19 @@ def _check_direction(before: Entitlements, after: Entitlements, *, adding: bool)
 def _words(key: str) -> str:
     """An item key as the customer reads it on the form ("mobile_agents" -> "mobile agents")."""
     return key.replace("_", " ")
+
+
+def requested_entitlements(
+    catalogue: Catalogue, form: Mapping[str, Any], current: Mapping[str, int], *, turn_off: bool
+) -> dict[str, int]:
+    """The license the request asks for: totals from the form's item fields (by key or alias,
+    R10), flags from its add-on and plugin lists, the rest as it is."""
+    after = dict(current)
+    for name, value in form.items():
+        key = catalogue.canonical_key(name)
+        if key and catalogue.item(key).kind is ItemKind.COUNT and type(value) is int:
+            after[key] = value
+    for name in FLAG_LIST_FIELDS:
+        for key in form.get(name) or ():
+            after[key] = 0 if turn_off else 1
+    return after

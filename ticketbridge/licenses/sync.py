@@ -133,6 +133,7 @@ def sync_document(
         "token": license.token,
         "state": license.state.value,
         "plan": license.plan,
+        "revision": license.revision,
         "expires_at": _iso(license.expires_at),
         "limits": {
             "max_concurrent_agents": entitlements.get("agents", 0),

@@ -59,6 +59,13 @@ class EmailRequest:
     context: Mapping[str, Any] = field(default_factory=dict)
 
 
+EMAIL_CONTEXT_VARIABLES = frozenset(
+    {"ticket", "customer", "license", "form", "ticket_url", "support_url"}
+)
+"""What every email template sees (`Outbox.email_context`); `workflows check` resolves templates
+against it."""
+
+
 class DeliveryQueue(Protocol):
     """Where the ids of queued emails go once the transaction commits (the job queue)."""
 

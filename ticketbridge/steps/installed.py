@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ticketbridge.steps import licenses
+from ticketbridge.steps import licenses, requests
 from ticketbridge.steps.registry import StepRegistry, registry
 
-MODULES = (licenses,)
+MODULES = (licenses, requests)
 
 
 def load() -> StepRegistry:

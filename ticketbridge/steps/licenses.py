@@ -12,6 +12,7 @@ from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import LicenseState
 from ticketbridge.licenses.tokens import move_to_new_token
+from ticketbridge.steps.changes import license_changed
 from ticketbridge.steps.registry import StepContext, registry
 
 
@@ -43,27 +44,11 @@ def apply_demo_bundle(context: StepContext, *, days: int) -> None:
     license.customer_id = context.ticket.customer_id
     license.activated_at = context.now
     license.expires_at = context.now + dt.timedelta(days=days)
+    license_changed(context, license)
     context.note(
         f"Demo bundle applied to {license.token}; trial until {license.expires_at:%Y-%m-%d}",
         changes={c.item: c.new_quantity for c in changes},
         expires_at=license.expires_at.isoformat(),
-    )
-
-
-class StateParams(marshmallow.Schema):
-    state = fields.String(required=True, validate=validate.OneOf([s.value for s in LicenseState]))
-
-
-@registry.register("set_license_state", params=StateParams)
-def set_license_state(context: StepContext, *, state: str) -> None:
-    """Put the license in `state`; the first move to active starts its paid billing (R11)."""
-    license = context.license
-    previous, license.state = license.state, LicenseState(state)
-    if license.state is LicenseState.ACTIVE and license.paid_since is None:
-        license.paid_since = context.now
-    context.note(
-        f"License {license.token}: {previous.value} -> {license.state.value}",
-        state=license.state.value,
     )
 
 
@@ -81,6 +66,7 @@ def issue_license_key_step(context: StepContext) -> None:
         actor=context.actor,
         now=context.now,
     )
+    license_changed(context, context.license)
     context.note(
         f"License key issued for {context.license.token} (signing key "
         f"{context.resources.keyring.active_kid})",
@@ -101,6 +87,7 @@ keeping its history."""
         actor=context.actor,
         now=context.now,
     )
+    license_changed(context, context.license)
     context.note(
         f"License moved from {move.old_token} to {move.new_token}",
         old_token=move.old_token,

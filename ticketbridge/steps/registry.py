@@ -43,6 +43,8 @@ class StepContext:
     now: dt.datetime
     actor: Actor
     resources: StepResources
+    fields: dict[str, Any] = field(default_factory=dict)
+    """What staff filled in for the transition (manual triggers), already validated."""
     notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property

@@ -46,6 +46,22 @@ class TriggerKind(enum.StrEnum):
     MANUAL = "manual"
     CUSTOMER_REPLY = "customer_reply"
     TIMER = "timer"
+    LICENSE_SYNCED = "license_synced"
+
+
+@dataclass(frozen=True)
+class CalendarAt:
+    """A timer on the billing calendar: a named instant (licenses.calendar) plus an offset."""
+
+    instant: str
+    offset: dt.timedelta = dt.timedelta(0)
+
+    @property
+    def source(self) -> str:
+        if not self.offset:
+            return self.instant
+        sign = "-" if self.offset < dt.timedelta(0) else "+"
+        return f"{self.instant} {sign} {abs(self.offset).days}d"
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,7 @@ class Trigger:
     fields: tuple[FormField, ...] = ()
     after: dt.timedelta | None = None
     at: Guard | None = None
+    calendar: CalendarAt | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from ticketbridge.actors import SYSTEM, TIMER, Actor
 from ticketbridge.db import after_commit
 from ticketbridge.errors import Conflict, NotFound, WorkflowError
 from ticketbridge.forms.validate import validate_fields, with_stored_files
+from ticketbridge.licenses.calendar import CalendarInputs, instant
+from ticketbridge.licenses.emails import EmailSources, template_context
 from ticketbridge.steps.registry import StepContext, StepRegistry, StepResources
 from ticketbridge.tickets import due
 from ticketbridge.tickets.models import Ticket, WaitingOn
@@ -70,6 +72,24 @@ class NotAllowed(WorkflowError):
     """The staff member's role may not take this transition."""
 
     http_status = 403
+
+
+def transition_email_context(
+    transition: Transition, state: State, context: StepContext
+) -> dict[str, Any]:
+    """What a transition's emails see beside the ticket: the transition, the state entered, what
+    staff filled in, and what the steps changed (before → after) or scheduled."""
+    payloads = [payload for _, payload in context.notes]
+    return {
+        "transition": transition,
+        "state": state,
+        "fields": context.fields,
+        "changes": [line for p in payloads for line in p.get("changes", [])],
+        "scheduled": [p["scheduled"] for p in payloads if "scheduled" in p],
+    }
+
+
+TRANSITION_EMAIL_VARIABLES = frozenset({"transition", "state", "fields", "changes", "scheduled"})
 
 
 class Engine:
@@ -196,21 +216,45 @@ class Engine:
     ) -> bool:
         """Take the customer-reply transition of the ticket's state, if it has one whose guard
         holds."""
-        if ticket.is_closed:
-            return False
-        transition = self._ready(
-            self.workflow_of(session, ticket), ticket, TriggerKind.CUSTOMER_REPLY, now
-        )
-        if transition is None:
-            return False
-        self.fire(
+        return self._take_event(
             session,
             ticket,
-            transition,
+            TriggerKind.CUSTOMER_REPLY,
             now=now,
             actor=Actor.customer(ticket.customer.email),
             fields={"message_id": message_id} if message_id else None,
         )
+
+    def license_synced(
+        self, session: Session, ticket: Ticket, *, revision: int, now: dt.datetime
+    ) -> bool:
+        """The customer's server fetched the license this ticket changed: take the state's
+        `license_synced` transition, if it has one whose guard holds."""
+        return self._take_event(
+            session,
+            ticket,
+            TriggerKind.LICENSE_SYNCED,
+            now=now,
+            actor=SYSTEM,
+            fields={"revision": revision},
+        )
+
+    def _take_event(
+        self,
+        session: Session,
+        ticket: Ticket,
+        kind: TriggerKind,
+        *,
+        now: dt.datetime,
+        actor: Actor,
+        fields: Mapping[str, Any] | None,
+    ) -> bool:
+        if ticket.is_closed:
+            return False
+        transition = self._ready(self.workflow_of(session, ticket), ticket, kind, now)
+        if transition is None:
+            return False
+        self.fire(session, ticket, transition, now=now, actor=actor, fields=fields)
         self._schedule(session, ticket, now)
         return True
 
@@ -218,12 +262,18 @@ class Engine:
         self, session: Session, ticket: Ticket, timer: WorkflowTimer, *, now: dt.datetime
     ) -> bool:
         """Take a claimed, due timer's transition; a timer outliving its state, or whose guard
-        fails, is spent."""
+        fails, is spent. A closed ticket's timers are its follow-ups (a demo's expiry after the
+        demo request was completed): they move it between final states.
+
+        Timers due together with exclusive guards (expire the trial, or close a converted one)
+        decide between them: the one whose guard fails is spent without a timeline line."""
         workflow = self.workflow_of(session, ticket)
         transition = workflow.transition(timer.transition)
-        if transition is None or transition.source != ticket.state or ticket.is_closed:
+        if transition is None or transition.source != ticket.state:
             return False
         if not self._guard_holds(transition, ticket, now):
+            if self._another_timer_decides(session, workflow, ticket, timer, now):
+                return False
             record(
                 session,
                 ticket,
@@ -246,6 +296,27 @@ class Engine:
         self._schedule(session, ticket, now)
         return True
 
+    def _another_timer_decides(
+        self,
+        session: Session,
+        workflow: Workflow,
+        ticket: Ticket,
+        timer: WorkflowTimer,
+        now: dt.datetime,
+    ) -> bool:
+        due_together = session.scalars(
+            select(WorkflowTimer.transition).where(
+                WorkflowTimer.ticket_id == ticket.id,
+                WorkflowTimer.id != timer.id,
+                WorkflowTimer.state == ticket.state,
+                WorkflowTimer.due_at == timer.due_at,
+                WorkflowTimer.fired_at.is_(None),
+                WorkflowTimer.cancelled_at.is_(None),
+            )
+        )
+        others = [workflow.transition(name) for name in due_together]
+        return any(t is not None and self._guard_holds(t, ticket, now) for t in others)
+
     def fire(
         self,
         session: Session,
@@ -264,13 +335,22 @@ class Engine:
             )
         source = ticket.state
         context = StepContext(
-            session=session, ticket=ticket, now=now, actor=actor, resources=self.resources
+            session=session,
+            ticket=ticket,
+            now=now,
+            actor=actor,
+            resources=self.resources,
+            fields=dict(fields or {}),
         )
         self._run_actions(transition.actions, context)
         target = workflow.states[transition.target]
         self._enter(ticket, target, now)
         if target.is_final:
-            ticket.outcome_reason = customer_words(transition.reason) or None
+            # A fixed reason in the workflow, else the one staff wrote when refusing; customers
+            # read it without rule citations (staff keep them in the timeline).
+            ticket.outcome_reason = (
+                customer_words(transition.reason or str(context.fields.get("reason") or "")) or None
+            )
         self._run_actions(target.actions, context)
         record(
             session,
@@ -292,13 +372,16 @@ class Engine:
         )
         self._cancel_timers(session, ticket, now)
         self._arm_timers(session, ticket, workflow, now)
-        for template in (*transition.emails, *target.emails):
+        sources = EmailSources(self.resources.catalogue, self.resources.secret_key, workflow.form)
+        asked = tuple(p["email"] for _, p in context.notes if "email" in p)
+        for template in (*transition.emails, *target.emails, *asked):
             self.mailer.queue_email(
                 session,
                 ticket=ticket,
                 template=template,
                 now=now,
-                context={"transition": transition, "state": target},
+                context=transition_email_context(transition, target, context)
+                | template_context(template, sources, ticket),
             )
 
     def migrate_tickets(
@@ -440,14 +523,7 @@ class Engine:
             session.flush()
         context = guard_context(ticket, now)
         for transition in timers:
-            trigger = transition.trigger
-            due_at = (
-                now + trigger.after
-                if trigger.after is not None
-                else trigger.at.instant(context)
-                if trigger.at
-                else now
-            )
+            due_at = self._due_at(transition, ticket, context, now)
             existing = session.scalars(
                 select(WorkflowTimer).where(
                     WorkflowTimer.ticket_id == ticket.id,
@@ -465,15 +541,31 @@ class Engine:
                 )
                 session.add(timer)
                 session.flush()
-                self._schedule_timer(session, timer.id, due_at)
+                self._schedule_timer(session, timer.id, due_at, now)
             elif existing.fired_at is None:
                 existing.cancelled_at = None
 
-    def _schedule_timer(self, session: Session, timer_id: int, due_at: dt.datetime) -> None:
-        """Ask the job queue to fire the timer on time; the sweeper fires it anyway if that is
-        lost."""
+    def _due_at(
+        self, transition: Transition, ticket: Ticket, context: Mapping[str, Any], now: dt.datetime
+    ) -> dt.datetime:
+        trigger = transition.trigger
+        if trigger.after is not None:
+            return now + trigger.after
+        if trigger.calendar is not None:
+            inputs = CalendarInputs(now, ticket.license, self.resources.catalogue)
+            return instant(trigger.calendar.instant, inputs) + trigger.calendar.offset
+        return trigger.at.instant(context) if trigger.at else now
+
+    def _schedule_timer(
+        self, session: Session, timer_id: int, due_at: dt.datetime, now: dt.datetime
+    ) -> None:
+        """Ask the job queue to fire the timer on time (at once after commit when it is already
+        due: R11's decrease by the 20th); the sweeper fires it anyway if that is lost."""
         scheduler = self.scheduler
-        after_commit(session, lambda: scheduler.schedule("fire_timer", timer_id, due_at))
+        if due_at <= now:
+            after_commit(session, lambda: scheduler.enqueue("fire_timer", timer_id))
+        else:
+            after_commit(session, lambda: scheduler.schedule("fire_timer", timer_id, due_at))
 
     @staticmethod
     def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:

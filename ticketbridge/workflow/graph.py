@@ -15,7 +15,10 @@ def trigger_label(transition: Transition) -> str:
         case TriggerKind.TIMER if trigger.after is not None:
             text = f"timer: after {_duration(trigger.after.total_seconds())}"
         case TriggerKind.TIMER:
-            text = f"timer: at {trigger.at.source if trigger.at else '?'}"
+            at = trigger.calendar or trigger.at
+            text = f"timer: at {at.source if at else '?'}"
+        case TriggerKind.LICENSE_SYNCED:
+            text = "the server synced the license"
         case TriggerKind.CUSTOMER_REPLY:
             text = "customer reply"
         case _:

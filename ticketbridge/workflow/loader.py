@@ -20,9 +20,11 @@ from typing import Any, Protocol, TypeVar
 import yaml
 
 from ticketbridge.forms.fields import CHOICE_TYPES, LENGTH_TYPES, Choice
+from ticketbridge.licenses.calendar import INSTANTS
 from ticketbridge.workflow.check import check_workflow
 from ticketbridge.workflow.definitions import (
     Action,
+    CalendarAt,
     FieldType,
     FormField,
     FormSpec,
@@ -43,6 +45,7 @@ T = TypeVar("T")
 DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+CALENDAR = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(?:([+-])\s*(\d+\s*[mhdw]))?\s*$")
 NAME_RULE = "lower case letters, digits and _, starting with a letter"
 DURATION_RULE = "a number and a unit: 90m, 12h, 30d, 2w"
 WORKFLOW_KEYS = ("name", "title", "form", "initial", "states", "transitions", "reopen_on_reply")
@@ -326,6 +329,26 @@ class _Reader:
             self.fail(node, f"{what} {value!r} is not a duration", f"write {DURATION_RULE}")
         return duration
 
+    def timer_at(self, node: yaml.Node, what: str) -> Guard | CalendarAt | None:
+        """A named instant of the billing calendar (`first_of_next_month`, `license_expiry - 7d`),
+        or else a CEL expression giving a timestamp."""
+        source = self.scalar(node, what)
+        match = CALENDAR.match(source)
+        if match is None:
+            return self.guard(node, what)
+        name, sign, offset = match.groups()
+        if name not in INSTANTS:
+            known = "; ".join(f"{i.name} ({i.description})" for i in INSTANTS.values())
+            self.fail(
+                node,
+                f"{what} {name!r} is not an instant of the billing calendar",
+                f"use one of: {known}; optionally with an offset such as '- 7d'",
+            )
+            return None
+        delta = parse_duration(offset) if offset else dt.timedelta(0)
+        assert delta is not None
+        return CalendarAt(name, -delta if sign == "-" else delta)
+
     def templates(self, node: yaml.Node, what: str) -> tuple[str, ...]:
         names = []
         for item in self.sequence(node, what):
@@ -555,8 +578,10 @@ class _Reader:
             self.fail(
                 node,
                 "a timer transition needs exactly one target",
-                "add either 'after: 30d' or 'at: <expression giving a timestamp>', not both",
+                "add either 'after: 30d' or 'at: first_of_next_month' (a billing-calendar "
+                "instant, or an expression giving a timestamp), not both",
             )
+        at = get.read("at", self.timer_at, None)
         role = get.read("role", self.scalar, "agent")
         role_node = get.node("role")
         if role not in ROLES and role_node is not None:
@@ -567,7 +592,8 @@ class _Reader:
             role=role,
             fields=get.read("fields", self.fields, ()),
             after=get.read("after", self.duration, None),
-            at=get.read("at", self.guard, None),
+            at=at if isinstance(at, Guard) else None,
+            calendar=at if isinstance(at, CalendarAt) else None,
         )
 
     def transition(self, node: yaml.Node, states: Mapping[str, State]) -> Transition:
@@ -585,18 +611,26 @@ class _Reader:
             ends.append(value)
         source, target = ends
         source_node = get.node("from")
-        if source in states and states[source].is_final and source_node is not None:
+        trigger = self.trigger(node, get)
+        follow_up = trigger.kind == TriggerKind.TIMER and states.get(target, None) is not None
+        if (
+            source in states
+            and states[source].is_final
+            and source_node is not None
+            and not (follow_up and states[target].is_final)
+        ):
             self.fail(
                 source_node,
-                f"state {source!r} is final (outcome {states[source].outcome}), so no "
-                "transition may leave it",
-                "remove its outcome or this transition",
+                f"state {source!r} is final (outcome {states[source].outcome}), so only a timer "
+                "to another final state may leave it",
+                "remove its outcome, or make this a timer into a final state (a follow-up such "
+                "as a demo's expiry)",
             )
         return Transition(
             name=get.read("name", self.name, f"{source}_to_{target}", "transition name"),
             source=source,
             target=target,
-            trigger=self.trigger(node, get),
+            trigger=trigger,
             position=self.pos(node),
             guard=get.read("guard", self.guard, None),
             actions=get.read("actions", self.actions, ()),

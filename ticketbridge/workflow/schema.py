@@ -19,6 +19,7 @@ import marshmallow
 from marshmallow import fields, validate
 
 from ticketbridge.forms.fields import DEFAULT_MAX_FILES
+from ticketbridge.licenses.calendar import INSTANTS
 from ticketbridge.steps.registry import StepRegistry
 from ticketbridge.workflow import loader
 from ticketbridge.workflow.definitions import FieldType, Outcome, TriggerKind, WaitsOn
@@ -252,8 +253,10 @@ def workflow_schema(steps: StepRegistry, checks: Iterable[str]) -> Schema:
             "after": {**DURATION, "description": "timer: fire this long after entering the state"},
             "at": {
                 **EXPRESSION,
-                "description": "timer: an expression giving the timestamp to fire at, e.g. "
-                "first_of_next_month(now)",
+                "description": "timer: an instant of the billing calendar ("
+                + ", ".join(INSTANTS)
+                + "), optionally with an offset ('license_expiry - 7d'), or an expression "
+                "giving the timestamp to fire at",
             },
         },
         loader.TRANSITION_REQUIRED,
