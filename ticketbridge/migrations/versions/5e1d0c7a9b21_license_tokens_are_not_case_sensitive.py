@@ -1,7 +1,7 @@
 """license tokens are not case-sensitive: one license per token whatever its case
 
 Revision ID: 5e1d0c7a9b21
-Revises: 0e9826622067
+Revises: 2c6ae8d122b9
 Create Date: 2026-11-29 20:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5e1d0c7a9b21"
-down_revision = "0e9826622067"
+down_revision = "2c6ae8d122b9"
 branch_labels = None
 depends_on = None
 
