@@ -180,11 +180,6 @@ def _outbox_ids(runtime: Runtime) -> list[int]:
         return list(session.scalars(select(OutboxEmail.id)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 item 13: with Redis down a stored request must answer with its ticket, "
-    "not 503. Remove this mark when it does.",
-)
 def test_redis_down_for_a_while_loses_no_request(
     make_runtime,
     private_postgres,
