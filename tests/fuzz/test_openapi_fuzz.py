@@ -17,6 +17,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from ticketbridge.app import create_app
 from ticketbridge.runtime import Runtime
@@ -57,6 +58,9 @@ def test_the_api_answers_every_generated_request_as_its_document_says(
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
         )
         def check(case: schemathesis.Case) -> None:
-            case.call_and_validate()
+            # A request the schema allows may still be refused with a documented 422: the
+            # license registry's checks (an unknown or inactive token, R2, R10) depend on what
+            # is stored, which no schema can say. Every other check stays on.
+            case.call_and_validate(excluded_checks=[positive_data_acceptance])
 
         check()
