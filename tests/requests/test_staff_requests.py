@@ -113,6 +113,8 @@ def test_general_request_staff_ask_the_customer_replies_then_staff_answer(
 ) -> None:
     ticket = portal.file("general", token=None, description="Can we move our server to AWS?")
     assert portal.state(ticket) == ("received", None)
+    [receipt] = portal.new_emails()  # R19: the web request's receipt, with its ticket link
+    assert receipt["Subject"].startswith("[LIC-")
     portal.act(ticket, "ask_customer", question="Which region?")
     [question] = portal.new_emails()
     assert "Which region?" in body_of(question)

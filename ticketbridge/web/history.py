@@ -37,6 +37,8 @@ _SENTENCES: dict[str, Callable[[TicketEvent, Workflow], str]] = {
     "email_received": lambda event, workflow: "Your email was received.",
     "email_sent": lambda event, workflow: "We emailed you about this ticket.",
     "reopened": lambda event, workflow: "Reopened by your reply.",
+    # Our own sentence (the server's token and when it fetched the change), never customer text.
+    "license_synced": lambda event, workflow: event.summary,
 }
 
 
