@@ -34,7 +34,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +42,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-import psycopg
 from aiosmtpd.controller import Controller
 from redis import Redis
 
@@ -96,20 +94,6 @@ def dovecot() -> Iterator[DovecotServer]:
         sys.exit("dovecot is not installed: apt-get install -y dovecot-imapd")
     with running_dovecot(binary, "bench-password") as server:
         yield server
-
-
-@contextmanager
-def postgres() -> Iterator[str]:
-    name = f"tb_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -341,10 +325,16 @@ def main() -> None:
             with setup(server, port, sink, url, "", args.batch) as run:
                 run_kinds(run, "embedded default, end to end", args, with_receipts=True)
         redis.flushdb()
-        with postgres() as url, setup(server, port, sink, url, args.redis, args.batch) as run:
+        with (
+            postgres() as url,
+            setup(server, port, sink, url, args.redis, args.batch) as run,
+        ):
             run_kinds(run, "PostgreSQL + rq, ingested (receipts queued)", args, with_receipts=False)
         redis.flushdb()
-        with postgres() as url, setup(server, port, sink, url, args.redis, args.batch) as run:
+        with (
+            postgres() as url,
+            setup(server, port, sink, url, args.redis, args.batch) as run,
+        ):
             with workers(run.env, args.workers):
                 run_kinds(
                     run,

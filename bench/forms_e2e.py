@@ -27,19 +27,16 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 from aiosmtpd.controller import Controller
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
+from bench.databases import throwaway_postgres
 from bench.figures import Figure, percentile, watch_memory, write
-from ticketbridge import migrate
 from ticketbridge.config import PROJECT_ROOT
 
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -69,20 +66,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
-
-
-@contextmanager
-def database() -> Iterator[str]:
-    name = f"tb_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def environment(url: str, instance: Path, smtp_port: int, web_port: int) -> dict[str, str]:
@@ -213,7 +196,7 @@ def run(requests: int, clients: int, workers: int) -> list[Figure]:
     submitted: dict[str, float] = {}
     posts: list[float] = []
     lock = threading.Lock()
-    with database() as url, tempfile.TemporaryDirectory(prefix="tb-bench-") as name:
+    with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="tb-bench-") as name:
         folder = Path(name)
         env = environment(url, folder / "instance", smtp_port, web_port)
         web = start_gunicorn(env, web_port, folder / "gunicorn.log")
