@@ -48,6 +48,7 @@ from redis import Redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import throwaway_postgres as postgres  # noqa: E402
 from tests.fixtures.backends import free_port  # noqa: E402
 from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
 from tests.mail.processes import process_tree  # noqa: E402
