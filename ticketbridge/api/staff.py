@@ -52,7 +52,7 @@ def _staff() -> Staff:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         raise TokenRefused()
-    with runtime().db.transaction() as session:
+    with runtime().db.reading() as session:
         user = staff_for_token(session, token.strip())
         if user is None:
             raise TokenRefused()
@@ -85,7 +85,7 @@ def list_tickets() -> dict[str, Any]:
         request.args.get("state") or None,
         request.args.get("after") or None,
     )
-    with runtime().db.transaction() as session:
+    with runtime().db.reading() as session:
         counts = queue_counts(session, me=staff.id, now=now, cache=counts_cache())
         text = request.args.get("q", "").strip()
         if text:

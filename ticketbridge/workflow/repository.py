@@ -159,7 +159,7 @@ class WorkflowRepository:
         """Load the versions in force if anything was published since this process last looked:
         one small query, at most once per transaction."""
         if session is None:
-            with self._db.transaction() as own:
+            with self._db.reading() as own:
                 self.refresh(own)
             return
         if session.info.get(_REFRESHED) is self:

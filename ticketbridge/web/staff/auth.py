@@ -66,7 +66,7 @@ def _load(user_id: str) -> SignedIn | None:
     key, _, fingerprint = user_id.partition(":")
     if not key.isdigit():
         return None
-    with runtime().db.transaction() as session:
+    with runtime().db.reading() as session:
         user = session.get(StaffUser, int(key))
         if user is None or not user.active or _fingerprint(user.password_hash) != fingerprint:
             return None

@@ -33,7 +33,7 @@ def queue() -> str | tuple[str, int]:
     text = request.args.get("q", "").strip()
     now = utcnow()
     error = None
-    with runtime().db.transaction() as session:
+    with runtime().db.reading() as session:
         counts = queue_counts(session, me=me().id, now=now, cache=counts_cache())
         rows, next_after = [], None
         if text:
