@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from alembic import command
+from alembic import command as alembic_command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 
@@ -117,7 +117,7 @@ def test_a_database_behind_the_code_says_run_db_upgrade(db_url: str, tmp_path: P
     scripts = ScriptDirectory.from_config(migrate.alembic_config(db_url))
     head = scripts.get_current_head()
     first = [script.revision for script in scripts.walk_revisions()][-1]
-    command.downgrade(migrate.alembic_config(db_url), first)
+    alembic_command.downgrade(migrate.alembic_config(db_url), first)
     try:
         line = one_line_error(
             invoke(
