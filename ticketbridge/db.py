@@ -12,16 +12,18 @@ import enum
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from ticketbridge.config import create_sqlite_file
 
 log = logging.getLogger(__name__)
+Read = TypeVar("Read")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -87,6 +89,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The pool `read` uses: statements commit on their own, connections are not pinged.
+        self._reader = (
+            create_engine(url, isolation_level="AUTOCOMMIT") if self.is_postgresql else None
+        )
 
     @property
     def is_postgresql(self) -> bool:
@@ -111,8 +117,34 @@ class Database:
             for hook in hooks:
                 _run_after_commit(hook)
 
+    def read(self, query: Callable[[Session], Read]) -> Read:
+        """What `query` reads, outside any transaction on PostgreSQL: each statement sees what
+        was committed when it started, and `query` must not write.
+
+        For a hot read of one statement (the sync API's poll), where round trips to the
+        server are most of the cost: no BEGIN, no COMMIT, and no ping before it, on a pool of
+        its own. Instead of the ping, a read that meets a connection the server dropped (a
+        restart) runs once more on a fresh one — a read can be repeated, a write could not.
+        SQLite, with no round trips to save, reads in a transaction."""
+        if self._reader is None:
+            with self.transaction() as session:
+                return query(session)
+        try:
+            return _read_once(self._reader, query)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return _read_once(self._reader, query)
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._reader is not None:
+            self._reader.dispose()
+
+
+def _read_once(engine: Engine, query: Callable[[Session], Read]) -> Read:
+    with Session(engine, autoflush=False, expire_on_commit=False) as session:
+        return query(session)
 
 
 def _run_after_commit(hook: Callable[[], None]) -> None:
