@@ -20,6 +20,7 @@ from types import MappingProxyType
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ticketbridge import yamltext
 from ticketbridge.errors import ConfigError
 
 _STR = "tag:yaml.org,2002:str"
@@ -176,7 +177,7 @@ def load_catalogue(path: Path | str) -> Catalogue:
             "set catalogue_path to an existing YAML file"
         ) from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamltext.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
