@@ -9,9 +9,11 @@ wrong; how to fix it`, pointing at the offending line instead of failing in a re
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -121,6 +123,12 @@ class Catalogue:
 
     def is_known(self, key: str) -> bool:
         return key in self.items
+
+    @cached_property
+    def items_fingerprint(self) -> str:
+        """A hash of every item as loaded (key, kind, title, …), in order: what a sync answer's
+        ETag (R16) carries so a catalogue edit gives servers a fresh answer. Computed once."""
+        return hashlib.sha256(repr(tuple(self.items.values())).encode()).hexdigest()[:16]
 
     def item(self, key: str) -> Item:
         try:
