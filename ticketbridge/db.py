@@ -10,12 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -63,7 +66,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine))
+    return engine
+
+
+IDLE_BEFORE_PING = 10.0
+"""Seconds a pooled PostgreSQL connection may sit unused before it is tested on checkout."""
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Test a connection that sat idle in the pool before handing it out: a restarted server or
+    a dropped link left it dead, and a fresh one is made instead (the pool retries on
+    DisconnectionError). A connection used moments ago is handed out untested: pinging every
+    checkout cost a round trip per transaction (three per staff page). Should the server go away
+    within that window, the first statement fails as a disconnect, which answers 503 and
+    discards the whole pool, so only that request sees it."""
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_BEFORE_PING:
+        return  # just made, or just used
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
