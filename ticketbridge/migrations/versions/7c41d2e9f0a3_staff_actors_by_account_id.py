@@ -7,7 +7,7 @@ a disabled account. Free text of earlier command-line runs matches no account an
 is (it reads back as a staff actor named by that text).
 
 Revision ID: 7c41d2e9f0a3
-Revises: 5e1d0c7a9b21
+Revises: 7c3f5a2e9d14
 Create Date: 2026-11-29 23:20:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7c41d2e9f0a3"
-down_revision = "5e1d0c7a9b21"
+down_revision = "7c3f5a2e9d14"
 branch_labels = None
 depends_on = None
 
