@@ -14,17 +14,18 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from ticketbridge.config import create_sqlite_file
 
 log = logging.getLogger(__name__)
+Read = TypeVar("Read")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -117,6 +118,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # What `read` uses: the same pool, each statement committing on its own.
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_postgresql
+            else None
+        )
 
     @property
     def is_postgresql(self) -> bool:
@@ -141,8 +148,32 @@ class Database:
             for hook in hooks:
                 _run_after_commit(hook)
 
+    def read(self, query: Callable[[Session], Read]) -> Read:
+        """What `query` reads, outside any transaction on PostgreSQL: each statement sees what
+        was committed when it started, and `query` must not write.
+
+        For a hot read of one statement (the sync API's poll), where round trips to the
+        server are most of the cost: no BEGIN and no COMMIT. A read that meets a connection the
+        server dropped (a restart within the pool's ping window) runs once more on a fresh one:
+        a read can be repeated, a write could not. SQLite, with no round trips to save, reads
+        in a transaction."""
+        if self._reader is None:
+            with self.transaction() as session:
+                return query(session)
+        try:
+            return _read_once(self._reader, query)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return _read_once(self._reader, query)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _read_once(engine: Engine, query: Callable[[Session], Read]) -> Read:
+    with Session(engine, autoflush=False, expire_on_commit=False) as session:
+        return query(session)
 
 
 def _run_after_commit(hook: Callable[[], None]) -> None:

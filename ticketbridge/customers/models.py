@@ -9,9 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketbridge.clock import utcnow
 from ticketbridge.db import Base
-from ticketbridge.mailheaders import header_text
-
-NAME_LENGTH = 200
+from ticketbridge.mailheaders import NAME_LENGTH, header_text
 
 
 def clean_name(name: str) -> str:

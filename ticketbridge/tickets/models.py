@@ -11,9 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
-from ticketbridge.customers.models import NAME_LENGTH, Customer
+from ticketbridge.customers.models import Customer
 from ticketbridge.db import Base, str_enum
 from ticketbridge.licenses.models import License
+from ticketbridge.mailheaders import NAME_LENGTH
 from ticketbridge.staff.models import StaffUser
 
 REFERENCE_PREFIX = "LIC-"
