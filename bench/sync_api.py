@@ -43,6 +43,7 @@ from ticketbridge.runtime import build_runtime
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 HOST = "127.0.0.1"
+YARDSTICK_PREFIX = "/api/v1/yardstick"
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 ENTITLEMENTS = {
     "agents": 25,
@@ -155,7 +156,7 @@ def start_gunicorn(
     while time.monotonic() < deadline:
         connection = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            connection.request("GET", "/healthz" if application == "wsgi:app" else "/constant/x")
+            connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 return process
         except OSError:
@@ -294,7 +295,7 @@ def main() -> None:
                 f"{args.licenses} licenses, {args.clients} keep-alive client threads, "
                 f"{os.cpu_count()} CPUs"
             )
-            constant = run_phase(constant_port, credentials, None, prefix="/constant", **load)
+            constant = run_phase(constant_port, credentials, None, prefix=YARDSTICK_PREFIX, **load)
             ok = run_phase(port, credentials, None, **load)
             not_modified = run_phase(port, credentials, etags, **load)
             results = (

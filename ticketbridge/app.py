@@ -33,5 +33,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
 
 def _see_published_workflows() -> None:
-    """Each request sees the workflow versions in force now, published by any process."""
-    context.runtime().workflows.refresh()
+    """Each request that may read them sees the workflow versions in force now, published by
+    any process."""
+    if context.reads_workflows():
+        context.runtime().workflows.refresh()

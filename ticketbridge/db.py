@@ -10,18 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from ticketbridge.config import create_sqlite_file
 
 log = logging.getLogger(__name__)
+Read = TypeVar("Read")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,7 +67,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine))
+    return engine
+
+
+IDLE_BEFORE_PING = 10.0
+"""Seconds a pooled PostgreSQL connection may sit unused before it is tested on checkout."""
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Test a connection that sat idle in the pool before handing it out: a restarted server or
+    a dropped link left it dead, and a fresh one is made instead (the pool retries on
+    DisconnectionError). A connection used moments ago is handed out untested: pinging every
+    checkout cost a round trip per transaction (three per staff page). Should the server go away
+    within that window, the first statement fails as a disconnect, which answers 503 and
+    discards the whole pool, so only that request sees it."""
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_BEFORE_PING:
+        return  # just made, or just used
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -87,6 +118,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # What `read` uses: the same pool, each statement committing on its own.
+        self._reader = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_postgresql
+            else None
+        )
 
     @property
     def is_postgresql(self) -> bool:
@@ -111,8 +148,32 @@ class Database:
             for hook in hooks:
                 _run_after_commit(hook)
 
+    def read(self, query: Callable[[Session], Read]) -> Read:
+        """What `query` reads, outside any transaction on PostgreSQL: each statement sees what
+        was committed when it started, and `query` must not write.
+
+        For a hot read of one statement (the sync API's poll), where round trips to the
+        server are most of the cost: no BEGIN and no COMMIT. A read that meets a connection the
+        server dropped (a restart within the pool's ping window) runs once more on a fresh one:
+        a read can be repeated, a write could not. SQLite, with no round trips to save, reads
+        in a transaction."""
+        if self._reader is None:
+            with self.transaction() as session:
+                return query(session)
+        try:
+            return _read_once(self._reader, query)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return _read_once(self._reader, query)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _read_once(engine: Engine, query: Callable[[Session], Read]) -> Read:
+    with Session(engine, autoflush=False, expire_on_commit=False) as session:
+        return query(session)
 
 
 def _run_after_commit(hook: Callable[[], None]) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import unicodedata
 
 ENCODED_WORD_OPENER = "=?"
+NAME_LENGTH = 200
+"""The longest display name kept: a customer's name as stored, and as written into a header."""
 _BREAKING_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 """Controls (CR, LF, NUL, NEL...), lone surrogates left by undecodable bytes, U+2028, U+2029."""
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

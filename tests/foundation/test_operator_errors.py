@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 
@@ -116,7 +117,7 @@ def test_a_database_behind_the_code_says_run_db_upgrade(db_url: str, tmp_path: P
     scripts = ScriptDirectory.from_config(migrate.alembic_config(db_url))
     head = scripts.get_current_head()
     first = [script.revision for script in scripts.walk_revisions()][-1]
-    migrate.command.downgrade(migrate.alembic_config(db_url), first)
+    alembic_command.downgrade(migrate.alembic_config(db_url), first)
     try:
         line = one_line_error(
             invoke(
@@ -131,6 +132,12 @@ def test_a_database_behind_the_code_says_run_db_upgrade(db_url: str, tmp_path: P
     assert line.endswith(
         f"is at schema revision {first}, not {head}; run `ticketbridge db upgrade`"
     )
+
+
+def test_the_head_read_from_the_scripts_text_is_alembics() -> None:
+    """`require_head` trusts this reading when the database is at it, without Alembic."""
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert migrate.script_head() == scripts.get_current_head()
 
 
 def test_an_instance_folder_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:

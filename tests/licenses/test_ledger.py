@@ -42,19 +42,33 @@ def ledger_rows(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(EntitlementChange)) or 0
 
 
+def change(
+    session: Session,
+    license: License,
+    catalogue: Catalogue,
+    wanted: dict[str, int],
+    *,
+    at: dt.datetime = WHEN,
+    actor: Actor = SYSTEM,
+    paid: bool = True,
+) -> list[EntitlementChange]:
+    """A change with no ticket behind it, as the tests below make them."""
+    return apply_changes(
+        session,
+        license,
+        wanted,
+        effective_at=at,
+        ticket_id=None,
+        actor=actor,
+        catalogue=catalogue,
+        paid=paid,
+    )
+
+
 def test_r3_demo_bundle_is_written_to_ledger_and_snapshot(
     session: Session, license: License, catalogue: Catalogue
 ) -> None:
-    rows = apply_changes(
-        session,
-        license,
-        catalogue.demo_bundle(),
-        effective_at=WHEN,
-        ticket_id=None,
-        actor=SYSTEM,
-        catalogue=catalogue,
-        paid=False,
-    )
+    rows = change(session, license, catalogue, catalogue.demo_bundle(), paid=False)
     assert len(rows) == len(catalogue.demo_bundle())
     assert all(r.id is not None and r.old_quantity == 0 and r.actor == SYSTEM for r in rows)
     assert license.entitlements == catalogue.demo_bundle()
@@ -64,26 +78,15 @@ def test_r3_demo_bundle_is_written_to_ledger_and_snapshot(
 def test_r10_only_changed_items_get_a_ledger_row(
     session: Session, license: License, catalogue: Catalogue
 ) -> None:
-    apply_changes(
-        session,
-        license,
-        catalogue.demo_bundle(),
-        effective_at=WHEN,
-        ticket_id=None,
-        actor=SYSTEM,
-        catalogue=catalogue,
-        paid=False,
-    )
+    change(session, license, catalogue, catalogue.demo_bundle(), paid=False)
     snapshot_before = license.entitlements
-    rows = apply_changes(
+    rows = change(
         session,
         license,
+        catalogue,
         {"agents": 8, "admins": 1, "telephones": 1, "botify": 1},
-        effective_at=WHEN + dt.timedelta(days=3),
-        ticket_id=None,
+        at=WHEN + dt.timedelta(days=3),
         actor=Actor.staff("ana"),
-        catalogue=catalogue,
-        paid=True,
     )
     assert [(r.item, r.old_quantity, r.new_quantity) for r in rows] == [
         ("agents", 3, 8),
@@ -91,15 +94,13 @@ def test_r10_only_changed_items_get_a_ledger_row(
     ]
     assert license.entitlements is not snapshot_before  # a new dict, so SQLAlchemy saves it
     assert license.entitlements == {**catalogue.demo_bundle(), "agents": 8, "botify": 1}
-    apply_changes(
+    change(
         session,
         license,
+        catalogue,
         {"botify": 0},
-        effective_at=WHEN + dt.timedelta(days=5),
-        ticket_id=None,
+        at=WHEN + dt.timedelta(days=5),
         actor=Actor.staff("ana"),
-        catalogue=catalogue,
-        paid=True,
     )
     assert "botify" not in license.entitlements  # absent means 0, in snapshot and replay alike
     assert replay(license.changes) == license.entitlements
@@ -112,16 +113,7 @@ def test_r7_refused_change_writes_nothing(
     session: Session, license: License, catalogue: Catalogue
 ) -> None:
     with pytest.raises(RuleViolation) as caught:
-        apply_changes(
-            session,
-            license,
-            {"agents": 3, "admins": 1},
-            effective_at=WHEN,
-            ticket_id=None,
-            actor=SYSTEM,
-            catalogue=catalogue,
-            paid=True,
-        )
+        change(session, license, catalogue, {"agents": 3, "admins": 1})
     assert caught.value.rule == "R7"
     assert ledger_rows(session) == 0 and license.entitlements == {}
 
@@ -129,43 +121,16 @@ def test_r7_refused_change_writes_nothing(
 def test_r8_ai_agent_assistants_refused_without_ai_assistants(
     session: Session, license: License, catalogue: Catalogue
 ) -> None:
-    apply_changes(
-        session,
-        license,
-        {"agents": 5, "admins": 1},
-        effective_at=WHEN,
-        ticket_id=None,
-        actor=SYSTEM,
-        catalogue=catalogue,
-        paid=True,
-    )
+    change(session, license, catalogue, {"agents": 5, "admins": 1})
     with pytest.raises(RuleViolation, match="AI Agent Assistants"):
-        apply_changes(
-            session,
-            license,
-            {"ai_agent_assistants": 1},
-            effective_at=WHEN,
-            ticket_id=None,
-            actor=SYSTEM,
-            catalogue=catalogue,
-            paid=True,
-        )
+        change(session, license, catalogue, {"ai_agent_assistants": 1})
     assert ledger_rows(session) == 2
 
 
 def test_apply_changes_flushes_but_never_commits(
     session: Session, license: License, catalogue: Catalogue
 ) -> None:
-    apply_changes(
-        session,
-        license,
-        {"agents": 5, "admins": 1},
-        effective_at=WHEN,
-        ticket_id=None,
-        actor=SYSTEM,
-        catalogue=catalogue,
-        paid=True,
-    )
+    change(session, license, catalogue, {"agents": 5, "admins": 1})
     assert session.in_transaction() and ledger_rows(session) == 2
     session.rollback()
     assert ledger_rows(session) == 0

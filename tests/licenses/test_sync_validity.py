@@ -104,7 +104,11 @@ def test_r16_license_verify_refuses_an_answer_past_its_valid_until(
     with runtime.db.transaction() as session:
         license = add_license(session, runtime, "SRV-OLD", at=utcnow())
         old = sync_document(
-            license, runtime.catalogue, utcnow() - dt.timedelta(days=8), ttl=WEEK
+            license,
+            runtime.catalogue,
+            utcnow() - dt.timedelta(days=8),
+            ttl=WEEK,
+            kid=runtime.keyring.active_kid,
         ).body
     valid_until = json.loads(old)["valid_until"]
     keyring = runtime.keyring

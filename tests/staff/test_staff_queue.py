@@ -15,7 +15,7 @@ from ticketbridge.errors import ValidationError
 from ticketbridge.runtime import Runtime
 from ticketbridge.staff.actions import Staff, act
 from ticketbridge.tickets.models import Ticket
-from ticketbridge.tickets.queries import Query, View, queue_counts, queue_page, search
+from ticketbridge.tickets.queries import CountsCache, Query, View, queue_counts, queue_page, search
 
 GENERAL = {
     "customer_name": "Cleo Customer",
@@ -84,6 +84,7 @@ def test_a_forged_page_marker_is_a_field_error(staff_runtime: Runtime) -> None:
         ("LIC-000002", [1]),
         ("lic-000002", [1]),
         ("SRV-approval-0001", [0]),
+        ("srv-APPROVAL-0001", [0]),
         ("zed", [1]),
         ("CLEO@cust", [2]),
         ("acme contact", [3, 0]),
@@ -176,3 +177,24 @@ def test_the_closed_count_stops_at_its_cap(
     assert counts.shown(View.STAFF) == "0"
     page = signed_in(app, "ann@team.example").get("/staff/").text
     assert 'Closed <span class="count">2+</span>' in page
+
+
+def test_counts_are_reused_for_a_while_and_give_each_person_their_own_mine(
+    app: Flask, staff_runtime: Runtime, people
+) -> None:
+    first = open_approval(app)
+    with staff_runtime.db.transaction() as session:
+        ticket = session.get_one(Ticket, Ticket.id_from_reference(first))
+        ticket.assignee_id = people["ann"]
+    kept, fresh = CountsCache(seconds=3600), CountsCache(seconds=0)
+    now = utcnow()
+    with staff_runtime.db.transaction() as session:
+        assert queue_counts(session, me=people["ann"], now=now, cache=kept).views[View.MINE] == 1
+        assert queue_counts(session, me=people["ann"], now=now, cache=fresh).views[View.STAFF] == 1
+    open_request(app, "general", GENERAL)
+    with staff_runtime.db.transaction() as session:
+        reused = queue_counts(session, me=people["ada"], now=now, cache=kept)
+        recounted = queue_counts(session, me=people["ada"], now=now, cache=fresh)
+    assert reused.views[View.STAFF] == 1 and reused.views[View.MINE] == 0
+    assert reused.views[View.UNASSIGNED] == 0
+    assert recounted.views[View.STAFF] == 2 and recounted.views[View.UNASSIGNED] == 1

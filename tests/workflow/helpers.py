@@ -1,4 +1,5 @@
-"""What the workflow tests share: submitting a request and reading a ticket's timeline."""
+"""What the workflow tests share: submitting a request, firing a staff action and reading a
+ticket's timeline."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from tests.foundation.helpers import open_request
+from ticketbridge.actors import Actor
+from ticketbridge.clock import utcnow
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.models import WorkflowTimer
@@ -20,6 +23,21 @@ CUSTOMER = {
 
 def submit(runtime: Runtime, request_type: str, token: str = "SRV-7f3a9c2e51", **form: Any) -> int:
     return open_request(runtime, request_type, {**CUSTOMER, "token": token, **form})
+
+
+def manual(
+    runtime: Runtime, ticket_id: int, name: str, role: str = "agent", **fields: object
+) -> None:
+    with runtime.db.transaction() as session:
+        runtime.engine.fire_manual(
+            session,
+            session.get_one(Ticket, ticket_id),
+            name,
+            staff_role=role,
+            fields=fields,
+            now=utcnow(),
+            actor=Actor.staff("ann@team.example"),
+        )
 
 
 def ticket(runtime: Runtime, ticket_id: int) -> Ticket:

@@ -13,15 +13,13 @@ from rq import SimpleWorker
 from sqlalchemy import update
 
 from tests.workflow.conftest import WfRuntime
-from tests.workflow.helpers import events, submit, ticket, timers
+from tests.workflow.helpers import events, manual, submit, ticket, timers
 from tests.workflow.test_wf_runs import RecordingQueue
-from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs import tasks
 from ticketbridge.jobs.queue import RqJobQueue
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.runtime import Runtime
-from ticketbridge.tickets.models import Ticket
 from ticketbridge.workflow.models import WorkflowTimer
 
 
@@ -59,16 +57,7 @@ def test_two_workers_racing_on_one_ticket_apply_one_transition(
 
 def test_two_sweepers_firing_one_timer_fire_it_once(pg_wf: Runtime) -> None:
     ticket_id = submit(pg_wf, "review", reason="a")
-    with pg_wf.db.transaction() as session:
-        pg_wf.engine.fire_manual(
-            session,
-            session.get_one(Ticket, ticket_id),
-            "ask_customer",
-            staff_role="agent",
-            fields={"question": "?"},
-            now=utcnow(),
-            actor=Actor.staff("ann"),
-        )
+    manual(pg_wf, ticket_id, "ask_customer", question="?")
     [timer] = [t for t in timers(pg_wf, ticket_id) if t.pending]
     due = timer.due_at
     race(4, lambda: pg_wf.tasks.fire_timer(timer.id, now=due))
@@ -95,16 +84,7 @@ def test_a_timer_survives_a_redis_flush(
     )
     ticket_id = submit(runtime, "review", reason="a")
     worker.work(burst=True)
-    with runtime.db.transaction() as session:
-        runtime.engine.fire_manual(
-            session,
-            session.get_one(Ticket, ticket_id),
-            "ask_customer",
-            staff_role="agent",
-            fields={"question": "?"},
-            now=utcnow(),
-            actor=Actor.staff("ann"),
-        )
+    manual(runtime, ticket_id, "ask_customer", question="?")
     with runtime.db.transaction() as session:
         session.execute(
             update(WorkflowTimer)

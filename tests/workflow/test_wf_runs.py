@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from tests.workflow.conftest import WfRuntime
-from tests.workflow.helpers import events, submit, ticket, timers
+from tests.workflow.helpers import events, manual, submit, ticket, timers
 from ticketbridge.actors import Actor
 from ticketbridge.cli import main
 from ticketbridge.clock import utcnow
@@ -101,16 +101,7 @@ def test_a_ticket_stays_on_the_version_it_started_on(
         new_version,
         "reviewing",
     )
-    with second.db.transaction() as session:
-        second.engine.fire_manual(
-            session,
-            session.get_one(Ticket, old_ticket),
-            "ask_customer",
-            staff_role="agent",
-            fields={"question": "?"},
-            now=utcnow(),
-            actor=Actor.staff("ann"),
-        )
+    manual(second, old_ticket, "ask_customer", question="?")
     pinned = ticket(second, old_ticket)
     assert (pinned.workflow_version, pinned.state) == (old_version, "waiting_customer")
     with second.db.transaction() as session:
@@ -126,16 +117,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
     first = make_wf_runtime()
     reviewing = submit(first, "review", reason="a")
     waiting = submit(first, "review", token="SRV-second-token", reason="a")
-    with first.db.transaction() as session:
-        first.engine.fire_manual(
-            session,
-            session.get_one(Ticket, waiting),
-            "ask_customer",
-            staff_role="agent",
-            fields={"question": "?"},
-            now=utcnow(),
-            actor=Actor.staff("ann"),
-        )
+    manual(first, waiting, "ask_customer", question="?")
     old_version = ticket(first, reviewing).workflow_version
     publish(workflows_dir, "review", *RENAME_IN_REVIEW)
     second = make_wf_runtime()

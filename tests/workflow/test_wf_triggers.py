@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from tests.workflow.helpers import events, submit, ticket, timers
+from tests.workflow.helpers import events, manual, submit, ticket, timers
 from ticketbridge.actors import SYSTEM, TIMER, Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import Conflict, NotFound, ValidationError
@@ -17,21 +17,6 @@ from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.workflow.engine import NotAllowed
 from ticketbridge.workflow.models import WorkflowTimer
-
-
-def manual(
-    runtime: Runtime, ticket_id: int, name: str, role: str = "agent", **fields: object
-) -> None:
-    with runtime.db.transaction() as session:
-        runtime.engine.fire_manual(
-            session,
-            session.get_one(Ticket, ticket_id),
-            name,
-            staff_role=role,
-            fields=fields,
-            now=utcnow(),
-            actor=Actor.staff("ann@team.example"),
-        )
 
 
 def replied(runtime: Runtime, ticket_id: int) -> bool:

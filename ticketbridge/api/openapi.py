@@ -1,4 +1,5 @@
-"""The OpenAPI 3.1 document of the request API, generated from the workflows' forms.
+"""The OpenAPI 3.1 document of the request API, generated from the workflows' forms, and of
+the staff JSON API (api/staff_openapi.py).
 
 Each request type in force gets its own path with the JSON Schema its form yields
 (`forms.jsonschema`), so the document describes exactly what the validator accepts and changes
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from ticketbridge.api import staff_openapi
+from ticketbridge.api.staff_openapi import error_answer
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.jsonschema import Schema, form_schema
 from ticketbridge.workflow.definitions import Workflow
@@ -59,13 +62,6 @@ CREATED: dict[str, Any] = {
 }
 
 
-def _error(description: str, schema: str = "Error") -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
-
 def _operation(workflow: Workflow) -> dict[str, Any]:
     name = workflow.name
     return {
@@ -91,12 +87,12 @@ def _operation(workflow: Workflow) -> dict[str, Any]:
                     "application/json": {"schema": {"$ref": "#/components/schemas/Created"}}
                 },
             },
-            "400": _error("The body is not a JSON object, or a NUL or too deep"),
-            "413": _error("The body or a file is too large"),
-            "415": _error("Neither application/json nor multipart/form-data"),
-            "422": _error("Refused: each field at fault with its messages", "Refusal"),
-            "429": _error("Too many requests from this address; Retry-After says when"),
-            "503": _error("The service is temporarily unavailable; Retry-After says when"),
+            "400": error_answer("The body is not a JSON object, or a NUL or too deep"),
+            "413": error_answer("The body or a file is too large"),
+            "415": error_answer("Neither application/json nor multipart/form-data"),
+            "422": error_answer("Refused: each field at fault with its messages", "Refusal"),
+            "429": error_answer("Too many requests from this address; Retry-After says when"),
+            "503": error_answer("The service is temporarily unavailable; Retry-After says when"),
         },
     }
 
@@ -115,20 +111,26 @@ def openapi_document(workflows: Iterable[Workflow], server_url: str) -> dict[str
     return {
         "openapi": OPENAPI_VERSION,
         "info": {
-            "title": "ticketbridge license requests",
+            "title": "ticketbridge license requests and staff API",
             "version": API_VERSION,
             "description": "File license requests as the portal's forms do. Every request "
-            "answers with a ticket; its outcome is emailed to the customer.",
+            "answers with a ticket; its outcome is emailed to the customer. Staff read the "
+            "queue and tickets and take actions under /api/v1/tickets with a bearer token.",
         },
         "servers": [{"url": server_url}],
-        "paths": {f"/api/v1/requests/{w.name}": {"post": _operation(w)} for w in workflows},
+        "paths": {
+            **{f"/api/v1/requests/{w.name}": {"post": _operation(w)} for w in workflows},
+            **staff_openapi.PATHS,
+        },
         "components": {
             "schemas": {
                 "Created": CREATED,
                 "Error": ERROR,
                 "Refusal": REFUSAL,
+                **staff_openapi.SCHEMAS,
                 **{name: s for w in workflows for name, s in _schemas(w).items()},
             },
+            "securitySchemes": staff_openapi.SECURITY_SCHEMES,
             "parameters": {
                 "IdempotencyKey": {
                     "name": "Idempotency-Key",

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.http.body import read_json_object
-from ticketbridge.http.context import runtime
+from ticketbridge.http.context import counts_cache, runtime
 from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.staff import actions
 from ticketbridge.staff.accounts import staff_for_token
@@ -72,6 +72,9 @@ def list_tickets() -> dict[str, Any]:
     """The queue views of the staff page: ?view=staff|customer|mine|…, &type=, &state=,
     &after= (the previous page's next_after), or ?q= to search."""
     staff, now = _staff(), utcnow()
+    for name, value in request.args.items(multi=True):
+        if "\x00" in value:
+            raise ValidationError({name: ["contains a NUL character, which no text can hold"]})
     try:
         view = View(request.args.get("view", View.STAFF.value))
     except ValueError:
@@ -83,7 +86,7 @@ def list_tickets() -> dict[str, Any]:
         request.args.get("after") or None,
     )
     with runtime().db.transaction() as session:
-        counts = queue_counts(session, me=staff.id, now=now)
+        counts = queue_counts(session, me=staff.id, now=now, cache=counts_cache())
         text = request.args.get("q", "").strip()
         if text:
             rows, next_after = search(session, text), None

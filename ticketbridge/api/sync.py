@@ -2,7 +2,7 @@
 
 GET answers are signed (Ed25519, detached, over the exact body) so a server can trust them
 offline with the public key it already trusts for license keys, and carry a strong ETag so
-the common unchanged poll is a 304 with no body and no signing.
+the common unchanged poll is a 304 with no body, no signing, and no license loaded.
 """
 
 from __future__ import annotations
@@ -12,14 +12,21 @@ from typing import Any
 import marshmallow
 from flask import Blueprint, Response, request
 from marshmallow import fields, validate
-from sqlalchemy.orm import joinedload
 
 from ticketbridge.clock import utcnow
 from ticketbridge.http.body import read_json_object
-from ticketbridge.http.context import runtime
+from ticketbridge.http.context import reads_no_workflows, runtime
 from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.licenses.models import License
-from ticketbridge.licenses.sync import SyncDenied, authenticate, record_usage, sync_document
+from ticketbridge.licenses.sync import (
+    SyncDenied,
+    authenticate,
+    authenticate_version,
+    authenticate_with_applications,
+    document_etag,
+    record_usage,
+    sync_document,
+)
 from ticketbridge.workflow.sync_events import server_fetched
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,30 +67,49 @@ class UsageReportSchema(marshmallow.Schema):
 
 
 @blueprint.get("/licenses/<token>")
+@reads_no_workflows
 def license_document(token: str) -> Response:
+    """A poll with the ETag of the current answer is a 304 from one indexed row, read outside a
+    transaction; anything else loads the license with its applications in one query, and opens
+    a transaction only when the server fetches a revision for the first time (to record it)."""
     secret = _bearer_secret()
     now = utcnow()
-    with runtime().db.transaction() as session:
-        license = authenticate(session, token, secret, joinedload(License.applications))
-        document = sync_document(
-            license, runtime().catalogue, now, ttl=runtime().settings.license_sync_ttl
-        )
-        server_fetched(session, runtime().engine, license, now)
-    response = (
-        Response(status=304)
-        if request.if_none_match.contains_weak(document.etag.strip('"'))
-        else Response(document.body, mimetype="application/json")
+    context = runtime()
+    ttl, kid = context.settings.license_sync_ttl, context.keyring.active_kid
+    if request.if_none_match:
+        version = context.db.read(lambda session: authenticate_version(session, token, secret, now))
+        etag = document_etag(version, context.catalogue, now, ttl=ttl, kid=kid)
+        if version.fetched and request.if_none_match.contains_weak(etag.strip('"')):
+            return _answer(None, etag)
+    license = context.db.read(
+        lambda session: authenticate_with_applications(session, token, secret)
     )
-    response.headers["ETag"] = document.etag
-    response.headers["Cache-Control"] = "no-cache, private"
-    if response.status_code == 200:
+    if license.synced_revision != license.revision:
+        with context.db.transaction() as session:
+            license = authenticate_with_applications(session, token, secret)
+            server_fetched(session, context.engine, license, now)
+    document = sync_document(license, context.catalogue, now, ttl=ttl, kid=kid)
+    if request.if_none_match.contains_weak(document.etag.strip('"')):
+        return _answer(None, document.etag)
+    return _answer(document.body, document.etag)
+
+
+def _answer(body: bytes | None, etag: str) -> Response:
+    """200 with the signed document, or 304 without one (`body` None)."""
+    if body is None:
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
         response.headers[KEY_ID_HEADER] = runtime().keyring.active_kid
-        response.headers[SIGNATURE_HEADER] = runtime().keyring.sign(document.body)
+        response.headers[SIGNATURE_HEADER] = runtime().keyring.sign(body)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "no-cache, private"
     return response
 
 
 @blueprint.post("/licenses/<token>/usage")
 @exempt_token_authenticated
+@reads_no_workflows
 def report_usage(token: str) -> tuple[dict[str, Any], int]:
     """The body is read only once the server has proved who it is, and outside any transaction,
     so a slow or hostile client holds no database connection while it sends."""

@@ -2,6 +2,10 @@
 
 Passwords are asked for on the terminal (twice, hidden) or read from standard input with
 `--password-stdin`, never taken as an argument that would stay in the shell history.
+
+Each command imports staff.accounts itself: importing it makes an Argon2 hash (a few hundred
+milliseconds and 64 MB), which every other `ticketbridge` command, the mail fetcher included,
+would otherwise pay at start.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import sys
 import click
 
 from ticketbridge.cli.context import State, pass_state
-from ticketbridge.staff import accounts
 from ticketbridge.staff.models import StaffRole
 
 
@@ -39,6 +42,8 @@ def staff_group() -> None:
 @pass_state
 def staff_create(state: State, email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create an account that can sign in at /staff."""
+    from ticketbridge.staff import accounts
+
     password = _password(password_stdin)
     with state.runtime.db.transaction() as session:
         user = accounts.create_staff(
@@ -52,6 +57,8 @@ def staff_create(state: State, email: str, name: str, role: str, password_stdin:
 @pass_state
 def staff_disable(state: State, email: str) -> None:
     """Stop an account from signing in; its sessions and API token stop working at once."""
+    from ticketbridge.staff import accounts
+
     with state.runtime.db.transaction() as session:
         user = accounts.disable_staff(session, email)
         click.echo(f"disabled {user.email}")
@@ -63,6 +70,8 @@ def staff_disable(state: State, email: str) -> None:
 @pass_state
 def staff_reset_password(state: State, email: str, password_stdin: bool) -> None:
     """Set a new password; the account's other sessions end."""
+    from ticketbridge.staff import accounts
+
     password = _password(password_stdin)
     with state.runtime.db.transaction() as session:
         user = accounts.get_staff(session, email)
@@ -74,6 +83,8 @@ def staff_reset_password(state: State, email: str, password_stdin: bool) -> None
 @pass_state
 def staff_list(state: State) -> None:
     """Every account, with its role and whether it is active."""
+    from ticketbridge.staff import accounts
+
     with state.runtime.db.transaction() as session:
         for user in accounts.all_staff(session):
             status = "active" if user.active else "disabled"
@@ -85,6 +96,8 @@ def staff_list(state: State) -> None:
 @pass_state
 def staff_api_token(state: State, email: str) -> None:
     """Issue a new token for the staff JSON API (printed once; the previous one stops working)."""
+    from ticketbridge.staff import accounts
+
     with state.runtime.db.transaction() as session:
         token = accounts.issue_api_token(accounts.get_staff(session, email))
     click.echo(token)

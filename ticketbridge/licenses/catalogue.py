@@ -9,15 +9,18 @@ wrong; how to fix it`, pointing at the offending line instead of failing in a re
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from ticketbridge import yamltext
 from ticketbridge.errors import ConfigError
 
 _STR = "tag:yaml.org,2002:str"
@@ -121,6 +124,12 @@ class Catalogue:
     def is_known(self, key: str) -> bool:
         return key in self.items
 
+    @cached_property
+    def items_fingerprint(self) -> str:
+        """A hash of every item as loaded (key, kind, title, …), in order: what a sync answer's
+        ETag (R16) carries so a catalogue edit gives servers a fresh answer. Computed once."""
+        return hashlib.sha256(repr(tuple(self.items.values())).encode()).hexdigest()[:16]
+
     def item(self, key: str) -> Item:
         try:
             return self.items[key]
@@ -168,7 +177,7 @@ def load_catalogue(path: Path | str) -> Catalogue:
             "set catalogue_path to an existing YAML file"
         ) from exc
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamltext.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

@@ -12,8 +12,9 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, func
+from sqlalchemy import inspect as inspect_state
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
@@ -61,8 +62,9 @@ class License(Base):
     license_key_issued_by: Mapped[Actor | None] = mapped_column(ActorText())
     # R16: SHA-256 of the sync secret issued with the license key; the secret is never stored.
     sync_secret_hash: Mapped[str | None] = mapped_column(String(64))
-    # "Applied on your server": every change a ticket makes raises `revision`; the sync API
-    # records the revision the server fetched last, and when.
+    # "Applied on your server": every change a ticket makes raises `revision`, and so does every
+    # other change to what a server fetches (see `count_document_changes`): the sync API's ETag
+    # is built from it. The sync API records the revision the server fetched last, and when.
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     synced_revision: Mapped[int | None] = mapped_column(Integer)
     synced_at: Mapped[dt.datetime | None]
@@ -177,3 +179,40 @@ class LicenseSyncWait(Base):
     synced_at: Mapped[dt.datetime | None]
 
     __table_args__ = (UniqueConstraint("ticket_id", "revision"),)
+
+
+DOCUMENT_COLUMNS = ("token", "state", "plan", "expires_at", "entitlements")
+"""The columns of a license that its sync document (R16) shows; `revision` counts their changes.
+The document also shows the license's applications, whose every change counts too."""
+
+
+@event.listens_for(Session, "before_flush")
+def count_document_changes(session: Session, _context: object, _instances: object) -> None:
+    """Raise the revision of each license whose sync document a flush changes, unless the caller
+    already did (a ticket's step, through `mark_changed`).
+
+    Here rather than at each call site, so no writer (a step, the CLI, staff, a script) can change
+    what a server fetches and leave its ETag as it was: the sync API answers 304 from the
+    revision alone, without building the document, so a missed raise would be a stale 304."""
+    changed: list[License] = []
+    with session.no_autoflush:
+        for row in session.dirty:
+            if isinstance(row, License) and _changed(row, DOCUMENT_COLUMNS):
+                changed.append(row)
+        for row in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(row, LicenseApplication) and (
+                row not in session.dirty or session.is_modified(row)
+            ):
+                license = row.license or (
+                    session.get(License, row.license_id) if row.license_id else None
+                )
+                if license is not None:
+                    changed.append(license)
+    for license in dict.fromkeys(changed):
+        if license not in session.new and not _changed(license, ("revision",)):
+            license.revision = (license.revision or 0) + 1
+
+
+def _changed(row: Base, names: tuple[str, ...]) -> bool:
+    attributes = inspect_state(row).attrs
+    return any(attributes[name].history.has_changes() for name in names)

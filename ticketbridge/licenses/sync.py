@@ -1,8 +1,12 @@
 """What a customer's server fetches when it syncs (R16, R17, R18), and how it proves who it is.
 
 The document is canonical JSON built only from the license's stored state, so an unchanged
-license gives the same bytes on every poll: the ETag is their hash, and the next poll after a
-feature change carries the change with no new license key (R16).
+license gives the same bytes on every poll, and the next poll after a feature change carries
+the change with no new license key (R16). Its strong ETag is a hash of what those bytes and
+their signature are made of — the license's revision (raised by every change to what the
+document shows), how many of its applications have expired by now, the validity step, the
+TTL, the catalogue and the signing key — so the common unchanged poll is answered 304 from
+one indexed row, without loading the license or building the document.
 
 A server authenticates with the sync secret issued with its license key. The secret is
 derived (HMAC of the service's secret key, the license and the issue time), so the outcome
@@ -25,16 +29,22 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
 from ticketbridge.licenses.keys import KeyRing, b64url, canonical_json, verify_detached
-from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
+from ticketbridge.licenses.models import (
+    AppState,
+    License,
+    LicenseApplication,
+    LicenseState,
+    UsageReport,
+)
 
 SECRET_PREFIX = "tbs_"
 _NO_SECRET_HASH = hashlib.sha256(b"no license has this secret").hexdigest()
@@ -44,6 +54,10 @@ USAGE_LIMITS = {"concurrent_agents": "agents", "webphone_sessions": "webphone_se
 # How far ahead of the verifier's clock an answer's issued_at may be (clock skew).
 CLOCK_SKEW = dt.timedelta(minutes=5)
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+Found = TypeVar("Found")
+DOCUMENT_FORMAT = 1
+"""Part of every ETag: raise it when a release changes what the document shows or how, so that
+servers holding an answer in the old shape get the new one instead of a 304."""
 
 
 class SyncDenied(TicketbridgeError):
@@ -69,7 +83,19 @@ class InvalidSyncAnswer(TicketbridgeError):
 @dataclass(frozen=True)
 class SyncDocument:
     body: bytes
-    etag: str  # strong: quoted hash of the exact body
+    etag: str  # strong: see `document_etag`
+
+
+@dataclass(frozen=True)
+class SyncVersion:
+    """What a license's sync ETag is made of, read in one indexed query with the secret's hash."""
+
+    license_id: int
+    token: str
+    revision: int
+    expired_apps: int
+    fetched: bool
+    """The server already fetched this revision, so a 304 has nothing to record."""
 
 
 def derive_sync_secret(secret_key: str, license: License) -> str:
@@ -97,18 +123,114 @@ def find_license(session: Session, token: str, *options: ORMOption) -> License |
     )
 
 
-def authenticate(session: Session, token: str, secret: str, *options: ORMOption) -> License:
+def authenticate(session: Session, token: str, secret: str) -> License:
     """The license of `token` if `secret` is its sync secret; SyncDenied otherwise, in constant
-    time.
+    time."""
+    license = find_license(session, token)
+    return _if_secret_matches(license, license.sync_secret_hash if license else None, secret)
 
-    `options` load what the caller reads next in the same query (the GET: its applications).
-    """
-    license = find_license(session, token, *options)
-    expected = (license.sync_secret_hash if license is not None else None) or _NO_SECRET_HASH
-    matches = hmac.compare_digest(expected, secret_hash(secret))
-    if license is None or license.sync_secret_hash is None or not matches:
+
+def authenticate_with_applications(session: Session, token: str, secret: str) -> License:
+    """`authenticate`, loading the applications in the same query: the document shows them."""
+    license = (
+        session.scalars(_LICENSE_WITH_APPLICATIONS, {"token": token.lower()}).unique().one_or_none()
+    )
+    return _if_secret_matches(license, license.sync_secret_hash if license else None, secret)
+
+
+def authenticate_version(
+    session: Session, token: str, secret: str, now: dt.datetime
+) -> SyncVersion:
+    """`authenticate` for a poll that may be answered 304: only the ETag's inputs, in one query
+    on the token's unique index (applications expired by `now` are counted in a subquery)."""
+    row = session.execute(_VERSION_QUERY, {"token": token.lower(), "now": now}).one_or_none()
+    found = _if_secret_matches(row, row.sync_secret_hash if row else None, secret)
+    return SyncVersion(
+        found.id,
+        found.token,
+        found.revision,
+        found.expired_apps,
+        fetched=found.synced_revision == found.revision,
+    )
+
+
+# Built once: each poll then skips building its statement and the statement's cache key.
+_LICENSE_WITH_APPLICATIONS = (
+    select(License)
+    .where(func.lower(License.token) == bindparam("token"))
+    .options(joinedload(License.applications))
+)
+_VERSION_QUERY = select(
+    License.id,
+    License.token,
+    License.revision,
+    License.synced_revision,
+    License.sync_secret_hash,
+    select(func.count(LicenseApplication.id))
+    .where(
+        LicenseApplication.license_id == License.id,
+        LicenseApplication.expires_at <= bindparam("now"),
+    )
+    .scalar_subquery()
+    .label("expired_apps"),
+).where(func.lower(License.token) == bindparam("token"))
+
+
+def version_of(license: License, now: dt.datetime) -> SyncVersion:
+    """The ETag inputs of a loaded license (with its applications), as `authenticate_version`
+    reads them."""
+    expired = sum(
+        1 for row in license.applications if row.expires_at is not None and row.expires_at <= now
+    )
+    return SyncVersion(
+        license.id,
+        license.token,
+        license.revision,
+        expired,
+        fetched=license.synced_revision == license.revision,
+    )
+
+
+def _if_secret_matches(found: Found | None, stored_hash: str | None, secret: str) -> Found:
+    """`found` if `secret` hashes to its `stored_hash`, else SyncDenied; as slow when nothing was
+    found.
+
+    One SHA-256: the secret is 32 random bytes, so unlike a password it cannot be guessed from
+    its hash, and a slow KDF would only slow every poll (tokens of this kind are stored so)."""
+    matches = hmac.compare_digest(stored_hash or _NO_SECRET_HASH, secret_hash(secret))
+    if found is None or stored_hash is None or not matches:
         raise SyncDenied()
-    return license
+    return found
+
+
+def document_etag(
+    version: SyncVersion,
+    catalogue: Catalogue,
+    now: dt.datetime,
+    *,
+    ttl: dt.timedelta,
+    kid: str,
+) -> str:
+    """The strong ETag of the document `sync_document` builds for `version` at `now`, signed by
+    `kid`: equal ETags mean equal bytes and signer, without building either.
+
+    Every input of the document is here: the revision stands for the license's stored state
+    and applications, the count of expired applications for the labels that change with time,
+    the validity step for `issued_at` and `valid_until`."""
+    issued_at, _ = validity(now, ttl)
+    inputs = (
+        DOCUMENT_FORMAT,
+        version.license_id,
+        version.token,
+        version.revision,
+        version.expired_apps,
+        int(issued_at.timestamp()),
+        int(ttl.total_seconds()),
+        catalogue.items_fingerprint,
+        kid,
+    )
+    digest = hashlib.sha256(repr(inputs).encode()).hexdigest()[:32]
+    return f'"{version.revision}-{digest}"'
 
 
 def validity(now: dt.datetime, ttl: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
@@ -120,9 +242,9 @@ def validity(now: dt.datetime, ttl: dt.timedelta) -> tuple[dt.datetime, dt.datet
 
 
 def sync_document(
-    license: License, catalogue: Catalogue, now: dt.datetime, *, ttl: dt.timedelta
+    license: License, catalogue: Catalogue, now: dt.datetime, *, ttl: dt.timedelta, kid: str
 ) -> SyncDocument:
-    """The signed-to-be body of GET /api/v1/licenses/{token} and its ETag."""
+    """The body of GET /api/v1/licenses/{token}, to be signed by `kid`, and its ETag."""
     issued_at, valid_until = validity(now, ttl)
     entitlements = {key: int(quantity) for key, quantity in (license.entitlements or {}).items()}
 
@@ -148,8 +270,8 @@ def sync_document(
         "issued_at": _iso(issued_at),
         "valid_until": _iso(valid_until),
     }
-    body = canonical_json(document)
-    return SyncDocument(body, f'"{hashlib.sha256(body).hexdigest()[:40]}"')
+    etag = document_etag(version_of(license, now), catalogue, now, ttl=ttl, kid=kid)
+    return SyncDocument(canonical_json(document), etag)
 
 
 def verify_sync_answer(

@@ -19,10 +19,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from ticketbridge import mailpolicy
-from ticketbridge.customers.models import NAME_LENGTH
 from ticketbridge.errors import UnsafeHeader
 from ticketbridge.mailaddress import needs_smtputf8
-from ticketbridge.mailheaders import header_text
+from ticketbridge.mailheaders import NAME_LENGTH, header_text
 from ticketbridge.outbox.render import RenderedEmail
 from ticketbridge.outbox.roundtrip import check_round_trip
 

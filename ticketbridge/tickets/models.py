@@ -11,12 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketbridge.actors import Actor, ActorText
 from ticketbridge.clock import utcnow
-from ticketbridge.customers.models import NAME_LENGTH, Customer
+from ticketbridge.customers.models import Customer
 from ticketbridge.db import Base, str_enum
 from ticketbridge.licenses.models import License
+from ticketbridge.mailheaders import NAME_LENGTH
 from ticketbridge.staff.models import StaffUser
 
 REFERENCE_PREFIX = "LIC-"
+MAX_ID = 2**31 - 1
 
 
 class WaitingOn(enum.StrEnum):
@@ -134,10 +136,13 @@ class Ticket(Base):
 
     @staticmethod
     def id_from_reference(reference: str) -> int | None:
+        """The id in `LIC-000123`, or None: not a reference, or beyond any id a ticket can have
+        (a query for it would overflow PostgreSQL's integer instead of finding nothing)."""
         head, _, digits = reference.strip().upper().partition("-")
-        if head + "-" != REFERENCE_PREFIX or not digits.isdigit():
+        if head + "-" != REFERENCE_PREFIX or not (digits.isascii() and digits.isdigit()):
             return None
-        return int(digits)
+        ticket_id = int(digits)
+        return ticket_id if ticket_id <= MAX_ID else None
 
 
 class TicketEvent(Base):

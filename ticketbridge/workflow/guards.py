@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import cel
-
 from ticketbridge.errors import WorkflowError
 from ticketbridge.position import Position
+
+# The package's __init__ also imports its command-line REPL (typer, rich, prompt_toolkit,
+# pygments): about a second and 20 MB at the start of every process, for nothing a guard uses.
+# An empty stand-in for that one submodule keeps it out; the expression engine is untouched.
+sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
+import cel  # noqa: E402 - after the stand-in above
 
 VARIABLES = frozenset({"form", "license", "ticket", "now"})
 # The CEL library parses and evaluates by recursion on the native stack: a 15,000-term sum

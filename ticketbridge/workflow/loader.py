@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 
 import yaml
 
+from ticketbridge import yamltext
 from ticketbridge.forms.fields import CHOICE_TYPES, LENGTH_TYPES, Choice
 from ticketbridge.licenses.calendar import INSTANTS
 from ticketbridge.workflow.check import check_workflow
@@ -156,7 +157,7 @@ def parse_workflow(
     a check added later must not strand the tickets still running on an older version."""
     reader = _Reader(filename, set(steps.names()), set(templates.names()), steps, forms)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yamltext.compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -201,8 +202,7 @@ def _tag_problems(text: str, filename: str) -> list[Problem]:
             f"YAML tag {''.join(part or '' for part in token.value)!r} is not allowed",
             "remove it; write plain values, and quote text that starts with '!'",
         )
-        for token in yaml.scan(text, Loader=yaml.SafeLoader)
-        if isinstance(token, yaml.TagToken)
+        for token in yamltext.tag_tokens(text)
     ]
 
 

@@ -212,8 +212,9 @@ class _HtmlText(HTMLParser):
     )
     _REST_MARKERS = ("divrplyfwdmsg", "appendonsend", "zwchr", "olk_src_body_section")
 
-    def __init__(self) -> None:
+    def __init__(self, *, stop_at_quote: bool = False) -> None:
         super().__init__(convert_charrefs=True)
+        self._stop_at_quote = stop_at_quote
         self.parts: list[str] = []
         self._skipping = 0
         self._line_start = True
@@ -282,9 +283,15 @@ class _HtmlText(HTMLParser):
         if self._line_start and (self._quoting or self._rest_quoted):
             if self.first_quoted is None:
                 self.first_quoted = text.strip()
+                if self._stop_at_quote:
+                    raise _QuoteFound
             text = "> " + text.lstrip()
         self.parts.append(text)
         self._line_start = False
+
+
+class _QuoteFound(Exception):
+    """Stops `html_quote_start`'s parse at the first quoted line."""
 
 
 def html_to_text(html: str) -> str:
@@ -294,8 +301,17 @@ def html_to_text(html: str) -> str:
 
 
 def html_quote_start(html: str) -> str | None:
-    """The first quoted line of an HTML mail: where its quoted history starts."""
-    return _html_text(html)[1]
+    """The first quoted line of an HTML mail: where its quoted history starts. Parsing stops
+    there: the history below, most of a long thread's reply, is never read."""
+    parser = _HtmlText(stop_at_quote=True)
+    try:
+        parser.feed(html)
+        parser.close()
+    except _QuoteFound:
+        pass
+    except Exception:  # noqa: BLE001 - as in _html_text: no quote found in what cannot be read
+        return None
+    return parser.first_quoted
 
 
 def _html_text(html: str) -> tuple[str, str | None]:

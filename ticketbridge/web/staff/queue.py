@@ -6,7 +6,7 @@ from flask import abort, render_template, request
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
-from ticketbridge.http.context import runtime
+from ticketbridge.http.context import counts_cache, runtime
 from ticketbridge.tickets.queries import Query, View, queue_counts, queue_page, search
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import me, staff_required
@@ -34,7 +34,7 @@ def queue() -> str | tuple[str, int]:
     now = utcnow()
     error = None
     with runtime().db.transaction() as session:
-        counts = queue_counts(session, me=me().id, now=now)
+        counts = queue_counts(session, me=me().id, now=now, cache=counts_cache())
         rows, next_after = [], None
         if text:
             rows = search(session, text)
