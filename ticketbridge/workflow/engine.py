@@ -4,8 +4,9 @@ A transition's step effects, its timeline events, its emails and the timers of t
 enters are all written through the one session the caller commits, so they land together or
 not at all. The engine never commits; `jobs.tasks`, the web views and the CLI own the
 transaction. After a manual action, a customer reply or a timer, the ticket is marked due
-(`next_run_at = now`) and an `advance_ticket` job is enqueued once the transaction commits, so
-the automatic transitions that follow run with the usual retries.
+(`next_run_at = now`) and an `advance_ticket` job is enqueued once the transaction commits (on
+rq, that wakes the batch job that advances every due ticket), so the automatic transitions that
+follow run with the usual retries.
 """
 
 from __future__ import annotations
@@ -575,28 +576,37 @@ class Engine:
         if ticket.id is None:
             session.flush()
         context = guard_context(ticket, now)
-        for transition in timers:
-            due_at = self._due_at(transition, ticket, context, now)
-            existing = session.scalars(
+        wanted = list(
+            dict.fromkeys((t.name, self._due_at(t, ticket, context, now)) for t in timers)
+        )
+        existing = {
+            (timer.transition, timer.due_at): timer
+            for timer in session.scalars(
                 select(WorkflowTimer).where(
                     WorkflowTimer.ticket_id == ticket.id,
-                    WorkflowTimer.transition == transition.name,
-                    WorkflowTimer.due_at == due_at,
+                    WorkflowTimer.transition.in_([name for name, _ in wanted]),
                 )
-            ).one_or_none()
-            if existing is None:
-                timer = WorkflowTimer(
-                    ticket_id=ticket.id,
-                    transition=transition.name,
-                    state=ticket.state,
-                    due_at=due_at,
-                    created_at=now,
+            )
+        }
+        armed = []
+        for name, due_at in wanted:
+            timer = existing.get((name, due_at))
+            if timer is None:
+                armed.append(
+                    WorkflowTimer(
+                        ticket_id=ticket.id,
+                        transition=name,
+                        state=ticket.state,
+                        due_at=due_at,
+                        created_at=now,
+                    )
                 )
-                session.add(timer)
-                session.flush()
-                self._schedule_timer(session, timer.id, due_at, now)
-            elif existing.fired_at is None:
-                existing.cancelled_at = None
+            elif timer.fired_at is None:
+                timer.cancelled_at = None
+        session.add_all(armed)
+        session.flush()
+        for timer in armed:
+            self._schedule_timer(session, timer.id, timer.due_at, now)
 
     def _due_at(
         self, transition: Transition, ticket: Ticket, context: Mapping[str, Any], now: dt.datetime
