@@ -63,7 +63,10 @@ def recorded_inputs(ticket: Ticket) -> RecordedTicket:
                 SimulatedEvent("manual", event.payload["transition"], event.payload["fields"])
             )
         elif trigger == "customer_reply":
-            events.append(SimulatedEvent("reply"))
+            # The answers to what the state asked (`asks`), as the page recorded them.
+            events.append(
+                SimulatedEvent("reply", fields=event.payload["fields"].get("answers", {}))
+            )
         elif trigger == "timer":
             events.append(SimulatedEvent("timer", event.payload["transition"]))
     form = dict(ticket.form_data)

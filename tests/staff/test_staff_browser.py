@@ -154,13 +154,22 @@ def test_the_customer_answers_in_a_fresh_browser_with_an_attachment(
         in fresh.find_element(By.ID, "asked").text
     )
     assert "Internal note" not in fresh.page_source and "Ann Agent" not in fresh.page_source
+    fresh.execute_script("document.getElementById('asked').scrollIntoView()")  # the screenshot
     check_page(fresh, "customer-page")
     log = tmp_path / "server.log"
     log.write_text("2026-11-29 license check ok\n")
+    asked = fresh.find_element(By.ID, "asked-fields").text
+    assert "Log file" in asked and "This log comes from the licensed server" in asked
     fresh.find_element(By.ID, "message").send_keys("Here is the log file.")
-    fresh.find_element(By.ID, "attachments").send_keys(str(log))
+    fresh.find_element(By.ID, "log_file").send_keys(str(log))
+    fresh.find_element(By.ID, "licensed_server").click()
     fresh.find_element(By.CSS_SELECTOR, "form.reply button[type=submit]").click()
     wait_until(lambda: "was added to the ticket" in fresh.page_source, what="the reply's receipt")
+    assert (
+        "You answered on this page: Log file: server.log (28 bytes); This log comes from the "
+        "licensed server: Yes." in fresh.page_source
+    )
+    check_page(fresh, "customer-page-answered")
 
     ann.get(f"{staff_server.url}/staff/tickets/{reference}")
     assert "admin check" in ann.find_element(By.CSS_SELECTOR, "dl.facts").text
