@@ -157,6 +157,9 @@ def replay(
     ]
 
 
-def replay_last_closed(runtime: Runtime, name: str, draft: str) -> list[ReplayResult]:
-    """The admin page's replay: the last DEFAULT_COUNT closed tickets of `name`."""
-    return replay(runtime, name, draft, last_closed(runtime, name, DEFAULT_COUNT))
+def replay_last_closed(
+    runtime: Runtime, name: str, draft: str, progress: Progress
+) -> list[ReplayResult]:
+    """The admin page's replay (run in the background, its progress on the run's row): the
+    last DEFAULT_COUNT closed tickets of `name`."""
+    return replay(runtime, name, draft, last_closed(runtime, name, DEFAULT_COUNT), progress)

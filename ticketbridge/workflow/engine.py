@@ -12,10 +12,10 @@ follow run with the usual retries.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from ticketbridge.actors import SYSTEM, TIMER, Actor
@@ -448,12 +448,15 @@ class Engine:
         *,
         actor: Actor,
         now: dt.datetime,
+        ticket_ids: Collection[int] | None = None,
     ) -> list[int]:
         """Move every open ticket of `name` from one version to another, by an explicit state map.
 
         Checked before anything changes: every state in use is mapped and every target exists in
         the new version. Each ticket gets a timeline event, its timers are re-armed for its new
         state and it is marked due; all in the caller's one transaction. Returns the ticket ids.
+        `ticket_ids` limits the move to those tickets (a batch of a long migration); a ticket
+        already moved is no longer on the old version, so a batch run twice moves nothing twice.
         """
         if from_version == to_version:
             raise WorkflowError(
@@ -471,6 +474,7 @@ class Engine:
                     Ticket.workflow_name == name,
                     Ticket.workflow_version == old.version,
                     Ticket.outcome.is_(None),
+                    Ticket.id.in_(ticket_ids) if ticket_ids is not None else true(),
                 )
                 .order_by(Ticket.id)
                 .with_for_update()
