@@ -348,6 +348,7 @@ def main() -> None:
                     max_requests=most,
                 )
 
+            fetch_etags(port, credentials)  # each license fetched once: polls after it only read
             with watch_memory([process.pid for process in processes]) as memory:
                 measured = interleaved(
                     [constant, ok, not_modified],

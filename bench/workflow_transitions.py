@@ -6,12 +6,13 @@ each call locks the ticket row, evaluates the guards, takes three transitions wi
 timeline events and commits. Run with several threads to see the row-lock path under
 contention-free parallelism.
 
-    .venv/bin/python bench/workflow_transitions.py --tickets 500 --threads 1 4
+    .venv/bin/python -m bench.workflow_transitions --tickets 500 --threads 1 2
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -22,7 +23,7 @@ import psycopg
 from sqlalchemy import func, select
 
 from bench.databases import throwaway_postgres
-from bench.figures import Figure, write
+from bench.figures import Figure, watch_memory, write
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
 from ticketbridge.runtime import Runtime, build_runtime
@@ -124,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     with throwaway_postgres() as url:
         results = [Figure(BENCHMARK, YARDSTICK, single_row_commits(url, args.commits), "commits/s")]
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, watch_memory([os.getpid()]) as memory:
             runtime = build(url, Path(folder))
             try:
                 measure(runtime, 20, 1)
@@ -142,6 +143,16 @@ def main() -> None:
                     )
             finally:
                 runtime.close()
+        results.append(
+            Figure(
+                BENCHMARK,
+                "peak memory of the process running the engine",
+                memory.largest(),
+                "MB",
+                target=150,
+                higher_is_better=False,
+            )
+        )
         write(args.json, results)
 
 
