@@ -1,9 +1,12 @@
 """Who did something to a ticket or a license: a customer, a staff member, the system, a timer.
 
 Stored as the text the timeline and the ledger have always held — `customer:<email>`,
-`staff:<id>`, `system`, `timer` — so rows written before this type read back typed. Any other
-text, the free-form actors of earlier command-line runs, reads back as a staff member whose
-id is that text: only staff ever typed one.
+`staff:<id>`, `system`, `timer` — so rows written before this type read back typed. A staff
+member is their account's id (`staff:42`): renaming the person, changing their address or
+disabling the account keeps their history attached to them. Older rows held the address
+(`staff:ann@team.example`; the migration after the staff app rewrites those it can match to an
+account) or free-form text from earlier command-line runs; both read back as a staff actor
+whose id is that text, named by the text when no account matches.
 """
 
 from __future__ import annotations
@@ -34,8 +37,21 @@ class Actor:
 
     @classmethod
     def staff(cls, id: str) -> Actor:
-        """A staff member by their sign-in id (today the name or address given on the CLI)."""
+        """A staff member by free text: rows from before accounts, simulations and tests."""
         return cls(ActorKind.STAFF, id)
+
+    @classmethod
+    def staff_account(cls, account_id: int) -> Actor:
+        """A staff member by their account's id, as the sign-in session and the API token
+        name them."""
+        return cls(ActorKind.STAFF, str(account_id))
+
+    @property
+    def account_id(self) -> int | None:
+        """The staff account behind this actor, when it is one (not free text of old rows)."""
+        if self.kind is ActorKind.STAFF and self.id.isdecimal() and self.id.isascii():
+            return int(self.id)
+        return None
 
     @classmethod
     def parse(cls, text: str) -> Actor:

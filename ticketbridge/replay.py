@@ -63,7 +63,10 @@ def recorded_inputs(ticket: Ticket) -> RecordedTicket:
                 SimulatedEvent("manual", event.payload["transition"], event.payload["fields"])
             )
         elif trigger == "customer_reply":
-            events.append(SimulatedEvent("reply"))
+            # The answers to what the state asked (`asks`), as the page recorded them.
+            events.append(
+                SimulatedEvent("reply", fields=event.payload["fields"].get("answers", {}))
+            )
         elif trigger == "timer":
             events.append(SimulatedEvent("timer", event.payload["transition"]))
     form = dict(ticket.form_data)
@@ -154,6 +157,9 @@ def replay(
     ]
 
 
-def replay_last_closed(runtime: Runtime, name: str, draft: str) -> list[ReplayResult]:
-    """The admin page's replay: the last DEFAULT_COUNT closed tickets of `name`."""
-    return replay(runtime, name, draft, last_closed(runtime, name, DEFAULT_COUNT))
+def replay_last_closed(
+    runtime: Runtime, name: str, draft: str, progress: Progress
+) -> list[ReplayResult]:
+    """The admin page's replay (run in the background, its progress on the run's row): the
+    last DEFAULT_COUNT closed tickets of `name`."""
+    return replay(runtime, name, draft, last_closed(runtime, name, DEFAULT_COUNT), progress)

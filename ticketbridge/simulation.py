@@ -128,7 +128,9 @@ class Simulation:
                     now=self.now,
                     actor=SIMULATED_STAFF,
                 )
-            elif not engine.customer_replied(session, ticket, now=self.now):
+            elif not engine.customer_replied(
+                session, ticket, now=self.now, answers=dict(event.fields) or None
+            ):
                 self.echo(
                     f"   no customer-reply transition from {ticket.state!r}: the reply only "
                     "joins the ticket"

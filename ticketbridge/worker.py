@@ -14,7 +14,7 @@ import threading
 import time
 
 from redis import Redis
-from rq import SimpleWorker
+from rq import Queue, SimpleWorker
 
 from ticketbridge.clock import utcnow
 from ticketbridge.jobs import tasks
@@ -24,6 +24,14 @@ from ticketbridge.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SWEEP_LOCK = "ticketbridge:sweeper-lock"
+RQ_JOB_LINES = frozenset(
+    {
+        "Worker %s: %s: %s",
+        "Worker %s: %s: %s (%s)",
+        "Successfully completed job %s in %ss on worker %s",
+    }
+)
+"""rq 3's formats for a job dequeued, OK and completed (without the job's description)."""
 
 
 def run_worker(runtime: Runtime, *, burst: bool = False, sweep: bool = True) -> None:
@@ -37,10 +45,29 @@ def run_worker(runtime: Runtime, *, burst: bool = False, sweep: bool = True) -> 
     assert isinstance(queue, RqJobQueue)
     if sweep:
         start_sweeper(runtime, redis=queue.connection)
+    level = logging.getLogger().getEffectiveLevel()
+    worker = quiet_worker(queue.queue, level)
+    worker.work(burst=burst, with_scheduler=True, logging_level=logging.getLevelName(level))
+
+
+def quiet_worker(queue: Queue, level: int) -> SimpleWorker:
+    """A SimpleWorker logging at `level`, with rq's per-job lines only at DEBUG."""
     worker = SimpleWorker(
-        [queue.queue], connection=queue.connection, serializer=queue.queue.serializer
+        [queue],
+        connection=queue.connection,
+        serializer=queue.serializer,
+        log_job_description=False,
     )
-    worker.work(burst=burst, with_scheduler=True)
+    worker.log_result_lifespan = False
+    if level > logging.DEBUG:
+        logging.getLogger("rq.worker").addFilter(_not_a_job_line)
+    return worker
+
+
+def _not_a_job_line(record: logging.LogRecord) -> bool:
+    """rq logs each job's start and end at INFO; only `--log-level DEBUG` shows them, so a worker
+    at INFO writes one line per batch (the pump's) instead of two or three per job."""
+    return record.msg not in RQ_JOB_LINES
 
 
 def start_sweeper(runtime: Runtime, *, redis: Redis | None = None) -> threading.Thread:

@@ -4,9 +4,11 @@ engine and the transition's field validator, as the staff pages will be."""
 from __future__ import annotations
 
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from tests.requests.portal import Portal
 from tests.requests.test_new_activation import PLAN
+from ticketbridge.actors import Actor
 from ticketbridge.cli import main
 from ticketbridge.cli.context import State
 from ticketbridge.staff.models import StaffRole, StaffUser
@@ -65,7 +67,10 @@ def test_act_applies_a_staff_action_and_reports_field_errors(portal: Portal) -> 
     entitlements = portal.entitlements()
     assert entitlements["botify"] == entitlements["queue_manager"] == 1
     assert "schedulease" not in entitlements
-    assert str(portal.events(ticket, "transition")[-1].actor) == "staff:ana@license.example"
+    with portal.runtime.db.transaction() as session:
+        ana = session.scalars(select(StaffUser.id).where(StaffUser.email == "ana@license.example"))
+        ana_id = ana.one()
+    assert portal.events(ticket, "transition")[-1].actor == Actor.staff_account(ana_id)
 
 
 def test_show_names_a_missing_ticket_and_a_malformed_reference(portal: Portal) -> None:

@@ -60,7 +60,7 @@ def test_queue_ticket_and_an_action_through_the_api(
     assert done.status_code == 200, done.get_json()
     after = done.get_json()
     assert after["state"] == "approved" and after["outcome"] == "completed"
-    assert any(e["actor"] == "staff:ada@team.example" for e in after["timeline"])
+    assert any(e["actor"] == f"staff:{people['ada']}" for e in after["timeline"])
 
     again = client.post(
         f"/api/v1/tickets/{reference}/actions/approve",

@@ -10,9 +10,23 @@ from typing import Any
 import pytest
 
 from tests.fixtures.backends import wait_until
-from tests.foundation.helpers import kept_emails, text_part
+from tests.foundation.helpers import kept_emails
 from tests.staff.browser import StaffServer, check_page
 from tests.staff.conftest import APPROVAL_FORM, PASSWORD
+
+PLAN_FORM: dict[str, str | list[str]] = {
+    "token": "SRV-plan-0001",
+    "customer_name": "Acme Contact Center",
+    "customer_email": "ops@acme.example",
+    "accept_conditions": "on",
+    "plan": "omnichannel",
+    "agents": "10",
+    "billing_frequency": "monthly",
+    "support_plan": "platinum",
+    "white_label": "yes",
+    "add_ons": ["quality_analysis"],
+    "plugins": ["botify"],
+}
 
 pytestmark = pytest.mark.browser
 
@@ -35,16 +49,26 @@ def sign_in(browser: Any, server: StaffServer, email: str, *, check: bool = Fals
     wait_until(lambda: browser.current_url.rstrip("/").endswith("/staff"), what="the queue")
 
 
-def file_request(browser: Any, server: StaffServer, request_type: str, form: dict[str, str]) -> str:
-    """A customer fills a request form; returns the reference shown on their ticket page."""
+def file_request(
+    browser: Any, server: StaffServer, request_type: str, form: dict[str, str | list[str]]
+) -> str:
+    """A customer fills a request form (text, lists, yes/no and check boxes as they are
+    clicked); returns the reference shown on their ticket page."""
     By = _by()
+    from selenium.webdriver.support.ui import Select
+
     browser.get(f"{server.url}/requests/{request_type}")
-    for name, value in form.items():
-        element = browser.find_element(By.NAME, name)
-        if element.get_attribute("type") == "checkbox":
-            element.click()
-        else:
-            element.send_keys(value)
+    for name, values in form.items():
+        for value in [values] if isinstance(values, str) else values:
+            element = browser.find_element(By.NAME, name)
+            if element.tag_name == "select":
+                Select(element).select_by_value(value)
+            elif element.get_attribute("type") in ("checkbox", "radio"):
+                browser.find_element(
+                    By.CSS_SELECTOR, f"input[name='{name}'][value='{value}']"
+                ).click()
+            else:
+                element.send_keys(value)
     browser.find_element(By.CSS_SELECTOR, "main button[type=submit]").click()
     wait_until(lambda: "/t/" in browser.current_url, what="the customer's ticket page")
     return re.search(r"LIC-\d{6}", browser.find_element(By.TAG_NAME, "h1").text).group(0)
@@ -53,9 +77,12 @@ def file_request(browser: Any, server: StaffServer, request_type: str, form: dic
 def test_sign_in_open_from_the_queue_approve_after_the_preview_and_the_email_leaves(
     staff_server: StaffServer, browsers: Any
 ) -> None:
+    """A real plan request (workflows/plan.yaml): the plan applies at once (R5); its add-ons,
+    plugins, support plan and white label wait for the administrative check (R6), which an
+    admin approves after reading its change preview; the outcome email leaves."""
     By = _by()
     customer, admin = browsers(), browsers()
-    reference = file_request(customer, staff_server, "approval", APPROVAL_FORM)
+    reference = file_request(customer, staff_server, "plan", PLAN_FORM)
 
     sign_in(admin, staff_server, "ada@team.example", check=True)
     check_page(admin, "queue")
@@ -65,33 +92,40 @@ def test_sign_in_open_from_the_queue_approve_after_the_preview_and_the_email_lea
     body.send_keys("j")
     body.send_keys("o")
     wait_until(lambda: reference in admin.current_url, what="the ticket page, opened with j, o")
+    assert "administrative check" in admin.find_element(By.CSS_SELECTOR, "dl.facts").text
     check_page(admin, "ticket")
 
-    admin.find_element(By.LINK_TEXT, "Approve the administrative check").click()
+    admin.find_element(By.LINK_TEXT, "Checked — apply as requested").click()
     preview = admin.find_element(By.CSS_SELECTOR, "section.preview").text
-    assert "What this will change on license SRV-approval-0001" in preview
-    assert "not active → active" in preview
-    assert "yes, a new key is issued" in preview
-    assert re.search(r"(pro-rata from|in advance for) .* on the \d+ \w+ \d{4} invoice", preview)
+    assert "What this will change on license SRV-plan-0001" in preview
+    for item in ("botify", "quality_analysis", "white_label"):
+        assert re.search(rf"^{item} 0 1 \d+ \w+ \d{{4}}$", preview, re.MULTILINE), preview
+    assert "New license key: no" in preview
+    invoice = r"on the \d+ \w+ \d{4} invoice"
+    assert re.search(rf"^botify 1 pro-rata from \d+ \w+ to .*, {invoice}", preview, re.M), preview
+    assert re.search(rf"^botify 1 in advance for .*, {invoice}", preview, re.MULTILINE), preview
     check_page(admin, "change-preview")
     admin.find_element(By.ID, "confirm").click()
 
-    wait_until(lambda: "Done: Approve" in admin.page_source, what="the action's confirmation")
-    assert "approved" in admin.find_element(By.CSS_SELECTOR, "dl.facts").text
+    wait_until(lambda: "Done: Checked" in admin.page_source, what="the action's confirmation")
+    assert "completed" in admin.find_element(By.CSS_SELECTOR, "dl.facts").text
+    applied = f"[{reference}] Your request {reference} is applied (SRV-plan-0001)"
 
-    def sent() -> bool:
+    def outcome_sent() -> bool:
         admin.refresh()
-        return "sent" in [
-            e.text for e in admin.find_elements(By.CSS_SELECTOR, ".label.outbox-sent")
-        ]
+        return any(
+            applied in article.text and "sent" in article.text
+            for article in admin.find_elements(By.CSS_SELECTOR, "article.message-out")
+        )
 
-    wait_until(sent, what="the outcome email marked sent in the outbox")
+    wait_until(outcome_sent, what="the outcome email marked sent in the outbox")
     check_page(admin, "ticket-approved")
-    emails = kept_emails(staff_server.instance / "mail-outbox")
-    assert any(reference in text_part(e) for e in emails)
+    subjects = [e["Subject"] for e in kept_emails(staff_server.instance / "mail-outbox")]
+    assert applied in subjects, subjects
 
-    admin.get(f"{staff_server.url}/staff/licenses/SRV-approval-0001")
-    assert "agents" in admin.find_element(By.TAG_NAME, "main").text
+    admin.get(f"{staff_server.url}/staff/licenses/SRV-plan-0001")
+    licence = admin.find_element(By.TAG_NAME, "main").text
+    assert "agents" in licence and "Ada Admin" in licence
     check_page(admin, "license")
 
 
@@ -154,13 +188,22 @@ def test_the_customer_answers_in_a_fresh_browser_with_an_attachment(
         in fresh.find_element(By.ID, "asked").text
     )
     assert "Internal note" not in fresh.page_source and "Ann Agent" not in fresh.page_source
+    fresh.execute_script("document.getElementById('asked').scrollIntoView()")  # the screenshot
     check_page(fresh, "customer-page")
     log = tmp_path / "server.log"
     log.write_text("2026-11-29 license check ok\n")
+    asked = fresh.find_element(By.ID, "asked-fields").text
+    assert "Log file" in asked and "This log comes from the licensed server" in asked
     fresh.find_element(By.ID, "message").send_keys("Here is the log file.")
-    fresh.find_element(By.ID, "attachments").send_keys(str(log))
+    fresh.find_element(By.ID, "log_file").send_keys(str(log))
+    fresh.find_element(By.ID, "licensed_server").click()
     fresh.find_element(By.CSS_SELECTOR, "form.reply button[type=submit]").click()
     wait_until(lambda: "was added to the ticket" in fresh.page_source, what="the reply's receipt")
+    assert (
+        "You answered on this page: Log file: server.log (28 bytes); This log comes from the "
+        "licensed server: Yes." in fresh.page_source
+    )
+    check_page(fresh, "customer-page-answered")
 
     ann.get(f"{staff_server.url}/staff/tickets/{reference}")
     assert "admin check" in ann.find_element(By.CSS_SELECTOR, "dl.facts").text
@@ -216,6 +259,11 @@ def test_an_admin_breaks_a_workflow_then_fixes_replays_and_publishes(
         "arguments[0].value = arguments[1]", admin.find_element(By.ID, "source"), fixed
     )
     admin.find_element(By.ID, "check").click()
+    wait_until(
+        lambda: 'data-status="finished"' in admin.page_source,
+        timeout=120,
+        what="the replay, run in the background, to finish (its page refreshes itself)",
+    )
     summary = admin.find_element(By.ID, "replay-summary").text
     assert re.fullmatch(r"[1-9]\d* would end differently", summary), summary
     differences = admin.find_element(By.ID, "replay-differences").text

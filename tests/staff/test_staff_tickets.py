@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.staff.conftest import open_approval, open_request, signed_in
+from ticketbridge.actors import Actor
 from ticketbridge.licenses.models import EntitlementChange, License
 from ticketbridge.outbox.models import OutboxEmail
 from ticketbridge.runtime import Runtime
@@ -83,7 +84,7 @@ def test_confirming_applies_once_and_a_stale_page_is_told(
             )
         ).all()
         notes = session.scalar(select(func.count()).where(TicketEvent.kind == "note"))
-    assert [str(e.actor) for e in transitions] == ["staff:ada@team.example"]
+    assert [e.actor for e in transitions] == [Actor.staff_account(people["ada"])]
     assert transitions[0].payload["fields"] == {"comment": "checked"}
     assert notes == 0
 

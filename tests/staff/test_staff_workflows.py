@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import func, select
 
+from tests.fixtures.backends import wait_until
 from tests.staff.conftest import open_request, signed_in
 from ticketbridge.cli import main
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
+from ticketbridge.workflow.models import WorkflowVersion
 from ticketbridge.workflow.svg import render_svg
 
 GENERAL = {
@@ -18,6 +21,20 @@ GENERAL = {
     "accept_conditions": "on",
     "description": "Please close me",
 }
+
+
+def finished_run(client, response) -> str:
+    """Follow a started run to its page and wait (polling, as the page's refresh does) until it
+    is no longer running; returns the page."""
+    assert response.status_code == 303, response.text
+    location = response.headers["Location"]
+    assert "/staff/admin/runs/" in location
+
+    def ended() -> str | None:
+        page = client.get(location).text
+        return None if 'data-status="running"' in page else page
+
+    return str(wait_until(ended, timeout=120, what=f"the run at {location}"))
 
 
 def _close(app: Flask, admin, reference: str) -> None:
@@ -65,12 +82,20 @@ def test_a_valid_draft_is_replayed_then_published(
         "  resolved:\n    outcome: completed", "  resolved:\n    outcome: rejected"
     )
     assert draft != source
-    checked = admin.post(
-        "/staff/admin/workflows/general/edit", data={"intent": "check", "source": draft}
+    with staff_runtime.db.transaction() as session:
+        versions = session.scalar(select(func.count()).select_from(WorkflowVersion))
+    checked = finished_run(
+        admin,
+        admin.post(
+            "/staff/admin/workflows/general/edit", data={"intent": "check", "source": draft}
+        ),
     )
-    assert checked.status_code == 200, checked.text
-    assert "2 would end differently" in checked.text
-    assert "resolved (completed)" in checked.text and "resolved (rejected)" in checked.text
+    assert 'data-status="finished"' in checked, checked
+    assert "4 of 4 runs" in checked
+    assert "2 would end differently" in checked
+    assert "resolved (completed)" in checked and "resolved (rejected)" in checked
+    with staff_runtime.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(WorkflowVersion)) == versions
     published = admin.post(
         "/staff/admin/workflows/general/edit", data={"intent": "publish", "source": draft}
     )
@@ -108,11 +133,12 @@ def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
     )
 
     form = {"from_version": old_version, "map-waiting_customer": "asked"}
-    preview = admin.post(
-        "/staff/admin/workflows/general/migrate", data={**form, "intent": "preview"}
+    preview = finished_run(
+        admin,
+        admin.post("/staff/admin/workflows/general/migrate", data={**form, "intent": "preview"}),
     )
-    assert preview.status_code == 200, preview.text
-    assert f"{reference}: waiting_customer → asked" in preview.text
+    assert "1 of 1 tickets" in preview and "nothing is written yet" in preview
+    assert f"{reference}: waiting_customer → asked" in preview
     with staff_runtime.db.transaction() as session:
         assert session.get_one(Ticket, Ticket.id_from_reference(reference)).state == (
             "waiting_customer"
@@ -122,8 +148,11 @@ def test_open_tickets_move_to_a_new_version_by_a_previewed_state_map(
         data={"from_version": old_version, "map-waiting_customer": "", "intent": "preview"},
     )
     assert unmapped.status_code != 200 and "is not a state of version" in unmapped.text
-    done = admin.post("/staff/admin/workflows/general/migrate", data={**form, "intent": "confirm"})
-    assert done.status_code == 303
+    run_id = preview.split('action="/staff/admin/runs/')[1].split("/")[0]
+    done = finished_run(admin, admin.post(f"/staff/admin/runs/{run_id}/confirm"))
+    assert "Moved 1 ticket(s) to version" in done
+    again = admin.post(f"/staff/admin/runs/{run_id}/confirm")
+    assert again.status_code == 409 and "only a finished preview can be applied" in again.text
     with staff_runtime.db.transaction() as session:
         ticket = session.get_one(Ticket, Ticket.id_from_reference(reference))
         assert (ticket.state, ticket.workflow_version) == (

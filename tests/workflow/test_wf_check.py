@@ -156,8 +156,8 @@ CASES = [
     (
         "unknown key",
         ("    waits_on: staff", "    wait_on: staff"),
-        "t.yaml:9:5: unknown key 'wait_on' in state 'b' — allowed keys: actions, description, "
-        "emails, outcome, target_time, waits_on",
+        "t.yaml:9:5: unknown key 'wait_on' in state 'b' — allowed keys: actions, asks, "
+        "description, emails, outcome, target_time, waits_on",
     ),
     (
         "bad enum",
@@ -191,6 +191,19 @@ CASES = [
         ("initial: a\n", "initial: a\nreopen_on_reply: done\n"),
         "t.yaml:6:18: reopen_on_reply names 'done', which is not an open state — use one of: "
         "a, b, or remove it to open a new linked ticket instead",
+    ),
+    (
+        "asks on a state that waits on staff",
+        ("    waits_on: staff\n", "    waits_on: staff\n    asks: [{name: log, type: file}]\n"),
+        "t.yaml:10:11: state 'b' asks the customer for fields but waits on staff — add "
+        "'waits_on: customer' to the state, or remove 'asks'",
+    ),
+    (
+        "asks with no customer reply to take the answers",
+        ("    waits_on: staff\n", "    waits_on: customer\n    asks: [{name: log, type: file}]\n"),
+        "t.yaml:8:3: state 'b' asks the customer for log, but no customer_reply transition "
+        "leaves it, so the answers would go nowhere — add a transition 'from: b' with "
+        "'trigger: customer_reply'",
     ),
     (
         "invalid YAML",

@@ -20,6 +20,8 @@ from ticketbridge.errors import WorkflowError
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.jobs.tasks import STEP_RETRY_DELAYS
 from ticketbridge.runtime import Runtime
+from ticketbridge.staff.accounts import create_staff
+from ticketbridge.staff.models import StaffRole
 from ticketbridge.tickets.models import Ticket, WaitingOn
 
 
@@ -152,6 +154,10 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
                 now=utcnow(),
             )
     assert ticket(second, reviewing).workflow_version == old_version
+    with second.db.transaction() as session:
+        bob = create_staff(
+            session, email="bob@team.example", name="Bob", role=StaffRole.ADMIN, password="x" * 12
+        ).id
     runner = CliRunner(
         env={
             "TICKETBRIDGE_DATABASE_URL": second.settings.database_url,
@@ -171,15 +177,18 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
             "in_review=reviewing",
             "--map",
             "waiting_customer=waiting_customer",
-            "--actor",
-            "admin:bob",
+            "--as",
+            "Bob@Team.example",
+            "--yes",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert (
-        result.output
-        == f"moved 2 ticket(s) of review from version {old_version} to {new_version}\n"
+    assert result.stdout == (
+        "in_review → reviewing\t1 ticket(s)\n"
+        "waiting_customer → waiting_customer\t1 ticket(s)\n"
+        f"moved 2 ticket(s) of review from version {old_version} to {new_version}\n"
     )
+    assert result.stderr == "previewed 2/2\nmoved 2/2\n"
     moved = ticket(second, reviewing)
     assert (moved.workflow_version, moved.state, moved.waiting_on) == (
         new_version,
@@ -188,7 +197,7 @@ def test_a_migration_is_validated_first_then_moves_every_ticket_and_records_it(
     )
     [event] = events(second, reviewing, "workflow_migrated")
     assert (event.actor, event.payload) == (
-        Actor.staff("admin:bob"),
+        Actor.staff_account(bob),
         {
             "from_version": old_version,
             "to_version": new_version,

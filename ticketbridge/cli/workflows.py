@@ -3,16 +3,16 @@ workflows."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ticketbridge.actors import Actor
+from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.cli.context import State, pass_state
-from ticketbridge.clock import utcnow
 from ticketbridge.config import Settings
-from ticketbridge.errors import NotFound
+from ticketbridge.errors import NotFound, TicketbridgeError
 from ticketbridge.replay import DEFAULT_COUNT, last_closed, replay
 from ticketbridge.staff.workflow_editor import check_draft
 from ticketbridge.workflow.definitions import Workflow
@@ -169,11 +169,13 @@ def workflows_simulate(state: State, name: str, data_file: Any, events: tuple[st
     help="Where tickets in state OLD go; every state in use must be mapped.",
 )
 @click.option(
-    "--actor",
-    default="cli",
-    show_default=True,
-    help="The staff member recorded on each ticket's timeline.",
+    "--as",
+    "staff_email",
+    default=None,
+    metavar="EMAIL",
+    help="The staff account named on each ticket's timeline (default: the system).",
 )
+@click.option("--yes", is_flag=True, help="Apply without asking, after printing the preview.")
 @pass_state
 def workflows_migrate(
     state: State,
@@ -181,9 +183,16 @@ def workflows_migrate(
     from_version: str,
     to_version: str | None,
     mappings: tuple[str, ...],
-    actor: str,
+    staff_email: str | None,
+    yes: bool,
 ) -> None:
-    """Move the open tickets of workflow NAME from one version to another, in one transaction."""
+    """Move the open tickets of workflow NAME from one version to another: a preview first
+    (nothing written), then, once confirmed, the move in batches, with progress on stderr.
+
+    An interrupted move leaves each ticket moved or untouched; the same command moves the rest."""
+    from ticketbridge.staff.workflow_editor import migrate_in_batches
+    from ticketbridge.tickets.operator import staff_member
+
     state_map: dict[str, str] = {}
     for mapping in mappings:
         old, sep, new = mapping.partition("=")
@@ -191,11 +200,44 @@ def workflows_migrate(
             raise click.BadParameter(f"{mapping!r} is not OLD=NEW", param_hint="--map")
         state_map[old.strip()] = new.strip()
     runtime = state.runtime
+    actor = SYSTEM
+    if staff_email is not None:
+        with runtime.db.transaction() as session:
+            actor = Actor.staff_account(staff_member(session, staff_email).id)
     target = to_version or runtime.workflows.current(name).version
-    with runtime.db.transaction() as session:
-        moved = runtime.engine.migrate_tickets(
-            session, name, from_version, target, state_map, actor=Actor.staff(actor), now=utcnow()
-        )
+
+    counted = [0, 0]
+
+    def progress(verb: str, done: int, total: int) -> None:
+        counted[:] = [done, total]
+        click.echo(f"{verb} {done}/{total}", err=True)
+
+    def run(apply: bool) -> list[tuple[str, str, str]]:
+        verb = "moved" if apply else "previewed"
+        return migrate_in_batches(
+            runtime,
+            name,
+            from_version,
+            target,
+            state_map,
+            actor=actor,
+            apply=apply,
+            progress=lambda _session, done, total: progress(verb, done, total),
+        ).moves
+
+    moves = run(apply=False)
+    for (source, goal), count in sorted(Counter((s, t) for _, s, t in moves).items()):
+        click.echo(f"{source} → {goal}\t{count} ticket(s)")
+    if moves and not yes:
+        click.confirm(f"Move {len(moves)} ticket(s) of {name} to version {target}?", abort=True)
+    counted[:] = [0, len(moves)]
+    try:
+        moved = run(apply=True) if moves else []
+    except TicketbridgeError as exc:
+        raise TicketbridgeError(
+            f"{exc.message}. {counted[0]} of {counted[1]} ticket(s) were moved; the others are "
+            f"still on version {from_version}, untouched: the same command moves the rest"
+        ) from None
     click.echo(f"moved {len(moved)} ticket(s) of {name} from version {from_version} to {target}")
 
 

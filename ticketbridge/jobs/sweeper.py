@@ -1,6 +1,8 @@
 """The sweeper: re-enqueue whatever the database says is due, so a lost job (a Redis flush, a
-crashed worker) only delays work and never loses it. Timers live only in the database, so the
-sweeper is what fires them; a timer enqueued twice is still fired once (see `Tasks.fire_timer`)."""
+crashed worker, a pump flag whose job is gone) only delays work and never loses it. On rq, due
+tickets and emails wake the batch job (`jobs.queue`), whatever their number. Timers live only
+in the database, so the sweeper is what fires them; a timer enqueued twice is still fired once
+(see `Tasks.fire_timer`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Queue outgoing emails in the caller's transaction, and deliver them one claim at a time.
+"""Queue outgoing emails in the caller's transaction, and deliver them in claimed batches.
 
-Delivery is at-least-once: a row is claimed with an atomic UPDATE (so two workers never send
-it together), sent, then marked sent, each step in a transaction the delivery job owns. A crash
+Delivery is at-least-once: rows are claimed with one atomic UPDATE (so two workers never send
+one together), sent, then marked sent, each step in a transaction the delivery job owns. A crash
 between the SMTP server's acceptance and that mark leaves the claim to expire, and the sweeper
 sends the email again with the same Message-ID, which receiving clients use to drop the
 duplicate.
@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ticketbridge.actors import SYSTEM, Actor
 from ticketbridge.config import Settings
@@ -244,34 +243,72 @@ class Letter:
     name: str
 
 
-def claim(session: Session, outbox_id: int, now: dt.datetime) -> Letter | None:
-    """Claim one due, pending email with an atomic UPDATE; None when it is not (or no longer) ours.
+def claim(
+    session: Session,
+    now: dt.datetime,
+    *,
+    ids: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> list[Letter]:
+    """Claim due, pending emails (those of `ids`, or any, oldest first, at most `limit`) with one
+    atomic UPDATE; the ones returned are ours.
 
-    The caller commits the claim before sending, so two workers never send the same row.
+    The caller commits the claims before sending, so two workers never send the same row. Rows
+    another worker's claim is still writing are skipped (PostgreSQL's SKIP LOCKED), not waited
+    for: that worker sends them.
     """
-    claimed = cast(
-        CursorResult[Any],
-        session.execute(
-            update(OutboxEmail)
-            .where(
-                OutboxEmail.id == outbox_id,
-                OutboxEmail.status == OutboxStatus.PENDING,
-                OutboxEmail.next_attempt_at <= now,
-            )
-            .values(
-                status=OutboxStatus.SENDING,
-                claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-            )
-        ),
+    due = (
+        select(OutboxEmail.id)
+        .where(OutboxEmail.status == OutboxStatus.PENDING, OutboxEmail.next_attempt_at <= now)
+        .order_by(OutboxEmail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    if claimed.rowcount != 1:
-        return None
-    email = session.get_one(OutboxEmail, outbox_id)
-    return Letter(email.id, email.recipient, email.raw, f"{email.id:08d}-{email.template}")
+    if ids is not None:
+        due = due.where(OutboxEmail.id.in_(ids))
+    rows = session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id.in_(due.scalar_subquery()),
+            OutboxEmail.status == OutboxStatus.PENDING,
+        )
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+        )
+        .returning(OutboxEmail.id, OutboxEmail.recipient, OutboxEmail.raw, OutboxEmail.template),
+        execution_options={"synchronize_session": False},
+    )
+    letters = [Letter(id_, to, raw, f"{id_:08d}-{template}") for id_, to, raw, template in rows]
+    return sorted(letters, key=lambda letter: letter.outbox_id)
 
 
-def mark_sent(session: Session, outbox_id: int, now: dt.datetime) -> None:
-    email = session.get_one(OutboxEmail, outbox_id)
+def record_results(
+    session: Session,
+    sent: Sequence[int],
+    failed: Mapping[int, DeliveryError],
+    now: dt.datetime,
+) -> dict[int, OutboxStatus]:
+    """Write what the SMTP server said about a batch of claimed emails: the sent ones marked
+    sent, the others retried with back-off or failed for good; each with its timeline event.
+    One query loads every email with its ticket."""
+    emails = session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.id.in_([*sent, *failed]))
+        .options(joinedload(OutboxEmail.message).joinedload(Message.ticket))
+    ).all()
+    statuses = {}
+    for email in emails:
+        error = failed.get(email.id)
+        statuses[email.id] = (
+            _mark_sent(session, email, now)
+            if error is None
+            else _record_failure(session, email, error, now)
+        )
+    return statuses
+
+
+def _mark_sent(session: Session, email: OutboxEmail, now: dt.datetime) -> OutboxStatus:
     email.status, email.sent_at, email.claimed_until, email.attempts = (
         OutboxStatus.SENT,
         now,
@@ -287,13 +324,13 @@ def mark_sent(session: Session, outbox_id: int, now: dt.datetime) -> None:
         payload={"outbox_id": email.id},
         now=now,
     )
+    return email.status
 
 
-def record_failure(
-    session: Session, outbox_id: int, error: DeliveryError, now: dt.datetime
+def _record_failure(
+    session: Session, email: OutboxEmail, error: DeliveryError, now: dt.datetime
 ) -> OutboxStatus:
     """Count a failed attempt: retried with back-off, or failed for good (permanent, too many)."""
-    email = session.get_one(OutboxEmail, outbox_id)
     email.attempts += 1
     email.last_error = error.message
     email.claimed_until = None

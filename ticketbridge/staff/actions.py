@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ticketbridge.actors import Actor, ActorKind
+from ticketbridge.actors import Actor
 from ticketbridge.errors import Conflict, NotFound, ValidationError
+from ticketbridge.staff.directory import name_of
 from ticketbridge.staff.models import StaffUser, TicketPresence
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.tickets.timeline import record
@@ -35,7 +36,8 @@ TEXT_KINDS = {"note": ("note", "Internal note"), "staff_reply": ("reply", "Reply
 
 @dataclass(frozen=True)
 class Staff:
-    """The person acting: their id, name, role and the actor their timeline events carry."""
+    """The person acting: their account id (from the sign-in session or the API token), name,
+    role, and the actor their timeline events carry: the account id, which outlives a rename."""
 
     id: int
     name: str
@@ -44,7 +46,7 @@ class Staff:
 
     @property
     def actor(self) -> Actor:
-        return Actor.staff(self.email)
+        return Actor.staff_account(self.id)
 
 
 class StalePage(Conflict):
@@ -75,11 +77,7 @@ def _latest(session: Session, ticket: Ticket) -> str:
     )
     if event is None:
         return "it moved on"
-    name = event.actor.id or str(event.actor)
-    if event.actor.kind is ActorKind.STAFF:
-        person = session.scalars(select(StaffUser.name).where(StaffUser.email == name)).first()
-        name = person or name
-    return f"{name} — {event.summary}"
+    return f"{name_of(session, event.actor)} — {event.summary}"
 
 
 def _touch(ticket: Ticket, now: dt.datetime) -> None:

@@ -1,5 +1,6 @@
 """The admin's workflow editor: check a draft where it is typed, publish it as a new version,
-move the open tickets of an older version onto it by a state map, previewed first.
+move the open tickets of an older version onto it by a state map, previewed first, in batches
+that report their progress.
 
 A draft is checked by the loader every process uses at start (YAML, schema, steps, templates,
 guards, the graph checks), so an error shows at its line and column before anything is saved.
@@ -10,14 +11,14 @@ tickets already open keep the version they began on.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ticketbridge.actors import Actor
+from ticketbridge.actors import SYSTEM, Actor
+from ticketbridge.clock import utcnow
 from ticketbridge.errors import NotFound
 from ticketbridge.intake.vocabulary import CatalogueVocabulary
 from ticketbridge.runtime import Runtime
@@ -71,10 +72,18 @@ def publish(
     return runtime.workflows.publish(session, source, path=f"{name}.yaml", actor=actor)
 
 
+MIGRATION_BATCH = 200
+"""Tickets moved per transaction: each batch commits its moves with the run's progress, so a
+failure leaves every ticket either moved or still on its old version, never half-moved."""
+
+BatchProgress = Callable[[Session, int, int], None]
+"""Told after each batch, in that batch's transaction: (session, tickets done, total)."""
+
+
 @dataclass(frozen=True)
 class MigrationPlan:
-    """Which open tickets a state map would move, and where (computed by applying it in a
-    savepoint that is rolled back, as on confirm)."""
+    """Which open tickets a state map moves, and where, as computed by the engine (in
+    savepoints rolled back for a preview)."""
 
     from_version: str
     to_version: str
@@ -93,40 +102,94 @@ def open_versions(session: Session, name: str) -> dict[str, dict[str, int]]:
     return counts
 
 
-def migrate_open_tickets(
+def check_map(
+    session: Session, runtime: Runtime, name: str, from_version: str, state_map: Mapping[str, str]
+) -> None:
+    """Refuse a state map the engine would refuse (a target that is not a state of the version in
+    force, the same version twice) before any work starts, without touching a ticket."""
+    savepoint = session.begin_nested()
+    try:
+        runtime.engine.migrate_tickets(
+            session,
+            name,
+            from_version,
+            runtime.workflows.current(name).version,
+            state_map,
+            actor=SYSTEM,
+            now=utcnow(),
+            ticket_ids=[],
+        )
+    finally:
+        savepoint.rollback()
+
+
+def migrate_in_batches(
+    runtime: Runtime,
+    name: str,
+    from_version: str,
+    to_version: str,
+    state_map: Mapping[str, str],
+    *,
+    actor: Actor,
+    apply: bool,
+    progress: BatchProgress,
+) -> MigrationPlan:
+    """Move the open tickets of one version to another, MIGRATION_BATCH per transaction;
+    `apply=False` previews (each batch is moved in a savepoint that is rolled back).
+
+    Tickets already moved by an earlier, interrupted run are no longer on `from_version`, so
+    running it again moves only the rest."""
+    with runtime.db.transaction() as session:
+        ids = list(
+            session.scalars(
+                select(Ticket.id)
+                .where(
+                    Ticket.workflow_name == name,
+                    Ticket.workflow_version == from_version,
+                    Ticket.outcome.is_(None),
+                )
+                .order_by(Ticket.id)
+            )
+        )
+    batches = [ids[i : i + MIGRATION_BATCH] for i in range(0, len(ids), MIGRATION_BATCH)]
+    moves: list[tuple[str, str, str]] = []
+    done = 0
+    for batch in batches or [[]]:
+        with runtime.db.transaction() as session:
+            moves += _move_batch(
+                session, runtime, name, from_version, to_version, state_map, batch, actor, apply
+            )
+            done += len(batch)
+            progress(session, done, len(ids))
+    return MigrationPlan(from_version, to_version, moves)
+
+
+def _move_batch(
     session: Session,
     runtime: Runtime,
     name: str,
     from_version: str,
+    to_version: str,
     state_map: Mapping[str, str],
-    *,
+    batch: list[int],
     actor: Actor,
-    now: dt.datetime,
     apply: bool,
-) -> MigrationPlan:
-    """Move the open tickets of one version to the version in force; `apply=False` previews."""
-    to_version = runtime.workflows.current(name).version
-    before = {
-        ticket_id: state
-        for ticket_id, state in session.execute(
-            select(Ticket.id, Ticket.state).where(
-                Ticket.workflow_name == name,
-                Ticket.workflow_version == from_version,
-                Ticket.outcome.is_(None),
-            )
-        )
-    }
+) -> list[tuple[str, str, str]]:
+    states = select(Ticket.id, Ticket.state)
+    before = {i: state for i, state in session.execute(states.where(Ticket.id.in_(batch)))}
     savepoint = session.begin_nested()
     try:
         moved = runtime.engine.migrate_tickets(
-            session, name, from_version, to_version, state_map, actor=actor, now=now
+            session,
+            name,
+            from_version,
+            to_version,
+            state_map,
+            actor=actor,
+            now=utcnow(),
+            ticket_ids=batch,
         )
-        after = {
-            ticket_id: state
-            for ticket_id, state in session.execute(
-                select(Ticket.id, Ticket.state).where(Ticket.id.in_(moved))
-            )
-        }
+        after = {i: state for i, state in session.execute(states.where(Ticket.id.in_(moved)))}
     except BaseException:
         savepoint.rollback()
         raise
@@ -134,6 +197,4 @@ def migrate_open_tickets(
         savepoint.commit()
     else:
         savepoint.rollback()
-        session.expire_all()
-    moves = [(f"LIC-{ticket_id:06d}", before[ticket_id], after[ticket_id]) for ticket_id in moved]
-    return MigrationPlan(from_version, to_version, moves)
+    return [(f"LIC-{ticket_id:06d}", before[ticket_id], after[ticket_id]) for ticket_id in moved]

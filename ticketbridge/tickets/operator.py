@@ -107,5 +107,5 @@ def act(
         staff_role=staff.role.value,
         fields=fields,
         now=now,
-        actor=Actor.staff(staff.email),
+        actor=Actor.staff_account(staff.id),
     )

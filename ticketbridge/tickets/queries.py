@@ -20,11 +20,11 @@ from typing import Any
 from sqlalchemy import Select, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from ticketbridge.actors import ActorKind
 from ticketbridge.customers.models import Customer
 from ticketbridge.errors import ValidationError
 from ticketbridge.licenses.models import EntitlementChange, License, UsageReport
 from ticketbridge.outbox.models import OutboxEmail
+from ticketbridge.staff.directory import staff_names
 from ticketbridge.staff.models import StaffUser, TicketPresence
 from ticketbridge.tickets.models import Ticket, WaitingOn
 
@@ -412,19 +412,9 @@ def ticket_page(
         if message_ids
         else {}
     )
-    actors = {e.actor.id for e in ticket.events if e.actor.kind is ActorKind.STAFF}
-    staff_names = (
-        {
-            email: name
-            for email, name in session.execute(
-                select(StaffUser.email, StaffUser.name).where(StaffUser.email.in_(actors))
-            )
-        }
-        if actors
-        else {}
-    )
+    names = staff_names(session, (event.actor for event in ticket.events))
     present = others_present(session, ticket_id, viewer=viewer, now=now)
-    return TicketPage(ticket, outbox, staff_names, present)
+    return TicketPage(ticket, outbox, names, present)
 
 
 def others_present(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, abort, redirect, render_template, request
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from ticketbridge.clock import utcnow
@@ -11,11 +14,13 @@ from ticketbridge.errors import ValidationError
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.display import answered
 from ticketbridge.forms.fields import Upload
+from ticketbridge.forms.submitted import answers_from
+from ticketbridge.forms.visibility import shown_when
 from ticketbridge.http.context import runtime
 from ticketbridge.http.headers import no_store
 from ticketbridge.http.ratelimit import ticket_reply
 from ticketbridge.intake.email.attachments import store_attachments
-from ticketbridge.tickets.conversation import add_customer_message
+from ticketbridge.tickets.conversation import StaleAnswers, add_customer_message
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.queries import load_ticket
 from ticketbridge.web.history import customer_history
@@ -30,17 +35,31 @@ def _ticket_id(token: str) -> int:
     return ticket_id
 
 
-def _page(session: Session, ticket_id: int, **extra: object) -> str:
+def _page(
+    session: Session,
+    ticket_id: int,
+    *,
+    values: MultiDict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    **extra: object,
+) -> str:
     ticket = load_ticket(session, ticket_id)
     if ticket is None:
         abort(404)
     workflow = runtime().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
+    state = workflow.states[ticket.state]
+    asks = () if ticket.is_closed else state.asks
     return render_template(
         "ticket.html",
         ticket=ticket,
         workflow=workflow,
         answers=answered(all_fields(workflow.form), ticket.form_data),
-        state=workflow.states[ticket.state],
+        state=state,
+        asks=asks,
+        shown_when={f.name: shown_when(asks, f) for f in asks},
+        values=values or MultiDict({"reply_id": uuid.uuid4().hex}),
+        errors=errors or {},
+        catalogue=runtime().catalogue,
         history=customer_history(ticket, workflow),
         **extra,
     )
@@ -72,6 +91,7 @@ def post_message(token: str) -> Response | tuple[str, int]:
             ticket = session.get(Ticket, ticket_id, with_for_update=True)
             if ticket is None:
                 abort(404)
+            asks = runtime().engine.workflow_of(session, ticket).states[ticket.state].asks
             add_customer_message(
                 session,
                 runtime().engine,
@@ -81,8 +101,14 @@ def post_message(token: str) -> Response | tuple[str, int]:
                 now=utcnow(),
                 files=files,
                 store=lambda uploads: store_attachments(instance, uploads),
+                answers=answers_from(asks, request.form, request.files),
+                asked_state=request.form.get("asked_state", ""),
+                reply_id=request.form.get("reply_id", ""),
             )
     except ValidationError as exc:
         with runtime().db.transaction() as session:
-            return _page(session, ticket_id, errors=exc.errors, draft=text), 422
+            return _page(session, ticket_id, values=request.form.copy(), errors=exc.errors), 422
+    except StaleAnswers as exc:
+        with runtime().db.transaction() as session:
+            return _page(session, ticket_id, moved_on=exc.message), 409
     return redirect(f"/t/{token}?sent=1#messages", code=303)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ticketbridge.forms.display import answered
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.workflow.definitions import Workflow
 from ticketbridge.workflow.wording import customer_words
@@ -30,10 +31,21 @@ def _transition(event: TicketEvent, workflow: Workflow) -> str:
     return f"{text} {reason}" if reason else text
 
 
+def _message(event: TicketEvent, workflow: Workflow) -> str:
+    """A page message; with the answers its state asked for, in the form's own words."""
+    state = workflow.states.get(str(event.payload.get("state", "")))
+    answers = event.payload.get("answers")
+    if state is None or not isinstance(answers, dict):
+        return "You added a message on this page."
+    given = "; ".join(f"{label}: {words}" for label, words in answered(state.asks, answers))
+    sentence = f"You answered on this page: {given}" if given else "You answered on this page"
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
+
+
 _SENTENCES: dict[str, Callable[[TicketEvent, Workflow], str]] = {
     "created": lambda event, workflow: f"Request received: {workflow.title or workflow.name}.",
     "transition": _transition,
-    "customer_message": lambda event, workflow: "You added a message on this page.",
+    "customer_message": _message,
     "email_received": lambda event, workflow: "Your email was received.",
     "email_sent": lambda event, workflow: "We emailed you about this ticket.",
     "reopened": lambda event, workflow: "Reopened by your reply.",

@@ -11,7 +11,12 @@ The loader checks each element on its own; these need all of them at once:
   at run time, to choose between two guards that both hold;
 - every `form.X` a guard or a timer's `at` reads is a field of the request type's form (R1's
   common fields included), and a field's `when` reads only fields above it in its own list (the
-  request form, or the staff action's fields), since the validator reads answers in page order;
+  request form, a staff action's fields, or what a state asks the customer), since the
+  validator reads answers in page order;
+- what a state asks the customer (`asks`) can be answered: the state has a customer-reply
+  transition, and each asked field is new or has the type of the form field of that name (its
+  answer replaces the form's: a log file sent later is `form.log_file`), never one of R1's
+  common fields, and one name has one type across the states that ask it;
 - every expression is type-correct on a sample ticket whose form holds a value of each field's
   type: CEL compiles without types, so `form.agents + "x"` would otherwise fail only on a
   customer's ticket. The sample runs one path through `&&`, `||` and `?:`, so a type error in a
@@ -52,6 +57,8 @@ def check_workflow(workflow: Workflow) -> list[Problem]:
         *_unknown_form_fields(workflow),
         *_type_errors(workflow),
         *_field_conditions(workflow),
+        *_unanswerable(workflow),
+        *_asked_types(workflow),
     ]
     return sorted(problems, key=lambda p: (p.position.line, p.position.column))
 
@@ -173,17 +180,59 @@ def _sample_variables(workflow: Workflow) -> dict[str, Any]:
         id=0,
         request_type=workflow.name,
         state=workflow.initial,
-        form_data=_sample_form(all_fields(workflow.form)),
+        form_data=_sample_form((*asked_fields(workflow), *all_fields(workflow.form))),
         created_at=now,
     )
     return guard_context(sample, now)
 
 
 def _field_lists(workflow: Workflow) -> Iterator[tuple[FormField, ...]]:
-    """The request form (R1's fields included) and each staff action's fields."""
+    """The request form (R1's fields included), each staff action's fields and each state's
+    questions to the customer."""
     yield all_fields(workflow.form)
     for transition in workflow.transitions:
         yield transition.trigger.fields
+    for state in workflow.states.values():
+        yield state.asks
+
+
+def asked_fields(workflow: Workflow) -> tuple[FormField, ...]:
+    """Every field a state asks the customer, in file order: their answers join the form."""
+    return tuple(field for state in workflow.states.values() for field in state.asks)
+
+
+def _unanswerable(workflow: Workflow) -> Iterator[Problem]:
+    for state in workflow.states.values():
+        if state.asks and not workflow.transitions_from(state.name, TriggerKind.CUSTOMER_REPLY):
+            yield Problem(
+                state.position,
+                f"state {state.name!r} asks the customer for "
+                f"{', '.join(f.name for f in state.asks)}, but no customer_reply transition "
+                "leaves it, so the answers would go nowhere",
+                f"add a transition 'from: {state.name}' with 'trigger: customer_reply'",
+            )
+
+
+def _asked_types(workflow: Workflow) -> Iterator[Problem]:
+    """Answers join the form under their names, so a name keeps one type wherever it is used."""
+    known = {f.name: f for f in all_fields(workflow.form)}
+    common = set(COMMON_FIELD_NAMES)
+    for field in asked_fields(workflow):
+        earlier = known.setdefault(field.name, field)
+        if field.name in common:
+            yield Problem(
+                field.position,
+                f"a state asks for {field.name!r}, one of the fields every request has",
+                "ask under another name: the customer's token, name and email stay as sent",
+            )
+        elif earlier.type != field.type:
+            yield Problem(
+                field.position,
+                f"asked field {field.name!r} is {field.type}, but {field.name!r} is "
+                f"{earlier.type} at line {earlier.position.line}; its answer replaces that "
+                "value in form, so guards would meet either type",
+                f"make it {earlier.type}, or give it another name",
+            )
 
 
 def _field_conditions(workflow: Workflow) -> Iterator[Problem]:
@@ -258,7 +307,11 @@ def _type_problem(guard: Guard, message: str) -> Problem:
 
 
 def _unknown_form_fields(workflow: Workflow) -> Iterator[Problem]:
-    known = {*COMMON_FIELD_NAMES, *(f.name for f in workflow.form.fields)}
+    known = {
+        *COMMON_FIELD_NAMES,
+        *(f.name for f in workflow.form.fields),
+        *(f.name for f in asked_fields(workflow)),
+    }
     for guard in _expressions(workflow):
         for name in sorted(guard.form_references() - known):
             assert guard.position is not None

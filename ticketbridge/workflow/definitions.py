@@ -98,6 +98,10 @@ class State:
     description: str = ""
     emails: tuple[str, ...] = ()
     actions: tuple[Action, ...] = ()
+    asks: tuple[FormField, ...] = ()
+    """What a state that waits on the customer asks of them (a log file, a confirmation): the
+    ticket page shows these fields, the one validator checks the answers, and they join the
+    ticket's form (`form.X` in guards and templates) when the customer-reply trigger fires."""
 
     @property
     def is_final(self) -> bool:

@@ -4,22 +4,23 @@ A transition's step effects, its timeline events, its emails and the timers of t
 enters are all written through the one session the caller commits, so they land together or
 not at all. The engine never commits; `jobs.tasks`, the web views and the CLI own the
 transaction. After a manual action, a customer reply or a timer, the ticket is marked due
-(`next_run_at = now`) and an `advance_ticket` job is enqueued once the transaction commits, so
-the automatic transitions that follow run with the usual retries.
+(`next_run_at = now`) and an `advance_ticket` job is enqueued once the transaction commits (on
+rq, that wakes the batch job that advances every due ticket), so the automatic transitions that
+follow run with the usual retries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.orm import Session
 
 from ticketbridge.actors import SYSTEM, TIMER, Actor
 from ticketbridge.db import after_commit
-from ticketbridge.errors import Conflict, NotFound, WorkflowError
+from ticketbridge.errors import Conflict, NotFound, ValidationError, WorkflowError
 from ticketbridge.forms.validate import validate_fields, with_stored_files
 from ticketbridge.licenses.calendar import CalendarInputs, instant
 from ticketbridge.licenses.emails import EmailSources, template_context
@@ -28,7 +29,14 @@ from ticketbridge.tickets import due
 from ticketbridge.tickets.models import Ticket, WaitingOn
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.context import guard_context
-from ticketbridge.workflow.definitions import Action, State, Transition, TriggerKind, Workflow
+from ticketbridge.workflow.definitions import (
+    Action,
+    FormField,
+    State,
+    Transition,
+    TriggerKind,
+    Workflow,
+)
 from ticketbridge.workflow.models import WorkflowTimer
 from ticketbridge.workflow.wording import customer_words
 
@@ -212,17 +220,63 @@ class Engine:
         return transition
 
     def customer_replied(
-        self, session: Session, ticket: Ticket, *, now: dt.datetime, message_id: str | None = None
+        self,
+        session: Session,
+        ticket: Ticket,
+        *,
+        now: dt.datetime,
+        message_id: str | None = None,
+        answers: Mapping[str, Any] | None = None,
     ) -> bool:
         """Take the customer-reply transition of the ticket's state, if it has one whose guard
-        holds."""
+        holds.
+
+        `answers` are the clean, stored answers to what the state asks (`asks`), checked by the
+        caller with the one validator; they join the ticket's form before the guards are read.
+        A reply without them (an email) to a state whose questions need an answer moves
+        nothing: it stays on the ticket, the timeline names what is still missing, and the
+        ticket page keeps asking."""
+        if ticket.is_closed:
+            return False
+        asks = self.workflow_of(session, ticket).states[ticket.state].asks
+        if answers is None and asks:
+            try:
+                answers = validate_fields(asks, {})
+            except ValidationError as exc:
+                self._record_unanswered(session, ticket, asks, exc, now, message_id)
+                return False
+        fields: dict[str, Any] = {"message_id": message_id} if message_id else {}
+        if answers is not None:
+            ticket.form_data = {**ticket.form_data, **answers}
+            fields["answers"] = dict(answers)
         return self._take_event(
             session,
             ticket,
             TriggerKind.CUSTOMER_REPLY,
             now=now,
             actor=Actor.customer(ticket.customer.email),
-            fields={"message_id": message_id} if message_id else None,
+            fields=fields or None,
+        )
+
+    @staticmethod
+    def _record_unanswered(
+        session: Session,
+        ticket: Ticket,
+        asks: tuple[FormField, ...],
+        missing: ValidationError,
+        now: dt.datetime,
+        message_id: str | None,
+    ) -> None:
+        labels = [f.label for f in asks if f.name in missing.errors]
+        record(
+            session,
+            ticket,
+            actor=Actor.customer(ticket.customer.email),
+            kind="reply_without_answers",
+            summary=f"The customer replied without answering {', '.join(labels)}; the ticket "
+            "still waits on them and their ticket page still asks",
+            payload={"missing": sorted(missing.errors), "message_id": message_id},
+            now=now,
         )
 
     def license_synced(
@@ -394,12 +448,15 @@ class Engine:
         *,
         actor: Actor,
         now: dt.datetime,
+        ticket_ids: Collection[int] | None = None,
     ) -> list[int]:
         """Move every open ticket of `name` from one version to another, by an explicit state map.
 
         Checked before anything changes: every state in use is mapped and every target exists in
         the new version. Each ticket gets a timeline event, its timers are re-armed for its new
         state and it is marked due; all in the caller's one transaction. Returns the ticket ids.
+        `ticket_ids` limits the move to those tickets (a batch of a long migration); a ticket
+        already moved is no longer on the old version, so a batch run twice moves nothing twice.
         """
         if from_version == to_version:
             raise WorkflowError(
@@ -417,6 +474,7 @@ class Engine:
                     Ticket.workflow_name == name,
                     Ticket.workflow_version == old.version,
                     Ticket.outcome.is_(None),
+                    Ticket.id.in_(ticket_ids) if ticket_ids is not None else true(),
                 )
                 .order_by(Ticket.id)
                 .with_for_update()
@@ -522,28 +580,37 @@ class Engine:
         if ticket.id is None:
             session.flush()
         context = guard_context(ticket, now)
-        for transition in timers:
-            due_at = self._due_at(transition, ticket, context, now)
-            existing = session.scalars(
+        wanted = list(
+            dict.fromkeys((t.name, self._due_at(t, ticket, context, now)) for t in timers)
+        )
+        existing = {
+            (timer.transition, timer.due_at): timer
+            for timer in session.scalars(
                 select(WorkflowTimer).where(
                     WorkflowTimer.ticket_id == ticket.id,
-                    WorkflowTimer.transition == transition.name,
-                    WorkflowTimer.due_at == due_at,
+                    WorkflowTimer.transition.in_([name for name, _ in wanted]),
                 )
-            ).one_or_none()
-            if existing is None:
-                timer = WorkflowTimer(
-                    ticket_id=ticket.id,
-                    transition=transition.name,
-                    state=ticket.state,
-                    due_at=due_at,
-                    created_at=now,
+            )
+        }
+        armed = []
+        for name, due_at in wanted:
+            timer = existing.get((name, due_at))
+            if timer is None:
+                armed.append(
+                    WorkflowTimer(
+                        ticket_id=ticket.id,
+                        transition=name,
+                        state=ticket.state,
+                        due_at=due_at,
+                        created_at=now,
+                    )
                 )
-                session.add(timer)
-                session.flush()
-                self._schedule_timer(session, timer.id, due_at, now)
-            elif existing.fired_at is None:
-                existing.cancelled_at = None
+            elif timer.fired_at is None:
+                timer.cancelled_at = None
+        session.add_all(armed)
+        session.flush()
+        for timer in armed:
+            self._schedule_timer(session, timer.id, timer.due_at, now)
 
     def _due_at(
         self, transition: Transition, ticket: Ticket, context: Mapping[str, Any], now: dt.datetime

@@ -81,7 +81,15 @@ FIELD_KEY_TYPES = {
     "max_files": frozenset({FieldType.FILE}),
     "max_size": frozenset({FieldType.FILE}),
 }
-STATE_KEYS = ("waits_on", "outcome", "target_time", "description", "emails", "actions")
+STATE_KEYS = (
+    "waits_on",
+    "outcome",
+    "target_time",
+    "description",
+    "emails",
+    "actions",
+    "asks",
+)
 TRIGGER_KEYS = {TriggerKind.MANUAL: ("label", "role", "fields"), TriggerKind.TIMER: ("after", "at")}
 TRANSITION_KEYS = (
     "name",
@@ -544,16 +552,25 @@ class _Reader:
         if isinstance(node, yaml.ScalarNode) and node.value in ("", "~", "null"):
             return State(name=name, position=self.pos(name_node))
         get = self.mapping(node, f"state {name!r}", STATE_KEYS)
+        waits_on = get.read("waits_on", lambda n, w: self.enum(n, w, WaitsOn), None)
+        asks_node = get.node("asks")
+        if asks_node is not None and waits_on is not WaitsOn.CUSTOMER:
+            self.fail(
+                asks_node,
+                f"state {name!r} asks the customer for fields but waits on "
+                f"{waits_on or WaitsOn.SYSTEM}",
+                "add 'waits_on: customer' to the state, or remove 'asks'",
+            )
         return State(
             name=name,
             position=self.pos(name_node),
-            waits_on=get.read("waits_on", lambda n, w: self.enum(n, w, WaitsOn), None)
-            or WaitsOn.SYSTEM,
+            waits_on=waits_on or WaitsOn.SYSTEM,
             outcome=get.read("outcome", lambda n, w: self.enum(n, w, Outcome), None),
             target_time=get.read("target_time", self.duration, None),
             description=get.read("description", self.scalar, ""),
             emails=get.read("emails", self.templates, ()),
             actions=get.read("actions", self.actions, ()),
+            asks=get.read("asks", self.fields, (), f"the fields state {name!r} asks"),
         )
 
     def trigger(self, node: yaml.Node, get: _Entries) -> Trigger:

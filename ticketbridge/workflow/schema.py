@@ -227,6 +227,13 @@ def workflow_schema(steps: StepRegistry, checks: Iterable[str]) -> Schema:
             "description": TEXT,
             "emails": TEMPLATES,
             "actions": {"$ref": "#/$defs/actions"},
+            "asks": {
+                "type": "array",
+                "items": {"$ref": "#/$defs/field"},
+                "description": "waits_on customer: the fields the customer's ticket page asks "
+                "for (a log file, a confirmation); the answers join the form (form.X) when the "
+                "customer_reply transition fires",
+            },
         },
     )
     transition = _object(

@@ -6,12 +6,9 @@ sign-in session (Flask-Login), the CSRF check and the rate limit on failed sign-
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from flask import Blueprint, Flask
 
-from ticketbridge.runtime import Runtime
+from ticketbridge.staff.runs import Replay
 
 blueprint = Blueprint(
     "staff",
@@ -28,7 +25,7 @@ REPLAY = "ticketbridge.replay"
 throwaway runtimes, which a page may not do itself."""
 
 
-def init_app(app: Flask, *, replay: Callable[[Runtime, str, str], list[Any]]) -> None:
+def init_app(app: Flask, *, replay: Replay) -> None:
     app.extensions[REPLAY] = replay
     from ticketbridge.web.staff import (  # noqa: F401  (their routes)
         admin,
@@ -36,6 +33,7 @@ def init_app(app: Flask, *, replay: Callable[[Runtime, str, str], list[Any]]) ->
         filters,
         licenses,
         queue,
+        runs,
         tickets,
         workflows,
     )

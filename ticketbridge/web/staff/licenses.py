@@ -8,6 +8,7 @@ from flask import abort, render_template
 from ticketbridge.clock import utcnow
 from ticketbridge.http.context import runtime
 from ticketbridge.licenses.invoicing import invoice_for
+from ticketbridge.staff.directory import staff_names
 from ticketbridge.tickets.queries import license_page
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import staff_required
@@ -31,4 +32,5 @@ def license(token: str) -> str:
             license=page.license,
             invoice=invoice,
             catalogue=runtime().catalogue,
+            names=staff_names(session, (change.actor for change, _ in page.ledger)),
         )
