@@ -180,6 +180,8 @@ def test_the_customer_answers_in_a_fresh_browser_with_an_attachment(
     ann.find_element(By.ID, "confirm").click()
     wait_until(lambda: "Done: Ask for a log file" in ann.page_source, what="the question")
     link = ann.find_element(By.LINK_TEXT, "customer's page").get_attribute("href")
+    asks = ann.find_element(By.ID, "asks").text
+    assert asks == "Log file, This log comes from the licensed server"
 
     fresh = browsers()
     fresh.get(link)
