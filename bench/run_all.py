@@ -78,6 +78,13 @@ BENCHMARKS = (
         ("--tickets", "5", "--threads", "1", "--commits", "20"),
         1,
     ),
+    Benchmark(
+        "Workflow migration: preview and apply in batches with progress (PostgreSQL)",
+        "bench.workflow_migration",
+        ("--tickets", "1000"),
+        ("--tickets", "5", "--commits", "20"),
+        2,
+    ),
 )
 
 

@@ -13,8 +13,19 @@ import sys
 from ticketbridge.config import PROJECT_ROOT
 
 # Sign-in's Argon2 (a hash at import), Alembic (only `db upgrade` and a schema behind the code
-# need it), and the CEL package's REPL (typer, rich, prompt_toolkit, pygments).
-NOT_AT_START = ("argon2", "alembic", "typer", "rich", "prompt_toolkit", "pygments")
+# need it), email-validator (forms with an email field), rq and redis-py (not on the embedded
+# default), and the CEL package's REPL (typer, rich, prompt_toolkit, pygments).
+NOT_AT_START = (
+    "argon2",
+    "alembic",
+    "email_validator",
+    "redis",
+    "rq",
+    "typer",
+    "rich",
+    "prompt_toolkit",
+    "pygments",
+)
 
 
 def test_the_command_line_imports_none_of_the_libraries_only_some_commands_use() -> None:

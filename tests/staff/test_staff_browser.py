@@ -180,6 +180,8 @@ def test_the_customer_answers_in_a_fresh_browser_with_an_attachment(
     ann.find_element(By.ID, "confirm").click()
     wait_until(lambda: "Done: Ask for a log file" in ann.page_source, what="the question")
     link = ann.find_element(By.LINK_TEXT, "customer's page").get_attribute("href")
+    asks = ann.find_element(By.ID, "asks").text
+    assert asks == "Log file, This log comes from the licensed server"
 
     fresh = browsers()
     fresh.get(link)
@@ -227,6 +229,17 @@ def test_an_admin_breaks_a_workflow_then_fixes_replays_and_publishes(
             "description": "Close me, please.",
         },
     )
+    still_open = file_request(
+        customer,
+        staff_server,
+        "general",
+        {
+            "customer_name": "Ida Customer",
+            "customer_email": "ida@cust.example",
+            "accept_conditions": "on",
+            "description": "Leave me open; I move to the new version.",
+        },
+    )
     sign_in(admin, staff_server, "ada@team.example")
     admin.get(f"{staff_server.url}/staff/tickets/{reference}")
     admin.find_element(By.LINK_TEXT, "Close").click()
@@ -272,3 +285,24 @@ def test_an_admin_breaks_a_workflow_then_fixes_replays_and_publishes(
     admin.find_element(By.ID, "publish").click()
     wait_until(lambda: "Published general version" in admin.page_source, what="the publish")
     assert "Published general version" in admin.page_source
+
+    admin.find_element(By.LINK_TEXT, "Move open tickets to this version").click()
+    admin.find_element(By.ID, "preview-migration").click()
+    wait_until(
+        lambda: 'data-status="finished"' in admin.page_source,
+        timeout=120,
+        what="the migration's preview, run in the background",
+    )
+    moves = admin.find_element(By.ID, "moves").text
+    assert f"{still_open}: received → received" in moves
+    assert "nothing is written yet" in admin.page_source
+    check_page(admin, "migration-preview")
+    admin.find_element(By.ID, "confirm-migration").click()
+    wait_until(
+        lambda: 'data-status="finished"' in admin.page_source and "Moved " in admin.page_source,
+        timeout=120,
+        what="the move, applied in the background",
+    )
+    admin.get(f"{staff_server.url}/staff/tickets/{still_open}")
+    timeline = admin.find_element(By.CSS_SELECTOR, "ol.timeline").text
+    assert "Moved to workflow version" in timeline and "Ada Admin" in timeline

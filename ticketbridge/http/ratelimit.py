@@ -55,7 +55,9 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count
         )
+    # No X-RateLimit-* headers: each costs the window's stats (two more Redis calls) on every
+    # limited POST; a refused one still says when to come back (Retry-After, errors.py).
     app.config.update(
-        RATELIMIT_STORAGE_URI=settings.rate_limit_storage, RATELIMIT_HEADERS_ENABLED=True
+        RATELIMIT_STORAGE_URI=settings.rate_limit_storage, RATELIMIT_HEADERS_ENABLED=False
     )
     limiter.init_app(app)
