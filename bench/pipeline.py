@@ -17,23 +17,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 from aiosmtpd.controller import Controller
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
-from ticketbridge import migrate
+from bench.databases import throwaway_postgres
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.runtime import build_runtime
 
-PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
 
 
@@ -47,82 +44,76 @@ class CountingHandler:
 
 
 def pipeline(requests: int, workers: int) -> None:
-    name = f"tb_bench_{uuid.uuid4().hex[:8]}"
     handler = CountingHandler()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         smtp_port = probe.getsockname()[1]
     smtp = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
     processes: list[subprocess.Popen[bytes]] = []
-    try:
-        with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        migrate.upgrade(url)
-        Redis.from_url(REDIS).flushdb()
-        instance = Path(tempfile.mkdtemp(prefix="tb-bench-"))
-        overrides = {
-            "instance_path": str(instance),
-            "database_url": url,
-            "redis_url": REDIS,
-            "secret_key": "bench-secret-" + "0" * 32,
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_port,
-        }
-        runtime = build_runtime(load_settings(environ={}, overrides=overrides))
-        started = time.perf_counter()
-        for n in range(requests):
-            form = {
-                "token": f"SRV-bench-{n:08d}",
-                "customer_name": "Bench",
-                "customer_email": f"c{n}@bench.example",
-                "accept_conditions": "on",
+    with throwaway_postgres() as url:
+        smtp.start()
+        try:
+            Redis.from_url(REDIS).flushdb()
+            instance = Path(tempfile.mkdtemp(prefix="tb-bench-"))
+            overrides = {
+                "instance_path": str(instance),
+                "database_url": url,
+                "redis_url": REDIS,
+                "secret_key": "bench-secret-" + "0" * 32,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": smtp_port,
             }
-            with runtime.db.transaction() as session:
-                runtime.intake.submit_request(session, "demo", form, now=utcnow())
-        submitted = time.perf_counter() - started
-        print(
-            f"submitted {requests} demo requests in {submitted:.2f}s: "
-            f"{requests / submitted:.0f} requests/s (intake, one thread)"
-        )
-
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-        env |= {f"TICKETBRIDGE_{k.upper()}": str(v) for k, v in overrides.items()}
-        env["TICKETBRIDGE_SWEEP_INTERVAL_SECONDS"] = "3600"
-        started = time.perf_counter()
-        for _ in range(workers):
-            processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"],
-                    env=env,
-                    cwd=PROJECT_ROOT,
-                )
+            runtime = build_runtime(load_settings(environ={}, overrides=overrides))
+            started = time.perf_counter()
+            for n in range(requests):
+                form = {
+                    "token": f"SRV-bench-{n:08d}",
+                    "customer_name": "Bench",
+                    "customer_email": f"c{n}@bench.example",
+                    "accept_conditions": "on",
+                }
+                with runtime.db.transaction() as session:
+                    runtime.intake.submit_request(session, "demo", form, now=utcnow())
+            submitted = time.perf_counter() - started
+            print(
+                f"submitted {requests} demo requests in {submitted:.2f}s: "
+                f"{requests / submitted:.0f} requests/s (intake, one thread)"
             )
-        while True:
-            with runtime.db.transaction() as session:
-                sent = session.scalar(
-                    select(func.count())
-                    .select_from(OutboxEmail)
-                    .where(OutboxEmail.status == OutboxStatus.SENT)
+
+            env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
+            env |= {f"TICKETBRIDGE_{k.upper()}": str(v) for k, v in overrides.items()}
+            env["TICKETBRIDGE_SWEEP_INTERVAL_SECONDS"] = "3600"
+            started = time.perf_counter()
+            for _ in range(workers):
+                processes.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"],
+                        env=env,
+                        cwd=PROJECT_ROOT,
+                    )
                 )
-            if sent >= requests:
-                break
-            time.sleep(0.1)
-        elapsed = time.perf_counter() - started
-        print(
-            f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in "
-            f"{elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); "
-            f"the SMTP server accepted {handler.count}"
-        )
-        runtime.close()
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait()
-        smtp.stop()
-        with psycopg.connect(f"{PG}/test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            while True:
+                with runtime.db.transaction() as session:
+                    sent = session.scalar(
+                        select(func.count())
+                        .select_from(OutboxEmail)
+                        .where(OutboxEmail.status == OutboxStatus.SENT)
+                    )
+                if sent >= requests:
+                    break
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - started
+            print(
+                f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in "
+                f"{elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); "
+                f"the SMTP server accepted {handler.count}"
+            )
+            runtime.close()
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait()
+            smtp.stop()
 
 
 def trivial_job() -> None:

@@ -1,17 +1,19 @@
 """Requests per second of the license sync API (R16) under gunicorn on PostgreSQL: 200s and 304s.
 
 Creates a throwaway PostgreSQL database, seeds L licenses with issued keys and sync secrets,
-starts `gunicorn -w W -k gthread wsgi:app` on a free loopback port, then for each phase runs
-C client threads (http.client, one keep-alive connection each) polling GET
-/api/v1/licenses/{token} round-robin over the licenses, for at most D seconds or N requests:
+starts `gunicorn -w W -k gthread wsgi:app` and the yardstick (`bench.yardstick_app:app`: the
+same app plus a constant JSON route) on free loopback ports, then for each phase runs C client
+threads (http.client, one keep-alive connection each) polling round-robin over the licenses,
+for at most D seconds or N requests in all, split over R rounds that take the phases in turn:
 
-- "200": plain polls, so every answer is built, hashed and signed;
+- yardstick: GET /api/v1/yardstick/{token}, the app's middleware stack without the database;
+- "200": plain polls of GET /api/v1/licenses/{token}, so every answer is built and signed;
 - "304": polls with If-None-Match, the steady state of a server whose license did not change.
 
 Load goes to 127.0.0.1 only and is bounded in time and count. Everything it starts (the
-gunicorn process, the database) is removed at the end.
+gunicorn processes, the database) is removed at the end.
 
-    .venv/bin/python bench/sync_api.py --licenses 200 --clients 8 --seconds 10 --workers 2
+    .venv/bin/python -m bench.sync_api --licenses 200 --clients 8 --seconds 10 --workers 2
 """
 
 from __future__ import annotations
@@ -25,14 +27,12 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
-
-from bench.figures import Figure, percentile, write
-from ticketbridge import migrate
+from bench.databases import throwaway_postgres
+from bench.figures import Figure, percentile, watch_memory, write
 from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
@@ -41,7 +41,6 @@ from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.runtime import build_runtime
 
-PG = "postgresql://postgres@127.0.0.1:5432"
 HOST = "127.0.0.1"
 YARDSTICK_PREFIX = "/api/v1/yardstick"
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
@@ -232,7 +231,7 @@ def run_phase(
 
 
 BENCHMARK = "license sync API"
-YARDSTICK = "constant JSON route, same gunicorn settings"
+YARDSTICK = "constant JSON route, same app middleware and gunicorn settings"
 
 
 def figures(
@@ -252,27 +251,49 @@ def figures(
     ]
 
 
+def interleaved(
+    phases: Sequence[Callable[[float, int], tuple[Phase, float]]],
+    *,
+    rounds: int,
+    seconds: float,
+    max_requests: int,
+) -> list[tuple[Phase, float]]:
+    """Each phase's requests and time, summed over `rounds` rounds that take the phases in turn.
+
+    On a machine shared with other work the load drifts from minute to minute; phases run one
+    after the other would each meet a different machine, and their ratio would measure the
+    drift. Taking turns every few seconds gives every phase the same mix."""
+    totals: list[tuple[Phase, float]] = []
+    for _ in range(rounds):
+        for index, phase in enumerate(phases):
+            result, elapsed = phase(seconds / rounds, max_requests // rounds)
+            if index == len(totals):
+                totals.append((result, elapsed))
+                continue
+            total, spent = totals[index]
+            total.count += result.count
+            total.errors += result.errors
+            total.latencies.extend(result.latencies)
+            totals[index] = (total, spent + elapsed)
+    return totals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--licenses", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="longest time per phase")
     parser.add_argument("--max-requests", type=int, default=100_000, help="most requests per phase")
+    parser.add_argument("--rounds", type=int, default=5, help="turns the phases take")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
-    load = {"clients": args.clients, "seconds": args.seconds, "max_requests": args.max_requests}
 
-    name = f"tb_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     processes: list[subprocess.Popen[bytes]] = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="tb-bench-") as folder:
+    with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="tb-bench-") as folder:
+        try:
             instance = Path(folder) / "instance"
-            migrate.upgrade(url)
             credentials = seed(url, instance, args.licenses)
             gunicorn = (args.workers, args.threads)
             port, constant_port = free_port(), free_port()
@@ -289,29 +310,71 @@ def main() -> None:
                     application="bench.yardstick_app:app",
                 )
             )
-            etags = fetch_etags(port, credentials)
             print(
                 f"gunicorn -w {args.workers} -k gthread --threads {args.threads}, PostgreSQL, "
                 f"{args.licenses} licenses, {args.clients} keep-alive client threads, "
-                f"{os.cpu_count()} CPUs"
+                f"{args.rounds} rounds, {os.cpu_count()} CPUs"
             )
-            constant = run_phase(constant_port, credentials, None, prefix=YARDSTICK_PREFIX, **load)
-            ok = run_phase(port, credentials, None, **load)
-            not_modified = run_phase(port, credentials, etags, **load)
-            results = (
-                figures(YARDSTICK, *constant)
-                + figures("200 (built, signed)", *ok, yardstick=f"{YARDSTICK} req/s", target=0.3)
-                + figures(
-                    "304 (If-None-Match)", *not_modified, yardstick=f"{YARDSTICK} req/s", target=0.5
+
+            def constant(seconds: float, most: int) -> tuple[Phase, float]:
+                return run_phase(
+                    constant_port,
+                    credentials,
+                    None,
+                    clients=args.clients,
+                    seconds=seconds,
+                    max_requests=most,
+                    prefix=YARDSTICK_PREFIX,
                 )
-            )
+
+            def ok(seconds: float, most: int) -> tuple[Phase, float]:
+                return run_phase(
+                    port,
+                    credentials,
+                    None,
+                    clients=args.clients,
+                    seconds=seconds,
+                    max_requests=most,
+                )
+
+            def not_modified(seconds: float, most: int) -> tuple[Phase, float]:
+                etags = fetch_etags(port, credentials)  # anew: a validity step may have passed
+                return run_phase(
+                    port,
+                    credentials,
+                    etags,
+                    clients=args.clients,
+                    seconds=seconds,
+                    max_requests=most,
+                )
+
+            fetch_etags(port, credentials)  # each license fetched once: polls after it only read
+            with watch_memory([process.pid for process in processes]) as memory:
+                measured = interleaved(
+                    [constant, ok, not_modified],
+                    rounds=args.rounds,
+                    seconds=args.seconds,
+                    max_requests=args.max_requests,
+                )
+            base = f"{YARDSTICK} req/s"
+            results = [
+                *figures(YARDSTICK, *measured[0]),
+                *figures("200 (built, signed)", *measured[1], yardstick=base, target=0.3),
+                *figures("304 (If-None-Match)", *measured[2], yardstick=base, target=0.5),
+                Figure(
+                    BENCHMARK,
+                    "peak memory of one gunicorn process",
+                    memory.largest(),
+                    "MB",
+                    target=150,
+                    higher_is_better=False,
+                ),
+            ]
             write(args.json, results)
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=15)
-        with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=15)
 
 
 if __name__ == "__main__":

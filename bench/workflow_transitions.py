@@ -6,12 +6,13 @@ each call locks the ticket row, evaluates the guards, takes three transitions wi
 timeline events and commits. Run with several threads to see the row-lock path under
 contention-free parallelism.
 
-    .venv/bin/python bench/workflow_transitions.py --tickets 500 --threads 1 4
+    .venv/bin/python -m bench.workflow_transitions --tickets 500 --threads 1 2
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 import uuid
@@ -21,14 +22,13 @@ from pathlib import Path
 import psycopg
 from sqlalchemy import func, select
 
-from bench.figures import Figure, write
-from ticketbridge import migrate
+from bench.databases import throwaway_postgres
+from bench.figures import Figure, watch_memory, write
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
 from ticketbridge.runtime import Runtime, build_runtime
 from ticketbridge.tickets.models import TicketEvent
 
-ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 WORKFLOW = """\
 name: bench
 title: Benchmark
@@ -123,14 +123,9 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=2000, help="yardstick round trips")
     parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
-    name = f"tb_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        migrate.upgrade(url)
+    with throwaway_postgres() as url:
         results = [Figure(BENCHMARK, YARDSTICK, single_row_commits(url, args.commits), "commits/s")]
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, watch_memory([os.getpid()]) as memory:
             runtime = build(url, Path(folder))
             try:
                 measure(runtime, 20, 1)
@@ -148,10 +143,17 @@ def main() -> None:
                     )
             finally:
                 runtime.close()
+        results.append(
+            Figure(
+                BENCHMARK,
+                "peak memory of the process running the engine",
+                memory.largest(),
+                "MB",
+                target=150,
+                higher_is_better=False,
+            )
+        )
         write(args.json, results)
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -88,6 +88,11 @@ def test_an_api_action_carries_the_token_holders_account(
     )
     assert done.status_code == 200, done.get_json()
     assert Actor.staff_account(people["bob"]) in _actors(staff_runtime, reference, "transition")
+    timeline = done.get_json()["timeline"]
+    assert {"actor": f"staff:{people['bob']}", "actor_name": "Bob Agent"} in [
+        {"actor": event["actor"], "actor_name": event["actor_name"]} for event in timeline
+    ]
+    assert timeline[0]["actor_name"] == "customer:bo@cust.example"
 
 
 def _run_migration(url: str, direction: str) -> None:

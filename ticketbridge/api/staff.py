@@ -23,6 +23,7 @@ from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.staff import actions
 from ticketbridge.staff.accounts import staff_for_token
 from ticketbridge.staff.actions import Staff
+from ticketbridge.staff.directory import who
 from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.queries import (
     CLOSED_COUNT_CAP,
@@ -132,6 +133,7 @@ def _ticket_json(ticket_id: int, staff: Staff) -> dict[str, Any]:
                 {
                     "at": event.at.isoformat(),
                     "actor": str(event.actor),
+                    "actor_name": who(event.actor, page.staff_names),
                     "kind": event.kind,
                     "summary": event.summary,
                 }

@@ -156,10 +156,21 @@ SCHEMAS: dict[str, Any] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "required": ["at", "actor", "kind", "summary"],
+                    "required": ["at", "actor", "actor_name", "kind", "summary"],
                     "properties": {
                         "at": {"type": "string", "format": "date-time"},
-                        "actor": {"type": "string", "examples": ["staff:ada@team.example"]},
+                        "actor": {
+                            "type": "string",
+                            "description": "customer:<email>, staff:<account id>, system or "
+                            "timer (rows from before account ids: staff:<email or text>)",
+                            "examples": ["staff:3"],
+                        },
+                        "actor_name": {
+                            "type": "string",
+                            "description": "who, as the staff page names them: the staff "
+                            "account's current name, else the actor's own text",
+                            "examples": ["Ada Admin"],
+                        },
                         "kind": {"type": "string"},
                         "summary": {"type": "string"},
                     },

@@ -7,7 +7,7 @@ typed on the command line) are matched by address, and otherwise named by their 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -38,6 +38,9 @@ def staff_names(session: Session, actors: Iterable[Actor]) -> dict[str, str]:
 
 def name_of(session: Session, actor: Actor) -> str:
     """One actor as a person reads it: the staff member's name, else the actor's own text."""
-    if actor.kind is not ActorKind.STAFF:
-        return str(actor)
-    return staff_names(session, [actor]).get(actor.id, actor.id)
+    return who(actor, staff_names(session, [actor]))
+
+
+def who(actor: Actor, names: Mapping[str, str]) -> str:
+    """An actor as pages and the API show it, given `staff_names` of the actors around it."""
+    return names.get(actor.id, actor.id) if actor.kind is ActorKind.STAFF else str(actor)

@@ -636,15 +636,21 @@ class Engine:
 
     @staticmethod
     def _cancel_timers(session: Session, ticket: Ticket, now: dt.datetime) -> None:
-        session.execute(
-            update(WorkflowTimer)
-            .where(
-                WorkflowTimer.ticket_id == ticket.id,
-                WorkflowTimer.fired_at.is_(None),
-                WorkflowTimer.cancelled_at.is_(None),
+        """Without flushing first: the statement reads timers only, which are flushed as they
+        are armed (timers loaded in the session are updated with it), so the ticket's row and
+        timeline lines of a chain of transitions go to the database together at commit
+        instead of once per transition."""
+        with session.no_autoflush:
+            session.execute(
+                update(WorkflowTimer)
+                .where(
+                    WorkflowTimer.ticket_id == ticket.id,
+                    WorkflowTimer.fired_at.is_(None),
+                    WorkflowTimer.cancelled_at.is_(None),
+                )
+                .values(cancelled_at=now)
+                .execution_options(synchronize_session="evaluate")
             )
-            .values(cancelled_at=now)
-        )
 
     def _run_actions(self, actions: tuple[Action, ...], context: StepContext) -> None:
         for action in actions:

@@ -12,6 +12,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 
 from ticketbridge.clock import utcnow
+from ticketbridge.staff.directory import who
 
 
 def _span(seconds: float) -> str:
@@ -64,4 +65,4 @@ def label(kind: str, value: str) -> Markup:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(ago=ago, due=due)
-    app.jinja_env.globals.update(label=label)
+    app.jinja_env.globals.update(label=label, who=who)
