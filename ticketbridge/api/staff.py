@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound as HttpNotFound
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.http.body import read_json_object
-from ticketbridge.http.context import counts_cache, runtime
+from ticketbridge.http.context import counts_cache, reads_no_workflows, runtime
 from ticketbridge.http.csrf import exempt_token_authenticated
 from ticketbridge.staff import actions
 from ticketbridge.staff.accounts import staff_for_token
@@ -27,6 +28,8 @@ from ticketbridge.tickets.models import Ticket
 from ticketbridge.tickets.queries import (
     CLOSED_COUNT_CAP,
     Query,
+    QueueCounts,
+    QueuePage,
     View,
     queue_counts,
     queue_page,
@@ -53,11 +56,10 @@ def _staff() -> Staff:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         raise TokenRefused()
-    with runtime().db.transaction() as session:
-        user = staff_for_token(session, token.strip())
-        if user is None:
-            raise TokenRefused()
-        return Staff(user.id, user.name, user.email, user.role.value)
+    user = runtime().db.read(lambda session: staff_for_token(session, token.strip()))
+    if user is None:
+        raise TokenRefused()
+    return Staff(user.id, user.name, user.email, user.role.value)
 
 
 def _ticket_id(reference: str) -> int:
@@ -68,6 +70,7 @@ def _ticket_id(reference: str) -> int:
 
 
 @blueprint.get("")
+@reads_no_workflows  # counts, pages and searches read tickets only
 @exempt_token_authenticated
 def list_tickets() -> dict[str, Any]:
     """The queue views of the staff page: ?view=staff|customer|mine|…, &type=, &state=,
@@ -86,17 +89,18 @@ def list_tickets() -> dict[str, Any]:
         request.args.get("state") or None,
         request.args.get("after") or None,
     )
-    with runtime().db.transaction() as session:
+    text = request.args.get("q", "").strip()
+
+    def read(session: Session) -> tuple[QueueCounts, QueuePage]:
         counts = queue_counts(session, me=staff.id, now=now, cache=counts_cache())
-        text = request.args.get("q", "").strip()
         if text:
-            rows, next_after = search(session, text), None
-        else:
-            page = queue_page(session, wanted, me=staff.id, now=now)
-            rows, next_after = page.rows, page.next_after
+            return counts, QueuePage(search(session, text), None)
+        return counts, queue_page(session, wanted, me=staff.id, now=now)
+
+    counts, page = runtime().db.read(read)
     return {
-        "tickets": [row.as_json() for row in rows],
-        "next_after": next_after,
+        "tickets": [row.as_json() for row in page.rows],
+        "next_after": page.next_after,
         "counts": {view.value: counts.views[view] for view in View},
         "closed_count_cap": CLOSED_COUNT_CAP,
     }

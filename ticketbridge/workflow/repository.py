@@ -159,8 +159,7 @@ class WorkflowRepository:
         """Load the versions in force if anything was published since this process last looked:
         one small query, at most once per transaction."""
         if session is None:
-            with self._db.transaction() as own:
-                self.refresh(own)
+            self._db.read(self.refresh)
             return
         if session.info.get(_REFRESHED) is self:
             return

@@ -66,11 +66,10 @@ def _load(user_id: str) -> SignedIn | None:
     key, _, fingerprint = user_id.partition(":")
     if not key.isdigit():
         return None
-    with runtime().db.transaction() as session:
-        user = session.get(StaffUser, int(key))
-        if user is None or not user.active or _fingerprint(user.password_hash) != fingerprint:
-            return None
-        return SignedIn.of(user)
+    user = runtime().db.read(lambda session: session.get(StaffUser, int(key)))
+    if user is None or not user.active or _fingerprint(user.password_hash) != fingerprint:
+        return None
+    return SignedIn.of(user)
 
 
 login_manager.user_loader(_load)

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import partial
+
 from flask import abort, render_template, request
+from sqlalchemy.orm import Session
 
 from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
-from ticketbridge.http.context import counts_cache, runtime
-from ticketbridge.tickets.queries import Query, View, queue_counts, queue_page, search
+from ticketbridge.http.context import counts_cache, reads_no_workflows, runtime
+from ticketbridge.tickets.queries import (
+    Query,
+    QueueCounts,
+    QueuePage,
+    View,
+    queue_counts,
+    queue_page,
+    search,
+)
 from ticketbridge.web.staff import blueprint
 from ticketbridge.web.staff.auth import me, staff_required
 
@@ -26,33 +38,35 @@ def requested_query() -> Query:
     )
 
 
+def _read(
+    session: Session, wanted: Query, text: str, now: dt.datetime
+) -> tuple[QueueCounts, QueuePage, str | None]:
+    """The counts, and the search's matches or the view's page (or why the page marker was
+    refused)."""
+    counts = queue_counts(session, me=me().id, now=now, cache=counts_cache())
+    if text:
+        return counts, QueuePage(search(session, text), None), None
+    try:
+        return counts, queue_page(session, wanted, me=me().id, now=now), None
+    except ValidationError as exc:
+        return counts, QueuePage([], None), exc.message
+
+
 @blueprint.get("/")
+@reads_no_workflows  # the queue names request types and states as stored on the tickets
 @staff_required
 def queue() -> str | tuple[str, int]:
     wanted = requested_query()
     text = request.args.get("q", "").strip()
-    now = utcnow()
-    error = None
-    with runtime().db.transaction() as session:
-        counts = queue_counts(session, me=me().id, now=now, cache=counts_cache())
-        rows, next_after = [], None
-        if text:
-            rows = search(session, text)
-        else:
-            try:
-                page = queue_page(session, wanted, me=me().id, now=now)
-                rows, next_after = page.rows, page.next_after
-            except ValidationError as exc:
-                error = exc.message
+    counts, page, error = runtime().db.read(partial(_read, wanted=wanted, text=text, now=utcnow()))
     page_html = render_template(
         "staff/queue.html",
         views=list(View),
         wanted=wanted,
         counts=counts,
-        rows=rows,
-        next_after=next_after,
+        rows=page.rows,
+        next_after=page.next_after,
         search_text=text,
         error=error,
-        workflows=runtime().workflows,
     )
     return (page_html, 400) if error else page_html
