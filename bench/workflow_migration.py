@@ -15,17 +15,15 @@ import argparse
 import datetime as dt
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bench.databases import throwaway_postgres
 from bench.figures import Figure, write
-from bench.workflow_transitions import ADMIN, single_row_commits
-from ticketbridge import migrate
+from bench.workflow_transitions import single_row_commits
 from ticketbridge.actors import SYSTEM
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT, load_settings
@@ -131,12 +129,7 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=2000, help="yardstick round trips")
     parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
-    name = f"tb_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-        migrate.upgrade(url)
+    with throwaway_postgres() as url:
         results = [Figure(BENCHMARK, YARDSTICK, single_row_commits(url, args.commits), "commits/s")]
         with tempfile.TemporaryDirectory() as folder:
             runtime = build(url, Path(folder))
@@ -163,9 +156,6 @@ def main() -> None:
             finally:
                 runtime.close()
         write(args.json, results)
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

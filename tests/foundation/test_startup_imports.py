@@ -13,14 +13,10 @@ import sys
 from ticketbridge.config import PROJECT_ROOT
 
 # Sign-in's Argon2 (a hash at import), Alembic (only `db upgrade` and a schema behind the code
-# need it), email-validator (forms with an email field), rq and redis-py (not on the embedded
-# default), and the CEL package's REPL (typer, rich, prompt_toolkit, pygments).
+# need it), and the CEL package's REPL (typer, rich, prompt_toolkit, pygments).
 NOT_AT_START = (
     "argon2",
     "alembic",
-    "email_validator",
-    "redis",
-    "rq",
     "typer",
     "rich",
     "prompt_toolkit",

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.forms.fields import FieldType, FormField, Upload
 
@@ -166,12 +168,7 @@ def _textarea(field: FormField, value: Any) -> str:
 
 def _email(field: FormField, value: Any) -> str:
     """An address every SMTP server carries, in that form (an IDNA domain as xn--): a non-ASCII
-    part before the @ needs SMTPUTF8, which we cannot count on, so it is refused here.
-
-    email-validator is imported here: it compiles its RFC grammar at import, a tenth of a
-    second that every process (the mail fetcher storing replies too) would pay at start."""
-    from email_validator import EmailNotValidError, validate_email
-
+    part before the @ needs SMTPUTF8, which we cannot count on, so it is refused here."""
     try:
         checked = validate_email(
             _string(field, value).strip(), check_deliverability=False, allow_smtputf8=False

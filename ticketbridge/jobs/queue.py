@@ -17,19 +17,20 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+from redis import Redis
+from rq import Queue, Retry, get_current_job
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from ticketbridge.config import Settings
 from ticketbridge.jobs import tasks
 from ticketbridge.jobs.tasks import JOBS, Tasks
 
-if TYPE_CHECKING:
-    from redis import Redis
-    from rq import Retry
-
 log = logging.getLogger(__name__)
 QUEUE_NAME = "ticketbridge"
-RETRY_INTERVALS = [5, 30, 120]
+RETRY = Retry(max=3, interval=[5, 30, 120])
 BATCHED = frozenset({"advance_ticket", "deliver_email"})
 """Tasks the pump does for every due id at once (see the module's docstring)."""
 PUMP_FLAG = "ticketbridge:pump"
@@ -98,21 +99,8 @@ def _run(job: str, body: Callable[[], object]) -> None:
         log.exception("job %s failed; the sweeper will retry it", job)
 
 
-def _retry() -> Retry:
-    from rq import Retry
-
-    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
-
-
 class RqJobQueue:
-    """Jobs on rq. redis-py and rq are imported here, not with the module: the embedded default
-    (the mail fetcher of a small install among them) never uses them, and they are a tenth of a
-    second of every command's start."""
-
     def __init__(self, connection: Redis) -> None:
-        from rq import Queue
-        from rq.serializers import JSONSerializer
-
         self.connection = connection
         self.queue = Queue(QUEUE_NAME, connection=self.connection, serializer=JSONSerializer)
         self._claim_flag = connection.register_script(_CLAIM_FLAG)
@@ -120,8 +108,6 @@ class RqJobQueue:
 
     @classmethod
     def from_url(cls, redis_url: str) -> RqJobQueue:
-        from redis import Redis
-
         return cls(Redis.from_url(redis_url))
 
     @staticmethod
@@ -145,11 +131,11 @@ class RqJobQueue:
             return
         self.queue.enqueue_many(
             [
-                self.queue.prepare_data(
+                Queue.prepare_data(
                     f"ticketbridge.jobs.tasks.{task}",
                     (ident,),
                     job_id=f"{task}-{ident}",
-                    retry=_retry(),
+                    retry=RETRY,
                     result_ttl=0,
                 )
                 for ident in unique
@@ -158,8 +144,6 @@ class RqJobQueue:
 
     def wake_pump(self) -> None:
         """Make sure a pump job is waiting: one Redis call while one already is."""
-        from rq.job import Job
-
         pump_id = f"pump-{uuid.uuid4().hex}"
         if self._claim_flag(
             keys=[PUMP_FLAG], args=[pump_id, PUMP_FLAG_SECONDS, Job.redis_job_namespace_prefix]
@@ -180,7 +164,7 @@ class RqJobQueue:
             f"ticketbridge.jobs.tasks.{task}",
             ident,
             job_id=f"{task}-{ident}",
-            retry=_retry(),
+            retry=RETRY,
             result_ttl=0,
         )
 
@@ -189,8 +173,6 @@ def pump() -> None:
     """The rq batch job: release the flag, then run batches until nothing due is left, waking
     the next pump instead of looping when a batch was full, so other workers share the work
     and the worker still heeds its other jobs and a shutdown in between."""
-    from rq import get_current_job
-
     job = get_current_job()
     if job is None:
         raise RuntimeError("the pump runs as an rq job")

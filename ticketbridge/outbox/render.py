@@ -2,9 +2,6 @@
 
 HTML is rendered with autoescaping (form values are customer input) and its CSS is inlined
 with css-inline, because most mail clients drop <style> blocks.
-
-Jinja and css-inline are imported by the renderer, not with the module: the fetcher's helper
-process reads `RenderedEmail`s to compose them and never renders one.
 """
 
 from __future__ import annotations
@@ -13,6 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import css_inline
+import jinja2
 
 PARTS = ("subject.txt", "body.txt", "body.html")
 
@@ -26,9 +26,6 @@ class RenderedEmail:
 
 class TemplateRenderer:
     def __init__(self, folder: Path) -> None:
-        import css_inline
-        import jinja2
-
         self.folder = folder
         loader = jinja2.FileSystemLoader(str(folder))
         self._text = jinja2.Environment(
