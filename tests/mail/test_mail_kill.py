@@ -341,7 +341,7 @@ def test_a_sigkilled_fetcher_leaves_no_process_and_its_restart_on_sqlite_starts_
     """Issue 14: the helpers end with the fetcher, and the dead fetcher's lease blocks nobody."""
     runtime = make_mail_runtime(database_url=sqlite_url, imap_batch_size=BATCH)
     receipts = open_tickets(runtime, imap_mailbox)
-    sent, raws = traffic(300, receipts)
+    sent, raws = traffic(1200, receipts)  # enough batches that the kill lands mid-run
     imap_mailbox.append_many(raws)
     process, log = fetchers.start(runtime.settings)
     tree = wait_until(
