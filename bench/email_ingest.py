@@ -19,9 +19,11 @@ Kinds of mail: new requests (5 KB multipart/alternative from distinct senders, e
 general request with a receipt), replies to those requests' receipts (5 KB, quoted, joining
 their tickets; no receipt), new requests with a 150 KB PDF attachment.
 
-    .venv/bin/python bench/email_ingest.py --messages 1000 --large 100 --workers 2
+    .venv/bin/python -m bench.email_ingest --messages 1000 --large 100 --workers 2
 
-Figures and the history of this benchmark are in BENCHMARKS.md.
+With `--json FILE` (bench/run_all) each fetch also reports its rate and two memory figures
+judged against the proof issue's bounds: the whole process tree (≤ 200 MB) and its largest
+process (≤ 150 MB). Figures and the history of this benchmark are in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import throwaway_postgres as postgres  # noqa: E402
+from bench.figures import Figure, write  # noqa: E402
 from tests.fixtures.backends import free_port  # noqa: E402
 from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
 from tests.mail.processes import process_tree  # noqa: E402
@@ -57,6 +60,7 @@ from ticketbridge.clock import utcnow  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
+BENCHMARK = "inbound email, ingested and end to end"
 PARAGRAPH = (
     "We run the contact center on two servers and would like to know how the license moves when we "
     "replace the staging machine next month; the agents should not notice anything. "
@@ -156,6 +160,7 @@ class Setup:
     sink: Sink
     env: dict[str, str]
     database_url: str
+    figures: list[Figure]
 
     def fetch(self, label: str, count: int, receipts: int, size: int) -> None:
         """Run one `mail fetch --once`; time it until it exits and the sink has `receipts` more."""
@@ -169,9 +174,10 @@ class Setup:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        peak = 0
+        peak = largest = 0
         while process.poll() is None:
-            peak = max(peak, tree_rss(process.pid))
+            tree, biggest = tree_rss(process.pid)
+            peak, largest = max(peak, tree), max(largest, biggest)
             time.sleep(0.02)
         output = process.stdout.read().decode(errors="replace") if process.stdout else ""
         if process.returncode != 0:
@@ -186,6 +192,27 @@ class Setup:
             f"peak tree {peak / 2**20:4.0f} MB",
             flush=True,
         )
+        what = f"{label}, {size / 1024:.0f} KB"
+        self.figures += [
+            Figure(BENCHMARK, f"{what}: mails/s", count / elapsed, "mails/s", note=f"{count}"),
+            Figure(BENCHMARK, f"{what}: mails per fetcher CPU second", count / cpu, "mails/s"),
+            Figure(
+                BENCHMARK,
+                f"{what}: fetcher process tree peak memory",
+                peak / 2**20,
+                "MB",
+                target=200,
+                higher_is_better=False,
+            ),
+            Figure(
+                BENCHMARK,
+                f"{what}: largest fetcher process peak memory",
+                largest / 2**20,
+                "MB",
+                target=150,
+                higher_is_better=False,
+            ),
+        ]
 
 
 def children_cpu() -> float:
@@ -194,16 +221,16 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes summed over `pid` and its descendants."""
-    total = 0
+def tree_rss(pid: int) -> tuple[int, int]:
+    """Resident bytes of `pid` and its descendants: summed, and of the largest one."""
+    sizes = []
     for member in process_tree(pid):
         try:
             fields = Path(f"/proc/{member}/statm").read_text().split()
         except OSError:
             continue
-        total += int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
-    return total
+        sizes.append(int(fields[1]) * os.sysconf("SC_PAGE_SIZE"))
+    return sum(sizes), max(sizes, default=0)
 
 
 def environment(overrides: dict[str, str]) -> dict[str, str]:
@@ -214,7 +241,13 @@ def environment(overrides: dict[str, str]) -> dict[str, str]:
 
 @contextmanager
 def setup(
-    server: DovecotServer, sink_port: int, sink: Sink, database_url: str, redis: str, batch: int
+    server: DovecotServer,
+    sink_port: int,
+    sink: Sink,
+    database_url: str,
+    redis: str,
+    batch: int,
+    figures: list[Figure],
 ) -> Iterator[Setup]:
     server.clear()
     with tempfile.TemporaryDirectory(prefix="tb-bench-instance-") as instance:
@@ -238,7 +271,7 @@ def setup(
                 "receipt_cap_per_sender_per_hour": 0,
             }
         )
-        yield Setup(server, sink, env, database_url)
+        yield Setup(server, sink, env, database_url, figures)
 
 
 def receipts(database_url: str) -> list[EmailMessage]:
@@ -319,22 +352,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="rq workers for the end-to-end run")
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--redis", default=REDIS, help="a Redis database this run may flush")
+    parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
+    figures: list[Figure] = []
     redis = Redis.from_url(args.redis)
     with dovecot() as server, smtp_sink() as (sink, port):
         with tempfile.TemporaryDirectory() as folder, sqlite(Path(folder)) as url:
-            with setup(server, port, sink, url, "", args.batch) as run:
+            with setup(server, port, sink, url, "", args.batch, figures) as run:
                 run_kinds(run, "embedded default, end to end", args, with_receipts=True)
         redis.flushdb()
         with (
             postgres() as url,
-            setup(server, port, sink, url, args.redis, args.batch) as run,
+            setup(server, port, sink, url, args.redis, args.batch, figures) as run,
         ):
             run_kinds(run, "PostgreSQL + rq, ingested (receipts queued)", args, with_receipts=False)
         redis.flushdb()
         with (
             postgres() as url,
-            setup(server, port, sink, url, args.redis, args.batch) as run,
+            setup(server, port, sink, url, args.redis, args.batch, figures) as run,
         ):
             with workers(run.env, args.workers):
                 run_kinds(
@@ -344,6 +379,7 @@ def main() -> None:
                     with_receipts=True,
                 )
         redis.flushdb()
+    write(args.json, figures)
 
 
 if __name__ == "__main__":

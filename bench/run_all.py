@@ -65,6 +65,13 @@ BENCHMARKS = (
         6,
     ),
     Benchmark(
+        "Inbound email, ingested and end to end, 5 KB and 200 KB (Dovecot, SQLite, PostgreSQL)",
+        "bench.email_ingest",
+        ("--messages", "500", "--large", "50", "--workers", "2"),
+        ("--messages", "4", "--large", "1", "--workers", "1"),
+        3,
+    ),
+    Benchmark(
         "Staff queue and search at 100,000 tickets (PostgreSQL, server time)",
         "bench.staff_queue",
         ("--tickets", "100000", "--rounds", "40"),

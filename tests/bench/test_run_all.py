@@ -25,13 +25,21 @@ def test_every_benchmark_runs_at_a_tiny_size_and_is_reported(
     text = (tmp_path / "BENCHMARKS.md").read_text()
     assert text.count(BEGIN) == text.count(END) == 1
     assert "Hand-written notes stay." in text
-    headings = ("forms end to end", "license sync API", "inbound email vs django-helpdesk")
-    for heading in (*headings, "staff queue at scale", "workflow engine"):
+    headings = (
+        "forms end to end",
+        "license sync API",
+        "inbound email vs django-helpdesk",
+        "inbound email, ingested and end to end",
+        "staff queue at scale",
+        "workflow engine",
+    )
+    for heading in headings:
         assert f"### {heading}" in text
     assert "| tickets emailed/s, 1 worker |" in text
     assert "| search: email, server p95 |" in text
+    assert "fetcher process tree peak memory" in text
     assert (tmp_path / "docs" / "benchmarks.png").stat().st_size > 1000
-    assert len(BENCHMARKS) == 6
+    assert len(BENCHMARKS) == 7
 
 
 def test_a_figure_is_judged_against_its_yardstick_measured_in_the_same_run() -> None:
