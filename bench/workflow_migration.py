@@ -12,10 +12,8 @@ per batch as the run's row gets.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select, update
@@ -23,11 +21,10 @@ from sqlalchemy.orm import Session
 
 from bench.databases import throwaway_postgres
 from bench.figures import Figure, write
-from bench.workflow_transitions import single_row_commits
+from bench.workflow_transitions import build, single_row_commits
 from ticketbridge.actors import SYSTEM
 from ticketbridge.clock import utcnow
-from ticketbridge.config import PROJECT_ROOT, load_settings
-from ticketbridge.runtime import Runtime, build_runtime
+from ticketbridge.runtime import Runtime
 from ticketbridge.staff.models import AdminRun, RunPhase
 from ticketbridge.staff.runs import start
 from ticketbridge.staff.workflow_editor import MIGRATION_BATCH, migrate_in_batches
@@ -51,34 +48,7 @@ transitions:
 BENCHMARK = "workflow migration"
 
 
-class HeldJobs:
-    """Jobs (receipt emails, due-time timers) are not part of what is measured: none run."""
-
-    def enqueue(self, task: str, ident: int) -> None:
-        pass
-
-    def enqueue_many(self, task: str, idents: Sequence[int]) -> None:
-        pass
-
-    def schedule(self, task: str, ident: int, at: dt.datetime) -> None:
-        pass
-
-
 YARDSTICK = "PostgreSQL single-row commits/s"
-
-
-def build(url: str, folder: Path) -> Runtime:
-    (folder / "bench.yaml").write_text(WORKFLOW.format(version=1), encoding="utf-8")
-    settings = load_settings(
-        environ={},
-        overrides={
-            "instance_path": str(folder / "instance"),
-            "database_url": url,
-            "workflows_path": str(folder),
-            "email_templates_path": str(PROJECT_ROOT / "email_templates"),
-        },
-    )
-    return build_runtime(settings, jobs=HeldJobs())
 
 
 def seed(runtime: Runtime, tickets: int) -> tuple[str, str]:
@@ -132,7 +102,7 @@ def main() -> None:
     with throwaway_postgres() as url:
         results = [Figure(BENCHMARK, YARDSTICK, single_row_commits(url, args.commits), "commits/s")]
         with tempfile.TemporaryDirectory() as folder:
-            runtime = build(url, Path(folder))
+            runtime = build(url, Path(folder), WORKFLOW.format(version=1))
             try:
                 old, new = seed(runtime, args.tickets)
                 note = f"{args.tickets} open tickets, {MIGRATION_BATCH} per transaction"
