@@ -57,7 +57,7 @@ def locked_ticket(session: Session, ticket_id: int, seen_version: int | None) ->
     """The ticket, locked for this transaction, if the page acted on showed its current version."""
     ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
-        raise NotFound(f"no ticket LIC-{ticket_id:06d}")
+        raise NotFound(f"no ticket {Ticket.reference_for(ticket_id)}")
     if seen_version is not None and ticket.row_version != seen_version:
         raise StalePage(
             f"{ticket.reference} changed after you opened it: {_latest(session, ticket)}. "
