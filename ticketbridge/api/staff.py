@@ -59,7 +59,7 @@ def _staff() -> Staff:
     user = runtime().db.read(lambda session: staff_for_token(session, token.strip()))
     if user is None:
         raise TokenRefused()
-    return Staff(user.id, user.name, user.email, user.role.value)
+    return Staff.of(user)
 
 
 def _ticket_id(reference: str) -> int:

@@ -48,6 +48,10 @@ class Staff:
     def actor(self) -> Actor:
         return Actor.staff_account(self.id)
 
+    @classmethod
+    def of(cls, user: StaffUser) -> Staff:
+        return cls(user.id, user.name, user.email, user.role.value)
+
 
 class StalePage(Conflict):
     """The ticket changed after the page was opened: the action was not applied."""
