@@ -34,7 +34,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,52 +43,24 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from redis import Redis
+from sqlalchemy import create_engine, select
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.databases import throwaway_postgres as postgres
+from bench.figures import Figure, write
+from bench.services import REDIS, Sink, environment, smtp_sink, start_workers, stop
+from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot
+from tests.mail.processes import process_tree
+from ticketbridge import migrate
+from ticketbridge.clock import utcnow
+from ticketbridge.config import PROJECT_ROOT
+from ticketbridge.outbox.models import OutboxEmail
 
-from bench.databases import throwaway_postgres as postgres  # noqa: E402
-from bench.figures import Figure, write  # noqa: E402
-from tests.fixtures.backends import free_port  # noqa: E402
-from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot  # noqa: E402
-from tests.mail.processes import process_tree  # noqa: E402
-from ticketbridge import migrate  # noqa: E402
-from ticketbridge.clock import utcnow  # noqa: E402
-
-PG = "postgresql://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379/14"
 BENCHMARK = "inbound email, ingested and end to end"
 PARAGRAPH = (
     "We run the contact center on two servers and would like to know how the license moves when we "
     "replace the staging machine next month; the agents should not notice anything. "
 )
-
-
-class Sink:
-    """An SMTP server that accepts everything and only counts it."""
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        with self._lock:
-            self.accepted += 1
-        return "250 OK"
-
-
-@contextmanager
-def smtp_sink() -> Iterator[tuple[Sink, int]]:
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield sink, port
-    finally:
-        controller.stop()
 
 
 @contextmanager
@@ -164,13 +135,13 @@ class Setup:
 
     def fetch(self, label: str, count: int, receipts: int, size: int) -> None:
         """Run one `mail fetch --once`; time it until it exits and the sink has `receipts` more."""
-        expected = self.sink.accepted + receipts
+        expected = self.sink.count + receipts
         cpu_before = children_cpu()
         started = time.perf_counter()
         process = subprocess.Popen(
             [sys.executable, "-m", "ticketbridge", "mail", "fetch", "--once"],
             env=self.env,
-            cwd=ROOT,
+            cwd=PROJECT_ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
@@ -182,7 +153,7 @@ class Setup:
         output = process.stdout.read().decode(errors="replace") if process.stdout else ""
         if process.returncode != 0:
             sys.exit(f"{label}: the fetcher failed:\n{output}")
-        while self.sink.accepted < expected:
+        while self.sink.count < expected:
             time.sleep(0.01)
         elapsed = time.perf_counter() - started
         cpu = children_cpu() - cpu_before
@@ -233,12 +204,6 @@ def tree_rss(pid: int) -> tuple[int, int]:
     return sum(sizes), max(sizes, default=0)
 
 
-def environment(overrides: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-    env.update({f"TICKETBRIDGE_{k.upper()}": str(v) for k, v in overrides.items()})
-    return env
-
-
 @contextmanager
 def setup(
     server: DovecotServer,
@@ -275,10 +240,6 @@ def setup(
 
 
 def receipts(database_url: str) -> list[EmailMessage]:
-    from sqlalchemy import create_engine, select
-
-    from ticketbridge.outbox.models import OutboxEmail
-
     engine = create_engine(database_url)
     with engine.connect() as connection:
         raws = list(connection.scalars(select(OutboxEmail.raw).order_by(OutboxEmail.id)))
@@ -317,28 +278,14 @@ def run_kinds(run: Setup, name: str, args: argparse.Namespace, with_receipts: bo
 
 @contextmanager
 def workers(env: dict[str, str], count: int) -> Iterator[None]:
-    started = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ticketbridge", "worker"],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(count)
-    ]
-    try:
-        time.sleep(3)  # start-up, so the fetch is not timed against worker imports
-        yield
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    """`count` workers, registered with rq before the fetch, so it is not timed against their
+    start-up."""
+    with tempfile.TemporaryDirectory(prefix="tb-bench-workers-") as logs:
+        started = start_workers(env, count, Path(logs))
+        try:
+            yield
+        finally:
+            stop(started)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ Client threads each fetch the form (for its CSRF token and server-issued submiss
 browser does) and post it, with a fresh server token per request. Load goes to 127.0.0.1 only
 and is bounded by count and time; everything it starts is stopped and its database dropped.
 
-    .venv/bin/python bench/forms_e2e.py --requests 300 --clients 4 --workers 1 2
+    .venv/bin/python -m bench.forms_e2e --requests 300 --clients 4 --workers 1 2
 """
 
 from __future__ import annotations
@@ -17,98 +17,51 @@ from __future__ import annotations
 import argparse
 import html
 import http.client
-import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
-from rq.serializers import JSONSerializer
 
 from bench.databases import throwaway_postgres
 from bench.figures import Figure, percentile, watch_memory, write
-from ticketbridge.config import PROJECT_ROOT
+from bench.services import (
+    HOST,
+    REDIS,
+    environment,
+    free_port,
+    smtp_sink,
+    start_gunicorn,
+    start_workers,
+    stop,
+    trivial_jobs_per_second,
+)
 
-PG = "postgresql://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379/14"
-HOST = "127.0.0.1"
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 BENCHMARK = "forms end to end"
+YARDSTICK = "trivial rq jobs/s, 1 SimpleWorker"
 
 
-@dataclass
-class Sink:
-    """An SMTP server that notes when each recipient's email was accepted."""
-
-    accepted: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        now = time.perf_counter()
-        with self.lock:
-            for recipient in envelope.rcpt_tos:  # type: ignore[attr-defined]
-                self.accepted.setdefault(recipient, now)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def environment(url: str, instance: Path, smtp_port: int, web_port: int) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
-    env.update(
-        TICKETBRIDGE_DATABASE_URL=url,
-        TICKETBRIDGE_REDIS_URL=REDIS,
-        TICKETBRIDGE_INSTANCE_PATH=str(instance),
-        TICKETBRIDGE_SECRET_KEY=SECRET_KEY,
-        TICKETBRIDGE_PUBLIC_URL=f"http://{HOST}:{web_port}",
-        TICKETBRIDGE_SMTP_HOST=HOST,
-        TICKETBRIDGE_SMTP_PORT=str(smtp_port),
-        TICKETBRIDGE_MAIL_RATE_CAP_PER_HOUR="0",
+def settings(url: str, instance: Path, smtp_port: int, web_port: int) -> dict[str, str]:
+    return {
+        "database_url": url,
+        "redis_url": REDIS,
+        "instance_path": str(instance),
+        "secret_key": SECRET_KEY,
+        "public_url": f"http://{HOST}:{web_port}",
+        "smtp_host": HOST,
+        "smtp_port": str(smtp_port),
+        "mail_rate_cap_per_hour": "0",
         # Every simulated customer posts from 127.0.0.1: one address, so no per-address limit.
-        TICKETBRIDGE_FORM_RATE_LIMIT="1000000 per minute",
-        TICKETBRIDGE_SWEEP_INTERVAL_SECONDS="5",
-    )
-    return env
-
-
-def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    process = subprocess.Popen(
-        [gunicorn, "-w", "2", "-k", "gthread", "--threads", "4", "-b", f"{HOST}:{port}"]
-        + ["--log-level", "warning", "wsgi:app"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection(HOST, port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-        finally:
-            connection.close()
-    process.terminate()
-    raise SystemExit(f"gunicorn did not answer on {HOST}:{port} within 30s; see {log}")
+        "form_rate_limit": "1000000 per minute",
+        "sweep_interval_seconds": "5",
+    }
 
 
 @dataclass
@@ -152,53 +105,21 @@ class Client:
         return took
 
 
-def start_workers(env: dict[str, str], count: int, folder: Path) -> list[subprocess.Popen[bytes]]:
-    """Start `count` workers and wait until each has registered with rq, so start-up is not
-    counted as the customers' wait."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=(folder / f"worker-{n}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
-        for n in range(count)
-    ]
-    connection = Redis.from_url(REDIS)
-    deadline = time.monotonic() + 60
-    while Worker.count(connection=connection) < count:
-        if time.monotonic() > deadline:
-            stop(processes)
-            raise SystemExit(f"{count} worker(s) did not register within 60s; see {folder}")
-        time.sleep(0.1)
-    return processes
-
-
-def stop(processes: list[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 def run(requests: int, clients: int, workers: int) -> list[Figure]:
     """Post `requests` forms from `clients` threads; time each until its email is accepted."""
     Redis.from_url(REDIS).flushdb()
-    sink = Sink()
-    smtp_port, web_port = free_port(), free_port()
-    smtp = Controller(sink, hostname=HOST, port=smtp_port)
-    smtp.start()
+    web_port = free_port()
     run_id = uuid.uuid4().hex[:6]
     submitted: dict[str, float] = {}
     posts: list[float] = []
     lock = threading.Lock()
-    with throwaway_postgres() as url, tempfile.TemporaryDirectory(prefix="tb-bench-") as name:
+    with (
+        smtp_sink() as (sink, smtp_port),
+        throwaway_postgres() as url,
+        tempfile.TemporaryDirectory(prefix="tb-bench-") as name,
+    ):
         folder = Path(name)
-        env = environment(url, folder / "instance", smtp_port, web_port)
+        env = environment(settings(url, folder / "instance", smtp_port, web_port))
         web = start_gunicorn(env, web_port, folder / "gunicorn.log")
         pool = start_workers(env, workers, folder)
         try:
@@ -229,7 +150,6 @@ def run(requests: int, clients: int, workers: int) -> list[Figure]:
                 elapsed = max(sink.accepted.values(), default=started) - started
         finally:
             stop([web, *pool])
-            smtp.stop()
     if len(sink.accepted) < requests:
         raise SystemExit(f"only {len(sink.accepted)} of {requests} outcome emails arrived")
     waits = [sink.accepted[email] - at for email, at in submitted.items()]
@@ -240,7 +160,7 @@ def run(requests: int, clients: int, workers: int) -> list[Figure]:
             f"tickets emailed/s, {label}",
             requests / elapsed,
             "tickets/s",
-            yardstick="trivial rq jobs/s, 1 SimpleWorker",
+            yardstick=YARDSTICK,
             target=2.0,
         ),
         Figure(BENCHMARK, f"HTTP POST p50, {label}", percentile(posts, 0.50) * 1000, "ms"),
@@ -274,25 +194,6 @@ def run(requests: int, clients: int, workers: int) -> list[Figure]:
     ]
 
 
-def trivial_job() -> None:
-    """The yardstick's job: nothing, so its rate is the queue's own cost."""
-
-
-def yardstick(jobs: int) -> Figure:
-    """Trivial jobs per second through one rq SimpleWorker on the same Redis."""
-    connection = Redis.from_url(REDIS)
-    connection.flushdb()
-    queue = Queue("bench-trivial", connection=connection, serializer=JSONSerializer)
-    for _ in range(jobs):
-        queue.enqueue("bench.forms_e2e.trivial_job", result_ttl=0)
-    worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer)
-    started = time.perf_counter()
-    worker.work(burst=True, logging_level="WARNING")
-    elapsed = time.perf_counter() - started
-    connection.flushdb()
-    return Figure(BENCHMARK, "trivial rq jobs/s, 1 SimpleWorker", jobs / elapsed, "jobs/s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -301,7 +202,8 @@ def main() -> None:
     parser.add_argument("--trivial-jobs", type=int, default=1000)
     parser.add_argument("--json", help="append the figures to this file (for bench/run_all)")
     args = parser.parse_args()
-    figures = [yardstick(args.trivial_jobs)]
+    rate = trivial_jobs_per_second(args.trivial_jobs)
+    figures = [Figure(BENCHMARK, YARDSTICK, rate, "jobs/s")]
     rates = {}
     for workers in args.workers:
         measured = run(args.requests, args.clients, workers)

@@ -5,93 +5,73 @@ intake service (as the web form does), then starts W `ticketbridge worker` proce
 until every outcome email has been accepted by the SMTP server. Also times rq's forking Worker
 against SimpleWorker on trivial jobs, the figure behind the worker class choice.
 
-    .venv/bin/python bench/pipeline.py --requests 500 --workers 2
+    .venv/bin/python -m bench.pipeline --requests 500 --workers 2
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
-from rq.serializers import JSONSerializer
+from rq import SimpleWorker, Worker
 from sqlalchemy import func, select
 
 from bench.databases import throwaway_postgres
+from bench.services import (
+    HOST,
+    REDIS,
+    environment,
+    smtp_sink,
+    start_workers,
+    stop,
+    trivial_jobs_per_second,
+)
 from ticketbridge.clock import utcnow
-from ticketbridge.config import PROJECT_ROOT, load_settings
+from ticketbridge.config import load_settings
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
 from ticketbridge.runtime import build_runtime
 
-REDIS = "redis://127.0.0.1:6379/14"
-
-
-class CountingHandler:
-    def __init__(self) -> None:
-        self.count = 0
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.count += 1
-        return "250 OK"
-
 
 def pipeline(requests: int, workers: int) -> None:
-    handler = CountingHandler()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
-    smtp = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    processes: list[subprocess.Popen[bytes]] = []
-    with throwaway_postgres() as url:
-        smtp.start()
-        try:
-            Redis.from_url(REDIS).flushdb()
-            instance = Path(tempfile.mkdtemp(prefix="tb-bench-"))
-            overrides = {
-                "instance_path": str(instance),
-                "database_url": url,
-                "redis_url": REDIS,
-                "secret_key": "bench-secret-" + "0" * 32,
-                "smtp_host": "127.0.0.1",
-                "smtp_port": smtp_port,
+    with (
+        smtp_sink() as (sink, smtp_port),
+        throwaway_postgres() as url,
+        tempfile.TemporaryDirectory(prefix="tb-bench-") as folder,
+    ):
+        Redis.from_url(REDIS).flushdb()
+        overrides = {
+            "instance_path": str(Path(folder) / "instance"),
+            "database_url": url,
+            "redis_url": REDIS,
+            "secret_key": "bench-secret-" + "0" * 32,
+            "smtp_host": HOST,
+            "smtp_port": smtp_port,
+        }
+        runtime = build_runtime(load_settings(environ={}, overrides=overrides))
+        started = time.perf_counter()
+        for n in range(requests):
+            form = {
+                "token": f"SRV-bench-{n:08d}",
+                "customer_name": "Bench",
+                "customer_email": f"c{n}@bench.example",
+                "accept_conditions": "on",
             }
-            runtime = build_runtime(load_settings(environ={}, overrides=overrides))
-            started = time.perf_counter()
-            for n in range(requests):
-                form = {
-                    "token": f"SRV-bench-{n:08d}",
-                    "customer_name": "Bench",
-                    "customer_email": f"c{n}@bench.example",
-                    "accept_conditions": "on",
-                }
-                with runtime.db.transaction() as session:
-                    runtime.intake.submit_request(session, "demo", form, now=utcnow())
-            submitted = time.perf_counter() - started
-            print(
-                f"submitted {requests} demo requests in {submitted:.2f}s: "
-                f"{requests / submitted:.0f} requests/s (intake, one thread)"
-            )
+            with runtime.db.transaction() as session:
+                runtime.intake.submit_request(session, "demo", form, now=utcnow())
+        submitted = time.perf_counter() - started
+        print(
+            f"submitted {requests} demo requests in {submitted:.2f}s: "
+            f"{requests / submitted:.0f} requests/s (intake, one thread)"
+        )
 
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBRIDGE_")}
-            env |= {f"TICKETBRIDGE_{k.upper()}": str(v) for k, v in overrides.items()}
-            env["TICKETBRIDGE_SWEEP_INTERVAL_SECONDS"] = "3600"
-            started = time.perf_counter()
-            for _ in range(workers):
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "ticketbridge", "--log-level", "WARNING", "worker"],
-                        env=env,
-                        cwd=PROJECT_ROOT,
-                    )
-                )
+        env = environment({**overrides, "sweep_interval_seconds": 3600})
+        started = time.perf_counter()
+        # Not waited for: the figure includes the workers' start-up, as its line says.
+        processes = start_workers(env, workers, Path(folder), registered=False)
+        try:
             while True:
                 with runtime.db.transaction() as session:
                     sent = session.scalar(
@@ -103,40 +83,20 @@ def pipeline(requests: int, workers: int) -> None:
                     break
                 time.sleep(0.1)
             elapsed = time.perf_counter() - started
-            print(
-                f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in "
-                f"{elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); "
-                f"the SMTP server accepted {handler.count}"
-            )
-            runtime.close()
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait()
-            smtp.stop()
-
-
-def trivial_job() -> None:
-    """The cheapest possible job, to measure the worker's own cost per job."""
+            stop(processes)
+            runtime.close()
+        print(
+            f"{workers} SimpleWorker process(es): {requests} tickets advanced and emailed in "
+            f"{elapsed:.2f}s: {requests / elapsed:.0f} tickets/s (including worker start-up); "
+            f"the SMTP server accepted {sink.count}"
+        )
 
 
 def worker_classes(jobs: int) -> None:
-    connection = Redis.from_url(REDIS)
     for worker_class in (Worker, SimpleWorker):
-        connection.flushdb()
-        queue = Queue("bench", connection=connection, serializer=JSONSerializer)
-        for _ in range(jobs):
-            queue.enqueue("bench.pipeline.trivial_job", result_ttl=0)
-        started = time.perf_counter()
-        worker_class([queue], connection=connection, serializer=JSONSerializer).work(
-            burst=True, logging_level="WARNING"
-        )
-        elapsed = time.perf_counter() - started
-        print(
-            f"rq {worker_class.__name__}: {jobs} trivial jobs in {elapsed:.2f}s: "
-            f"{jobs / elapsed:.0f} jobs/s"
-        )
-    connection.flushdb()
+        rate = trivial_jobs_per_second(jobs, worker_class)
+        print(f"rq {worker_class.__name__}: {jobs} trivial jobs: {rate:.0f} jobs/s")
 
 
 if __name__ == "__main__":
@@ -145,6 +105,5 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--trivial-jobs", type=int, default=500)
     args = parser.parse_args()
-    sys.path.insert(0, str(PROJECT_ROOT))
     worker_classes(args.trivial_jobs)
     pipeline(args.requests, args.workers)

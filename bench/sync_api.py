@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,15 +31,16 @@ from pathlib import Path
 
 from bench.databases import throwaway_postgres
 from bench.figures import Figure, percentile, watch_memory, write
+from bench.services import HOST, REDIS, environment, free_port, start_gunicorn, stop
 from ticketbridge.actors import Actor
 from ticketbridge.clock import utcnow
-from ticketbridge.config import PROJECT_ROOT, load_settings
+from ticketbridge.config import load_settings
 from ticketbridge.licenses.activation import issue_key
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import License, LicenseState
 from ticketbridge.runtime import build_runtime
 
-HOST = "127.0.0.1"
+LICENSES_PREFIX = "/api/v1/licenses"
 YARDSTICK_PREFIX = "/api/v1/yardstick"
 SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 ENTITLEMENTS = {
@@ -60,12 +59,6 @@ class Phase:
     count: int = 0
     errors: int = 0
     latencies: list[float] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
@@ -114,65 +107,12 @@ def seed(url: str, instance: Path, licenses: int) -> list[tuple[str, str]]:
     return credentials
 
 
-def start_gunicorn(
-    url: str,
-    instance: Path,
-    port: int,
-    workers: int,
-    threads: int,
-    log: Path,
-    application: str = "wsgi:app",
-) -> subprocess.Popen[bytes]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TICKETBRIDGE_")}
-    env.update(
-        TICKETBRIDGE_DATABASE_URL=url,
-        TICKETBRIDGE_INSTANCE_PATH=str(instance),
-        TICKETBRIDGE_SECRET_KEY=SECRET_KEY,
-        TICKETBRIDGE_REDIS_URL="redis://127.0.0.1:6379/13",
-    )
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    process = subprocess.Popen(
-        [
-            gunicorn,
-            "-w",
-            str(workers),
-            "-k",
-            "gthread",
-            "--threads",
-            str(threads),
-            "-b",
-            f"{HOST}:{port}",
-            "--log-level",
-            "warning",
-            application,
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection(HOST, port, timeout=2)
-        try:
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    process.terminate()
-    raise SystemExit(f"gunicorn did not answer on {HOST}:{port} within 30s; see {log}")
-
-
 def fetch_etags(port: int, credentials: list[tuple[str, str]]) -> dict[str, str]:
     connection = http.client.HTTPConnection(HOST, port, timeout=10)
     etags = {}
     for token, secret in credentials:
         connection.request(
-            "GET", f"/api/v1/licenses/{token}", headers={"Authorization": f"Bearer {secret}"}
+            "GET", f"{LICENSES_PREFIX}/{token}", headers={"Authorization": f"Bearer {secret}"}
         )
         response = connection.getresponse()
         response.read()
@@ -190,7 +130,7 @@ def run_phase(
     clients: int,
     seconds: float,
     max_requests: int,
-    prefix: str = "/api/v1/licenses",
+    prefix: str = LICENSES_PREFIX,
 ) -> tuple[Phase, float]:
     expected = 304 if etags else 200
     phase = Phase(expected)
@@ -251,6 +191,33 @@ def figures(
     ]
 
 
+def polling(
+    port: int,
+    credentials: list[tuple[str, str]],
+    clients: int,
+    *,
+    prefix: str = LICENSES_PREFIX,
+    conditional: bool = False,
+) -> Callable[[float, int], tuple[Phase, float]]:
+    """One phase for `interleaved`: `clients` threads polling `prefix` on `port`; with
+    `conditional`, with each license's current ETag, fetched anew before each turn (a validity
+    step may have passed), so every answer is a 304."""
+
+    def phase(seconds: float, max_requests: int) -> tuple[Phase, float]:
+        etags = fetch_etags(port, credentials) if conditional else None
+        return run_phase(
+            port,
+            credentials,
+            etags,
+            clients=clients,
+            seconds=seconds,
+            max_requests=max_requests,
+            prefix=prefix,
+        )
+
+    return phase
+
+
 def interleaved(
     phases: Sequence[Callable[[float, int], tuple[Phase, float]]],
     *,
@@ -295,19 +262,24 @@ def main() -> None:
         try:
             instance = Path(folder) / "instance"
             credentials = seed(url, instance, args.licenses)
-            gunicorn = (args.workers, args.threads)
-            port, constant_port = free_port(), free_port()
-            processes.append(
-                start_gunicorn(url, instance, port, *gunicorn, Path(folder) / "app.log")
+            env = environment(
+                {
+                    "database_url": url,
+                    "instance_path": instance,
+                    "secret_key": SECRET_KEY,
+                    "redis_url": REDIS,
+                }
             )
+            gunicorn = {"workers": args.workers, "threads": args.threads}
+            port, constant_port = free_port(), free_port()
+            processes.append(start_gunicorn(env, port, Path(folder) / "app.log", **gunicorn))
             processes.append(
                 start_gunicorn(
-                    url,
-                    instance,
+                    env,
                     constant_port,
-                    *gunicorn,
                     Path(folder) / "yardstick.log",
                     application="bench.yardstick_app:app",
+                    **gunicorn,
                 )
             )
             print(
@@ -315,39 +287,9 @@ def main() -> None:
                 f"{args.licenses} licenses, {args.clients} keep-alive client threads, "
                 f"{args.rounds} rounds, {os.cpu_count()} CPUs"
             )
-
-            def constant(seconds: float, most: int) -> tuple[Phase, float]:
-                return run_phase(
-                    constant_port,
-                    credentials,
-                    None,
-                    clients=args.clients,
-                    seconds=seconds,
-                    max_requests=most,
-                    prefix=YARDSTICK_PREFIX,
-                )
-
-            def ok(seconds: float, most: int) -> tuple[Phase, float]:
-                return run_phase(
-                    port,
-                    credentials,
-                    None,
-                    clients=args.clients,
-                    seconds=seconds,
-                    max_requests=most,
-                )
-
-            def not_modified(seconds: float, most: int) -> tuple[Phase, float]:
-                etags = fetch_etags(port, credentials)  # anew: a validity step may have passed
-                return run_phase(
-                    port,
-                    credentials,
-                    etags,
-                    clients=args.clients,
-                    seconds=seconds,
-                    max_requests=most,
-                )
-
+            constant = polling(constant_port, credentials, args.clients, prefix=YARDSTICK_PREFIX)
+            ok = polling(port, credentials, args.clients)
+            not_modified = polling(port, credentials, args.clients, conditional=True)
             fetch_etags(port, credentials)  # each license fetched once: polls after it only read
             with watch_memory([process.pid for process in processes]) as memory:
                 measured = interleaved(
@@ -372,9 +314,7 @@ def main() -> None:
             ]
             write(args.json, results)
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=15)
+            stop(processes)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bench.databases import throwaway_postgres
 from bench.figures import Figure, write
-from bench.workflow_transitions import build, single_row_commits
+from bench.workflow_transitions import YARDSTICK, build, single_row_commits
 from ticketbridge.actors import SYSTEM
 from ticketbridge.clock import utcnow
 from ticketbridge.runtime import Runtime
@@ -46,9 +46,6 @@ transitions:
   - {{name: close, from: received, to: done, trigger: manual, label: Close}}
 """
 BENCHMARK = "workflow migration"
-
-
-YARDSTICK = "PostgreSQL single-row commits/s"
 
 
 def seed(runtime: Runtime, tickets: int) -> tuple[str, str]:

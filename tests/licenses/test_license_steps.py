@@ -10,7 +10,8 @@ from sqlalchemy import select
 from tests.licenses.helpers import add_license, add_ticket
 from ticketbridge.actors import Actor
 from ticketbridge.licenses.keys import verify_license_key
-from ticketbridge.licenses.models import License, LicenseState, TokenMove
+from ticketbridge.licenses.models import License, LicenseState, LicenseSyncWait, TokenMove
+from ticketbridge.licenses.revisions import mark_changed
 from ticketbridge.licenses.sync import derive_sync_secret
 from ticketbridge.runtime import Runtime
 from ticketbridge.steps.registry import StepContext
@@ -57,3 +58,31 @@ def test_r14c_step_moves_to_the_new_token_from_the_grace_form(runtime: Runtime) 
         runtime.steps.run("move_to_new_token", context, {})
         assert license.token == "SRV-NEW"
         assert session.scalars(select(TokenMove.old_token)).one() == "SRV-OLD"
+
+
+def test_a_step_that_changes_plan_and_entitlements_marks_its_license_changed_once(
+    runtime: Runtime, monkeypatch
+) -> None:
+    """One revision and one wait look-up per step, however many of the license's parts it sets."""
+    marked: list[int] = []
+
+    def counted(session, license: License, *, ticket_id: int | None, now: dt.datetime) -> int:
+        marked.append(license.id)
+        return mark_changed(session, license, ticket_id=ticket_id, now=now)
+
+    monkeypatch.setattr("ticketbridge.steps.changes.mark_changed", counted)
+    with runtime.db.transaction() as session:
+        license = add_license(
+            session,
+            runtime,
+            "SRV-P",
+            at=NOW,
+            state=LicenseState.TRIAL,
+            entitlements=runtime.catalogue.demo_bundle(),
+        )
+        context = context_for(session, runtime, license, plan="voice", agents="7")
+        runtime.steps.run("apply_plan", context, {})
+        assert (license.plan, license.entitlements["agents"]) == ("voice", 7)
+        assert marked == [license.id]
+        wait = session.scalars(select(LicenseSyncWait)).one()
+        assert (wait.ticket_id, wait.revision) == (context.ticket.id, license.revision)

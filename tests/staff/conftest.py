@@ -22,6 +22,7 @@ from ticketbridge.outbox.senders import FolderSender
 from ticketbridge.runtime import Runtime
 from ticketbridge.staff.accounts import create_staff
 from ticketbridge.staff.models import StaffRole
+from ticketbridge.tickets.models import Ticket
 
 PASSWORD = "correct horse battery staple"
 APPROVAL_FORM = {
@@ -92,7 +93,7 @@ def open_request(app: Flask, request_type: str, form: dict[str, Any]) -> str:
     runtime: Runtime = app.extensions["ticketbridge"]
     ticket_id = runtime.links.ticket_id_from_token(response.headers["Location"].rsplit("/", 1)[1])
     assert ticket_id is not None
-    return f"LIC-{ticket_id:06d}"
+    return Ticket.reference_for(ticket_id)
 
 
 def open_approval(app: Flask, **changes: Any) -> str:

@@ -136,6 +136,37 @@ def test_many_due_tickets_wait_as_one_pump_job(
     assert redis.Redis.from_url(redis_url).get(PUMP_FLAG) is None, "the pump released its flag"
 
 
+def test_the_emails_a_pump_queues_wake_no_second_pump(
+    make_runtime, db_url: str, redis_url: str, smtp_server, monkeypatch
+) -> None:
+    """The pump sends what its own advances queued: that work starts no further pump job."""
+    runtime = make_runtime(
+        database_url=db_url,
+        redis_url=redis_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+    )
+    assert isinstance(runtime.jobs, RqJobQueue)
+    client = create_app(runtime=runtime).test_client()
+    for n in range(3):
+        answer = post_demo(client, token=f"SRV-self-{n:04d}", customer_email=f"c{n}@acme.example")
+        assert answer.status_code == 303
+    batches: list[int] = []
+    pump = runtime.tasks.pump
+
+    def counted() -> bool:
+        batches.append(len(smtp_server.received))
+        return pump()
+
+    monkeypatch.setattr(runtime.tasks, "pump", counted)
+    monkeypatch.setattr(tasks, "_installed", runtime.tasks)
+    SimpleWorker(
+        [runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer
+    ).work(burst=True)
+    assert len(smtp_server.received) == 3
+    assert batches == [0], "one pump advanced the tickets and sent their emails"
+
+
 def test_a_lost_pump_job_is_recovered_by_the_sweeper(
     make_wf_runtime: WfRuntime, db_url: str, redis_url: str, monkeypatch
 ) -> None:

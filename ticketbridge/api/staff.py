@@ -59,7 +59,7 @@ def _staff() -> Staff:
     user = runtime().db.read(lambda session: staff_for_token(session, token.strip()))
     if user is None:
         raise TokenRefused()
-    return Staff(user.id, user.name, user.email, user.role.value)
+    return Staff.of(user)
 
 
 def _ticket_id(reference: str) -> int:
@@ -110,7 +110,7 @@ def _ticket_json(ticket_id: int, staff: Staff) -> dict[str, Any]:
     with runtime().db.transaction() as session:
         page = ticket_page(session, ticket_id, viewer=staff.id, now=utcnow())
         if page is None:
-            raise HttpNotFound(f"no ticket LIC-{ticket_id:06d}")
+            raise HttpNotFound(f"no ticket {Ticket.reference_for(ticket_id)}")
         ticket = page.ticket
         workflow = runtime().workflows.get(ticket.workflow_name, ticket.workflow_version, session)
         open_actions = (

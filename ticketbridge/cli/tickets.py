@@ -118,14 +118,15 @@ def tickets_act(
 ) -> None:
     """Take staff action TRANSITION on ticket REFERENCE, checked as on the staff pages."""
     from ticketbridge.clock import utcnow
-    from ticketbridge.tickets.operator import act, staff_member, ticket_by_reference
+    from ticketbridge.staff.actions import Staff, act
+    from ticketbridge.tickets.operator import staff_member, ticket_by_reference
 
     fields = _assignments(assignments)
     runtime = state.runtime
     with runtime.db.transaction() as session:
         ticket = ticket_by_reference(session, reference, lock=True)
-        staff = staff_member(session, staff_email)
-        taken = act(runtime.engine, session, ticket, transition, fields, staff=staff, now=utcnow())
+        staff = Staff.of(staff_member(session, staff_email))
+        taken = act(session, runtime, ticket, staff, transition, fields, now=utcnow())
         reference = ticket.reference
     with runtime.db.transaction() as session:
         ticket = ticket_by_reference(session, reference)

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import partial
 from typing import Protocol
 
@@ -51,6 +52,9 @@ _RELEASE_FLAG = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_PUMPING: ContextVar[bool] = ContextVar("pumping", default=False)
+"""Set while this worker runs a pump's batch: the emails its advances queue are sent by that
+same batch (or, when it was full, by the next pump it wakes), so they wake no other."""
 
 
 class JobQueue(Protocol):
@@ -143,7 +147,10 @@ class RqJobQueue:
         )
 
     def wake_pump(self) -> None:
-        """Make sure a pump job is waiting: one Redis call while one already is."""
+        """Make sure a pump job is waiting: one Redis call while one already is; none from
+        within a pump's batch (see `_PUMPING`)."""
+        if _PUMPING.get():
+            return
         pump_id = f"pump-{uuid.uuid4().hex}"
         if self._claim_flag(
             keys=[PUMP_FLAG], args=[pump_id, PUMP_FLAG_SECONDS, Job.redis_job_namespace_prefix]
@@ -178,7 +185,12 @@ def pump() -> None:
         raise RuntimeError("the pump runs as an rq job")
     jobs = RqJobQueue(job.connection)
     jobs.pump_started(job.id)
-    if tasks.installed().pump():
+    pumping = _PUMPING.set(True)
+    try:
+        more = tasks.installed().pump()
+    finally:
+        _PUMPING.reset(pumping)
+    if more:
         jobs.wake_pump()
 
 

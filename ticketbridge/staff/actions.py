@@ -48,6 +48,10 @@ class Staff:
     def actor(self) -> Actor:
         return Actor.staff_account(self.id)
 
+    @classmethod
+    def of(cls, user: StaffUser) -> Staff:
+        return cls(user.id, user.name, user.email, user.role.value)
+
 
 class StalePage(Conflict):
     """The ticket changed after the page was opened: the action was not applied."""
@@ -57,7 +61,7 @@ def locked_ticket(session: Session, ticket_id: int, seen_version: int | None) ->
     """The ticket, locked for this transaction, if the page acted on showed its current version."""
     ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
-        raise NotFound(f"no ticket LIC-{ticket_id:06d}")
+        raise NotFound(f"no ticket {Ticket.reference_for(ticket_id)}")
     if seen_version is not None and ticket.row_version != seen_version:
         raise StalePage(
             f"{ticket.reference} changed after you opened it: {_latest(session, ticket)}. "

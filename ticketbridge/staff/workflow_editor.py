@@ -197,4 +197,7 @@ def _move_batch(
         savepoint.commit()
     else:
         savepoint.rollback()
-    return [(f"LIC-{ticket_id:06d}", before[ticket_id], after[ticket_id]) for ticket_id in moved]
+    return [
+        (Ticket.reference_for(ticket_id), before[ticket_id], after[ticket_id])
+        for ticket_id in moved
+    ]

@@ -38,7 +38,9 @@ def apply_entitlements(
     context: StepContext, new_values: Mapping[str, int], *, paid: bool | None = None
 ) -> list[dict[str, str]]:
     """Set items to new totals through the ledger (rules R7, R8, R10 checked there); returns the
-    change lines. `paid` defaults to whether the license is billed."""
+    change lines. `paid` defaults to whether the license is billed. The step calls
+    `license_changed` once, after all its changes (a step that also changes the plan or state
+    would otherwise count its revision and its ticket's wait twice)."""
     license = context.license
     catalogue = context.resources.catalogue
     rows = apply_changes(
@@ -51,7 +53,7 @@ def apply_entitlements(
         catalogue=catalogue,
         paid=license.paid_since is not None if paid is None else paid,
     )
-    lines = [
+    return [
         change_line(
             catalogue.item(row.item).title,
             quantity_words(context, row.item, row.old_quantity),
@@ -59,9 +61,6 @@ def apply_entitlements(
         )
         for row in rows
     ]
-    if rows:
-        license_changed(context, license)
-    return lines
 
 
 def license_changed(context: StepContext, license: License) -> None:

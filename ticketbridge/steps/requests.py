@@ -156,6 +156,8 @@ def apply_totals(context: StepContext, *, direction: str) -> None:
     license = context.license
     values = _modify_values(context, direction)
     lines = apply_entitlements(context, values)
+    if lines:
+        license_changed(context, license)
     _note(context, f"{direction.capitalize()} applied to {license.token}", lines)
 
 
@@ -302,6 +304,8 @@ def apply_feature_update(context: StepContext) -> None:
     server picks them up on its next sync, with no new license key."""
     values = requested_snapshot(context)
     lines = apply_entitlements(context, values)
+    if lines:
+        license_changed(context, context.license)
     _note(context, f"Feature update applied to {context.license.token}", lines)
 
 

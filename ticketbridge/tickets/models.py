@@ -116,7 +116,12 @@ class Ticket(Base):
     def reference(self) -> str:
         """The public reference (LIC-000123), derived from the id so it can never disagree with
         it."""
-        return f"{REFERENCE_PREFIX}{self.id:06d}"
+        return Ticket.reference_for(self.id)
+
+    @staticmethod
+    def reference_for(ticket_id: int) -> str:
+        """The reference of a ticket known by id only (a queue row, a ledger line)."""
+        return f"{REFERENCE_PREFIX}{ticket_id:06d}"
 
     @property
     def shows_license(self) -> bool:

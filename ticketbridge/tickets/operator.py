@@ -1,21 +1,16 @@
-"""A ticket as staff act on it: where it stands, what may be done now, and doing it.
-
-The CLI (`ticketbridge tickets show / act`) uses this before the staff pages exist; the action
-goes through the engine's `fire_manual` with the transition's own field validator, exactly as a
-page does, in the caller's transaction.
+"""A ticket as the CLI shows it to staff (`ticketbridge tickets show / act`): where it stands,
+what may be done now, and who is acting; the action itself is the staff pages' own
+(staff/actions.py `act`), so it is checked and recorded exactly as on a page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ticketbridge.actors import Actor
 from ticketbridge.errors import NotFound
 from ticketbridge.staff.models import StaffUser
 from ticketbridge.tickets.models import Ticket
@@ -87,25 +82,3 @@ def staff_member(session: Session, email: str) -> StaffUser:
     if staff is None:
         raise NotFound(f"no active staff account {email!r}; give the email of a staff account")
     return staff
-
-
-def act(
-    engine: Engine,
-    session: Session,
-    ticket: Ticket,
-    transition: str,
-    fields: Mapping[str, Any],
-    *,
-    staff: StaffUser,
-    now: dt.datetime,
-) -> Transition:
-    """Take the staff action as this person: role, state, fields and guard checked by the engine."""
-    return engine.fire_manual(
-        session,
-        ticket,
-        transition,
-        staff_role=staff.role.value,
-        fields=fields,
-        now=now,
-        actor=Actor.staff_account(staff.id),
-    )

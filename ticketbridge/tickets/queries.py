@@ -162,8 +162,7 @@ def _rows_query() -> Select[Any]:
 
 
 def _row(values: Sequence[Any]) -> QueueRow:
-    ticket_id = values[0]
-    return QueueRow(ticket_id, f"LIC-{ticket_id:06d}", *values[1:])
+    return QueueRow(values[0], Ticket.reference_for(values[0]), *values[1:])
 
 
 def _filtered(query: Select[Any], wanted: Query, *, me: int | None, now: dt.datetime) -> Any:
@@ -460,7 +459,7 @@ def license_page(session: Session, token: str) -> LicensePage | None:
         .limit(1)
     ).one_or_none()
     ledger = [
-        (change, f"LIC-{change.ticket_id:06d}" if change.ticket_id else None)
+        (change, Ticket.reference_for(change.ticket_id) if change.ticket_id else None)
         for change in license.changes
     ]
     return LicensePage(license, ledger, last_usage)

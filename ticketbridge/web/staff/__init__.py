@@ -1,7 +1,7 @@
 """The staff side: sign-in, the queue, working a ticket, licenses and the admin pages.
 
 One blueprint under /staff with its own templates and static files; `init_app` adds the
-sign-in session (Flask-Login), the CSRF check and the rate limit on failed sign-ins.
+sign-in session (Flask-Login); the CSRF check and the rate limiter are the service's own (http/).
 """
 
 from __future__ import annotations

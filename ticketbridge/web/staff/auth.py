@@ -3,7 +3,8 @@
 Flask-Login keeps the signed-in account in Flask's signed session cookie (Secure, HttpOnly,
 SameSite=Lax). The id it stores carries a fingerprint of the password hash, so resetting a
 password or disabling an account ends every session that account had. Failed sign-ins are
-rate-limited per client address; a successful one costs nothing.
+rate-limited per client address by the service's one limiter (http/ratelimit.py: its storage,
+its Retry-After and come-back message); a successful one costs nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from werkzeug.wrappers import Response
 
 from ticketbridge.http.context import runtime
+from ticketbridge.http.ratelimit import limiter
 from ticketbridge.staff.accounts import SignInFailed, authenticate
 from ticketbridge.staff.actions import Staff
 from ticketbridge.staff.models import StaffRole, StaffUser
 from ticketbridge.web.staff import blueprint
-from ticketbridge.web.staff.limits import limiter
 
 FAILED_SIGN_IN_LIMIT = "5 per minute; 30 per hour"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,11 +79,7 @@ login_manager.user_loader(_load)
 def init_app(app: Flask) -> None:
     """Sign-in sessions ride on Flask's session cookie, which http/ makes HttpOnly, SameSite=Lax
     and Secure whenever the service is served over https."""
-    app.config.setdefault(
-        "RATELIMIT_STORAGE_URI", app.extensions["ticketbridge"].settings.redis_url or "memory://"
-    )
     login_manager.init_app(app)
-    limiter.init_app(app)
 
 
 def me() -> SignedIn:
