@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert, select
 
-from tests.foundation.helpers import open_request
+from tests.foundation.helpers import DEMO_FORM, open_request
 from ticketbridge.actors import SYSTEM, TIMER, Actor, ActorKind
 from ticketbridge.tickets.models import TicketEvent
 
@@ -32,13 +32,7 @@ def test_text_written_before_the_type_reads_back_typed(stored: str, read: Actor)
 
 
 def test_the_timeline_keeps_the_text_and_returns_the_type(runtime) -> None:
-    demo = {
-        "token": "SRV-7f3a9c2e51",
-        "customer_name": "Acme Contact Center",
-        "customer_email": "ops@acme.example",
-        "accept_conditions": "on",
-    }
-    ticket_id = open_request(runtime, "demo", demo)
+    ticket_id = open_request(runtime, "demo", DEMO_FORM)
     with runtime.db.transaction() as session:
         session.execute(
             insert(TicketEvent).values(

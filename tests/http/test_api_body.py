@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.licenses.helpers import add_license, issue
-from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
 from ticketbridge.licenses.models import UsageReport
 from ticketbridge.runtime import Runtime
@@ -20,11 +19,6 @@ def secret(runtime: Runtime) -> str:
     with runtime.db.transaction() as session:
         license = add_license(session, runtime, "SRV-A", at=utcnow())
         return issue(session, runtime, license, now=utcnow()).sync_secret
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 def post(client, secret: str | None, body: bytes):

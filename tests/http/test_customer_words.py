@@ -16,19 +16,12 @@ from tests.foundation.helpers import (
     text_part,
     visible_text,
 )
-from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
-from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.tickets.timeline import record
 from ticketbridge.workflow.wording import customer_words
 
 RULE_CODE = re.compile(r"\(R\d")
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 @pytest.mark.parametrize(

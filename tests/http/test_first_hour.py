@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from tests.foundation.helpers import (
@@ -16,15 +15,8 @@ from tests.foundation.helpers import (
     text_part,
     visible_text,
 )
-from ticketbridge.app import create_app
 from ticketbridge.licenses.models import License, LicenseState
-from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 def test_r19_a_general_request_from_the_web_gets_a_receipt_with_its_link(client, runtime) -> None:

@@ -6,15 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.foundation.helpers import DEMO_FORM, hidden_fields
-from ticketbridge.app import create_app
 from ticketbridge.http.limits import MAX_FORM_FIELDS, MAX_FORM_TEXT_BYTES
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 def form_with(client, **fields: str) -> dict[str, str]:

@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.foundation.helpers import local_path, post_demo
-from ticketbridge.app import create_app
-from ticketbridge.runtime import Runtime
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 def assert_secure(response) -> None:

@@ -9,14 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.foundation.helpers import DEMO_FORM, GENERAL_FORM, hidden_fields
-from ticketbridge.app import create_app
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 def page_fields(client, path: str) -> dict[str, str]:

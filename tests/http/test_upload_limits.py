@@ -6,19 +6,11 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
 from tests.foundation.helpers import GENERAL_FORM, hidden_fields
-from ticketbridge.app import create_app
 from ticketbridge.forms.fields import DEFAULT_MAX_LENGTH, DEFAULT_MAX_SIZE, FieldType
 from ticketbridge.runtime import Runtime
 
 TYPED = GENERAL_FORM
-
-
-@pytest.fixture
-def client(runtime: Runtime):
-    return create_app(runtime=runtime).test_client()
 
 
 def post_general(client, **fields):

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from ticketbridge.actors import Actor
 from ticketbridge.customers.models import Customer
 from ticketbridge.licenses.activation import IssuedKey, issue_key
+from ticketbridge.licenses.applications import set_application
 from ticketbridge.licenses.ledger import apply_changes
-from ticketbridge.licenses.models import License, LicenseState
+from ticketbridge.licenses.models import AppState, License, LicenseApplication, LicenseState
 from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, WaitingOn
 
@@ -53,6 +54,30 @@ def add_license(
         paid=paid,
     )
     return license
+
+
+def add_app(
+    session: Session,
+    runtime: Runtime,
+    license: License,
+    app: str,
+    *,
+    now: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    state: AppState = AppState.ACTIVE,
+) -> LicenseApplication:
+    """Subscribe `license` to `app` as staff would, with no ticket (flushed)."""
+    return set_application(
+        session,
+        license,
+        app,
+        state=state,
+        expires_at=expires_at,
+        ticket_id=None,
+        actor=Actor.staff("staff"),
+        catalogue=runtime.catalogue,
+        now=now,
+    )
 
 
 def add_ticket(

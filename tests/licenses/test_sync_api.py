@@ -9,11 +9,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.licenses.helpers import add_license, issue
+from tests.licenses.helpers import add_app, add_license, issue
 from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
 from ticketbridge.clock import utcnow
-from ticketbridge.licenses.applications import set_application
 from ticketbridge.licenses.keys import verify_detached
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import AppState, License, LicenseState, UsageReport
@@ -132,15 +131,13 @@ def test_r18_allowed_apps_with_dates_and_states(client, runtime: Runtime, secret
     with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
         for app, state in (("crm", AppState.ACTIVE), ("helpdesk", AppState.SUSPENDED)):
-            set_application(
+            add_app(
                 session,
+                runtime,
                 license,
                 app,
                 state=state,
                 expires_at=now + dt.timedelta(days=365),
-                ticket_id=None,
-                actor=Actor.staff("staff"),
-                catalogue=runtime.catalogue,
                 now=now,
             )
     apps = {
@@ -263,17 +260,7 @@ def test_r18_deactivated_license_shows_apps_inactive(client, runtime: Runtime, s
     now = utcnow()
     with runtime.db.transaction() as session:
         license = find_license(session, "SRV-A")
-        set_application(
-            session,
-            license,
-            "crm",
-            state=AppState.ACTIVE,
-            expires_at=None,
-            ticket_id=None,
-            actor=Actor.staff("staff"),
-            catalogue=runtime.catalogue,
-            now=now,
-        )
+        add_app(session, runtime, license, "crm", now=now)
         license.state = LicenseState.DEACTIVATED
     document = client.get(URL, headers=auth(secrets["SRV-A"])).get_json()
     assert document["state"] == "deactivated"

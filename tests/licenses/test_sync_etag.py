@@ -16,10 +16,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from tests.licenses.helpers import add_license, issue
+from tests.licenses.helpers import add_app, add_license, issue
 from ticketbridge.actors import Actor
 from ticketbridge.app import create_app
-from ticketbridge.licenses.applications import set_application
 from ticketbridge.licenses.keys import KeyRing
 from ticketbridge.licenses.ledger import apply_changes
 from ticketbridge.licenses.models import DOCUMENT_COLUMNS, AppState, License, LicenseState
@@ -55,15 +54,12 @@ def secret(runtime: Runtime) -> str:
     """A license with a key and one application (CRM) that expires a minute after T0."""
     with runtime.db.transaction() as session:
         license = add_license(session, runtime, TOKEN, at=T0 - dt.timedelta(days=1))
-        set_application(
+        add_app(
             session,
+            runtime,
             license,
             "crm",
-            state=AppState.ACTIVE,
             expires_at=T0 + dt.timedelta(minutes=1),
-            ticket_id=None,
-            actor=Actor.staff("staff"),
-            catalogue=runtime.catalogue,
             now=T0 - dt.timedelta(days=1),
         )
         return issue(session, runtime, license, now=T0 - dt.timedelta(days=1)).sync_secret
@@ -101,17 +97,7 @@ def app_renewed(session: Session, runtime: Runtime, license: License) -> None:
 
 
 def app_added(session: Session, runtime: Runtime, license: License) -> None:
-    set_application(
-        session,
-        license,
-        "helpdesk",
-        state=AppState.ACTIVE,
-        expires_at=None,
-        ticket_id=None,
-        actor=Actor.staff("staff"),
-        catalogue=runtime.catalogue,
-        now=T0,
-    )
+    add_app(session, runtime, license, "helpdesk", now=T0)
 
 
 def app_row_removed(session: Session, runtime: Runtime, license: License) -> None:

@@ -252,3 +252,16 @@ def test_an_email_reply_to_questions_all_optional_moves_the_ticket(portal: Porta
     reply_by_email(portal, ticket, "eu-west-1")
     assert portal.state(ticket) == ("received", None)
     assert portal.events(ticket, "reply_without_answers") == []
+
+
+def test_a_page_that_asks_nothing_takes_a_message_with_attachments(portal: Portal) -> None:
+    ticket = portal.file("general", token=None, description="Our server stopped syncing.")
+    files = [(io.BytesIO(LOG), "server.log", "text/plain"), (io.BytesIO(b""), "", "text/plain")]
+    response = post(portal, ticket, {"message": "The log is attached.", "attachments": files})
+    assert response.status_code == 303, response.text
+    with portal.runtime.db.transaction() as session:
+        [message] = session.scalars(
+            select(Message).where(Message.direction == Direction.INBOUND)
+        ).all()
+        kept = [(item["name"], item["size"]) for item in message.attachments]
+    assert kept == [("server.log", len(LOG))], "an empty file input sends no file"

@@ -25,13 +25,18 @@ def answers_from(
     answers: dict[str, Any] = {}
     for field in fields:
         if field.type == FieldType.FILE:
-            answers[field.name] = [
-                Upload(upload.filename, upload.mimetype or OCTET_STREAM, upload.read())
-                for upload in (files.getlist(field.name) if files is not None else [])
-                if upload.filename
-            ]
+            answers[field.name] = uploads_from(files, field.name)
         elif field.type == FieldType.MULTICHOICE:
             answers[field.name] = form.getlist(field.name)
         elif field.name in form:
             answers[field.name] = form.get(field.name)
     return answers
+
+
+def uploads_from(files: MultiDict[str, FileStorage] | None, name: str) -> list[Upload]:
+    """The files sent under `name`, read whole; a file input left empty sends no file."""
+    return [
+        Upload(upload.filename, upload.mimetype or OCTET_STREAM, upload.read())
+        for upload in (files.getlist(name) if files is not None else [])
+        if upload.filename
+    ]

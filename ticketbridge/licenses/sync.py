@@ -33,7 +33,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.interfaces import ORMOption
 
 from ticketbridge.errors import TicketbridgeError, ValidationError
 from ticketbridge.licenses.catalogue import Catalogue, ItemKind
@@ -112,15 +111,11 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def find_license(session: Session, token: str, *options: ORMOption) -> License | None:
+def find_license(session: Session, token: str) -> License | None:
     """The license of `token` in any spelling of its case (tokens are not case-sensitive)."""
-    return (
-        session.scalars(
-            select(License).where(func.lower(License.token) == token.lower()).options(*options)
-        )
-        .unique()
-        .one_or_none()
-    )
+    return session.scalars(
+        select(License).where(func.lower(License.token) == token.lower())
+    ).one_or_none()
 
 
 def authenticate(session: Session, token: str, secret: str) -> License:

@@ -13,8 +13,7 @@ from ticketbridge.clock import utcnow
 from ticketbridge.errors import ValidationError
 from ticketbridge.forms.common import all_fields
 from ticketbridge.forms.display import answered
-from ticketbridge.forms.fields import Upload
-from ticketbridge.forms.submitted import answers_from
+from ticketbridge.forms.submitted import answers_from, uploads_from
 from ticketbridge.forms.visibility import shown_when
 from ticketbridge.http.context import runtime
 from ticketbridge.http.headers import no_store
@@ -80,11 +79,7 @@ def post_message(token: str) -> Response | tuple[str, int]:
     """A message from the ticket page joins the ticket and may move its workflow (R20)."""
     ticket_id = _ticket_id(token)
     text = request.form.get("message", "")
-    files = tuple(
-        Upload(f.filename or "", f.mimetype or "application/octet-stream", f.read())
-        for f in request.files.getlist("attachments")
-        if f.filename
-    )
+    files = tuple(uploads_from(request.files, "attachments"))
     instance = runtime().settings.instance_path
     try:
         with runtime().db.transaction() as session:
