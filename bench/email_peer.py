@@ -30,7 +30,11 @@ PHASES = {"new": ("new requests", 10.0), "reply": ("replies", 15.0)}
 
 
 def peer_bench() -> Path:
-    folder = Path(os.environ.get("TICKETBRIDGE_PEER_BENCH", ROOT.parent / "shared" / "peer-bench"))
+    """$TICKETBRIDGE_PEER_BENCH, else shared/peer-bench beside the checkout or beside a folder
+    above it (a worktree such as /work/wt/NAME finds /work/shared), as for the email corpus."""
+    env = os.environ.get("TICKETBRIDGE_PEER_BENCH")
+    candidates = [Path(env)] if env else [p / "shared" / "peer-bench" for p in ROOT.parents]
+    folder = next((c for c in candidates if (c / "bench_peer.sh").exists()), candidates[0])
     if not (folder / "bench_peer.sh").exists():
         raise SystemExit(f"no peer bench at {folder}; set TICKETBRIDGE_PEER_BENCH")
     return folder
