@@ -22,12 +22,37 @@ from ticketbridge.jobs import tasks
 from ticketbridge.jobs.queue import PUMP_FLAG, PUMP_JOB, RqJobQueue
 from ticketbridge.jobs.sweeper import sweep
 from ticketbridge.outbox.models import OutboxEmail, OutboxStatus
+from ticketbridge.runtime import Runtime
 from ticketbridge.tickets.models import Ticket, TicketEvent
 from ticketbridge.worker import quiet_worker
 
 
 def transitions(runtime, ticket_id: int) -> list[str]:
     return [e.payload["transition"] for e in events(runtime, ticket_id, "transition")]
+
+
+def smtp_runtime(make_runtime, db_url: str, smtp_server, **settings: object) -> Runtime:
+    """A runtime whose emails go to the test SMTP server."""
+    return make_runtime(
+        database_url=db_url, smtp_host=smtp_server.host, smtp_port=smtp_server.port, **settings
+    )
+
+
+def post_demos(runtime: Runtime, prefix: str, emails: list[str]) -> None:
+    """One demo request per address, each with a token of its own."""
+    client = create_app(runtime=runtime).test_client()
+    for n, email in enumerate(emails):
+        answer = post_demo(client, token=f"SRV-{prefix}-{n:04d}", customer_email=email)
+        assert answer.status_code == 303
+
+
+def work_burst(runtime: Runtime, monkeypatch) -> None:
+    """Run the rq queue's jobs here, as a worker whose tasks are the runtime's would."""
+    assert isinstance(runtime.jobs, RqJobQueue)
+    monkeypatch.setattr(tasks, "_installed", runtime.tasks)
+    SimpleWorker(
+        [runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer
+    ).work(burst=True)
 
 
 def test_a_failing_ticket_rolls_back_only_itself(make_wf_runtime: WfRuntime, db_url: str) -> None:
@@ -75,16 +100,8 @@ def test_two_workers_taking_batches_never_advance_one_ticket_twice(
 def test_a_batch_of_outcome_emails_goes_over_one_smtp_session(
     make_runtime, db_url, smtp_server
 ) -> None:
-    runtime = make_runtime(
-        database_url=db_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        jobs=RecordingQueue(),
-    )
-    client = create_app(runtime=runtime).test_client()
-    for n in range(4):
-        answer = post_demo(client, token=f"SRV-batch-{n:04d}", customer_email=f"c{n}@acme.example")
-        assert answer.status_code == 303
+    runtime = smtp_runtime(make_runtime, db_url, smtp_server, jobs=RecordingQueue())
+    post_demos(runtime, "batch", [f"c{n}@acme.example" for n in range(4)])
     assert smtp_server.received == []
 
     assert runtime.tasks.pump() is False, "nothing is left once one batch took it all"
@@ -98,16 +115,8 @@ def test_a_batch_of_outcome_emails_goes_over_one_smtp_session(
 
 
 def test_a_refused_email_in_a_batch_fails_alone(make_runtime, db_url, smtp_server) -> None:
-    runtime = make_runtime(
-        database_url=db_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        jobs=RecordingQueue(),
-    )
-    client = create_app(runtime=runtime).test_client()
-    for n, email in enumerate(["a@acme.example", "reject@acme.example", "b@acme.example"]):
-        answer = post_demo(client, token=f"SRV-mixed-{n:04d}", customer_email=email)
-        assert answer.status_code == 303
+    runtime = smtp_runtime(make_runtime, db_url, smtp_server, jobs=RecordingQueue())
+    post_demos(runtime, "mixed", ["a@acme.example", "reject@acme.example", "b@acme.example"])
     runtime.tasks.pump()
     with runtime.db.transaction() as session:
         outcome = dict(session.execute(select(OutboxEmail.recipient, OutboxEmail.status)).all())
@@ -127,11 +136,7 @@ def test_many_due_tickets_wait_as_one_pump_job(
     [job] = runtime.jobs.queue.jobs
     assert job.func_name == PUMP_JOB
 
-    monkeypatch.setattr(tasks, "_installed", runtime.tasks)
-    worker = SimpleWorker(
-        [runtime.jobs.queue], connection=runtime.jobs.connection, serializer=job.serializer
-    )
-    worker.work(burst=True)
+    work_burst(runtime, monkeypatch)
     assert [transitions(runtime, ticket_id) for ticket_id in ids] == [["finish"]] * 5
     assert redis.Redis.from_url(redis_url).get(PUMP_FLAG) is None, "the pump released its flag"
 
@@ -140,17 +145,8 @@ def test_the_emails_a_pump_queues_wake_no_second_pump(
     make_runtime, db_url: str, redis_url: str, smtp_server, monkeypatch
 ) -> None:
     """The pump sends what its own advances queued: that work starts no further pump job."""
-    runtime = make_runtime(
-        database_url=db_url,
-        redis_url=redis_url,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-    )
-    assert isinstance(runtime.jobs, RqJobQueue)
-    client = create_app(runtime=runtime).test_client()
-    for n in range(3):
-        answer = post_demo(client, token=f"SRV-self-{n:04d}", customer_email=f"c{n}@acme.example")
-        assert answer.status_code == 303
+    runtime = smtp_runtime(make_runtime, db_url, smtp_server, redis_url=redis_url)
+    post_demos(runtime, "self", [f"c{n}@acme.example" for n in range(3)])
     batches: list[int] = []
     pump = runtime.tasks.pump
 
@@ -159,10 +155,7 @@ def test_the_emails_a_pump_queues_wake_no_second_pump(
         return pump()
 
     monkeypatch.setattr(runtime.tasks, "pump", counted)
-    monkeypatch.setattr(tasks, "_installed", runtime.tasks)
-    SimpleWorker(
-        [runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer
-    ).work(burst=True)
+    work_burst(runtime, monkeypatch)
     assert len(smtp_server.received) == 3
     assert batches == [0], "one pump advanced the tickets and sent their emails"
 
@@ -183,10 +176,7 @@ def test_a_lost_pump_job_is_recovered_by_the_sweeper(
     assert sweep(runtime.db, runtime.jobs, utcnow()).tickets == 1
     [pump] = runtime.jobs.queue.jobs
     assert (pump.func_name, pump.id != lost.id) == (PUMP_JOB, True)
-    monkeypatch.setattr(tasks, "_installed", runtime.tasks)
-    SimpleWorker(
-        [runtime.jobs.queue], connection=runtime.jobs.connection, serializer=pump.serializer
-    ).work(burst=True)
+    work_burst(runtime, monkeypatch)
     assert transitions(runtime, ticket_id) == ["finish"]
 
 

@@ -15,11 +15,15 @@ import marshmallow
 from marshmallow import fields, validate
 
 from ticketbridge.licenses.calendar import CalendarInputs, effective_words, instant
-from ticketbridge.licenses.catalogue import ItemKind
 from ticketbridge.licenses.emails import plugins_turned_on
 from ticketbridge.licenses.invoicing import schedule_deactivation
 from ticketbridge.licenses.models import LicenseState
-from ticketbridge.licenses.rules import check_add, check_remove, requested_entitlements
+from ticketbridge.licenses.rules import (
+    LIST_FIELD_OF_KIND,
+    check_add,
+    check_remove,
+    requested_entitlements,
+)
 from ticketbridge.steps.changes import (
     apply_entitlements,
     change_line,
@@ -33,9 +37,7 @@ from ticketbridge.tickets.timeline import record
 # Form fields whose choices are catalogue names, and the catalogue section they come from
 # (`workflows check` resolves them); the steps read them by these names.
 CATALOGUE_FIELDS = {
-    "add_ons": ItemKind.ADD_ON.value,
-    "plugins": ItemKind.PLUGIN.value,
-    "applications": ItemKind.APPLICATION.value,
+    **{name: kind.value for kind, name in LIST_FIELD_OF_KIND.items()},
     "plan": "plans",
     "new_plan": "plans",
     "support_plan": "support_plans",
