@@ -47,10 +47,9 @@ from redis import Redis
 from sqlalchemy import create_engine, select
 
 from bench.databases import throwaway_postgres as postgres
-from bench.figures import Figure, write
+from bench.figures import Figure, watch_memory, write
 from bench.services import REDIS, Sink, environment, smtp_sink, start_workers, stop
 from tests.fixtures.dovecot import DovecotServer, _dovecot_binary, running_dovecot
-from tests.mail.processes import process_tree
 from ticketbridge import migrate
 from ticketbridge.clock import utcnow
 from ticketbridge.config import PROJECT_ROOT
@@ -145,12 +144,8 @@ class Setup:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
-        peak = largest = 0
-        while process.poll() is None:
-            tree, biggest = tree_rss(process.pid)
-            peak, largest = max(peak, tree), max(largest, biggest)
-            time.sleep(0.02)
-        output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+        with watch_memory([process.pid], interval=0.02) as memory:
+            output = process.communicate()[0].decode(errors="replace")
         if process.returncode != 0:
             sys.exit(f"{label}: the fetcher failed:\n{output}")
         while self.sink.count < expected:
@@ -160,7 +155,7 @@ class Setup:
         print(
             f"{label:<58} {count:>5} x {size / 1024:>4.0f} KB  {elapsed:6.2f}s  "
             f"{count / elapsed:5.0f}/s  fetcher CPU {cpu:6.2f}s ({count / cpu:4.0f}/CPU-s)  "
-            f"peak tree {peak / 2**20:4.0f} MB",
+            f"peak tree {memory.tree:4.0f} MB",
             flush=True,
         )
         what = f"{label}, {size / 1024:.0f} KB"
@@ -170,7 +165,7 @@ class Setup:
             Figure(
                 BENCHMARK,
                 f"{what}: fetcher process tree peak memory",
-                peak / 2**20,
+                memory.tree,
                 "MB",
                 target=200,
                 higher_is_better=False,
@@ -178,7 +173,7 @@ class Setup:
             Figure(
                 BENCHMARK,
                 f"{what}: largest fetcher process peak memory",
-                largest / 2**20,
+                memory.largest(),
                 "MB",
                 target=150,
                 higher_is_better=False,
@@ -190,18 +185,6 @@ def children_cpu() -> float:
     """CPU seconds of this process's reaped children: a fetcher and the helper it waited for."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def tree_rss(pid: int) -> tuple[int, int]:
-    """Resident bytes of `pid` and its descendants: summed, and of the largest one."""
-    sizes = []
-    for member in process_tree(pid):
-        try:
-            fields = Path(f"/proc/{member}/statm").read_text().split()
-        except OSError:
-            continue
-        sizes.append(int(fields[1]) * os.sysconf("SC_PAGE_SIZE"))
-    return sum(sizes), max(sizes, default=0)
 
 
 @contextmanager

@@ -76,9 +76,11 @@ def read(path: Path) -> list[Figure]:
 
 @dataclass
 class PeakMemory:
-    """The highest resident memory seen, per process, across a tree of processes."""
+    """The highest resident memory seen, per process, across a tree of processes, and the
+    highest the whole tree held at one moment (`tree`, its processes' RSS summed)."""
 
     peaks: dict[str, float] = field(default_factory=dict)
+    tree: float = 0.0
 
     def largest(self) -> float:
         return max(self.peaks.values(), default=0.0)
@@ -86,12 +88,14 @@ class PeakMemory:
 
 @contextmanager
 def watch_memory(roots: Sequence[int], interval: float = 0.1) -> Iterator[PeakMemory]:
-    """Sample the RSS of `roots` and all their descendants until the block ends (MB)."""
+    """Sample the RSS of `roots` and all their descendants every `interval` seconds until
+    the block ends (MB)."""
     peak = PeakMemory()
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.is_set():
+            total = 0.0
             for root in roots:
                 try:
                     parent = psutil.Process(root)
@@ -105,6 +109,8 @@ def watch_memory(roots: Sequence[int], interval: float = 0.1) -> Iterator[PeakMe
                     except psutil.Error:
                         continue
                     peak.peaks[label] = max(peak.peaks.get(label, 0.0), rss)
+                    total += rss
+            peak.tree = max(peak.tree, total)
             time.sleep(interval)
 
     thread = threading.Thread(target=sample, daemon=True)
