@@ -261,7 +261,7 @@ def test_r16_the_document_reads_only_what_raises_the_revision(
 
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
-    """The kind of each statement any engine sends (the sync API reads on a pool of its own)."""
+    """The kind of each statement any engine sends."""
     seen: list[str] = []
 
     def note(*args: Any) -> None:

@@ -209,7 +209,3 @@ def portal_at(runtime: Runtime, start: dt.datetime) -> Iterator[Portal]:
 
     with time_machine.travel(start, tick=False) as traveller:
         yield Portal(runtime, create_app(runtime=runtime).test_client(), traveller)
-
-
-def body_of(email: EmailMessage) -> str:
-    return text_part(email)

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.foundation.helpers import hidden_fields, visible_text
-from tests.requests.portal import Portal, body_of
+from tests.foundation.helpers import hidden_fields, text_part, visible_text
+from tests.requests.portal import Portal
 from tests.requests.test_modify import active_license
 from ticketbridge.clock import utcnow
 from ticketbridge.intake.email.ingest import FetchedMail
@@ -106,7 +106,7 @@ def test_r14_the_page_asks_for_the_log_file_and_its_answer_moves_the_ticket(
 def test_r14_the_question_email_names_what_the_page_asks(portal: Portal) -> None:
     grace_waiting_for_the_log(portal)
     question = portal.new_emails()[-1]
-    body = body_of(question)
+    body = text_part(question)
     assert "The log you sent is empty; please send it again." in body
     assert "On your ticket page we ask for: Log file, Comments on the log file." in body
 
@@ -160,7 +160,7 @@ def test_r13_the_customer_declines_and_the_request_is_withdrawn(portal: Portal) 
     assert portal.state(ticket) == ("withdrawn", "cancelled")
     assert portal.license().support_plan == "platinum"
     [withdrawn] = portal.new_emails()
-    assert "is withdrawn: nothing on your license changed" in body_of(withdrawn)
+    assert "is withdrawn: nothing on your license changed" in text_part(withdrawn)
     assert "You chose not to apply the change." in portal.page(ticket)
 
 

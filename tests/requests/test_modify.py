@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from tests.requests.portal import Portal, at, body_of
+from tests.foundation.helpers import text_part
+from tests.requests.portal import Portal, at
 from tests.requests.test_new_activation import PLAN
 
 BASIC_PLAN = {**PLAN, "add_ons": [], "plugins": [], "white_label": "no"}
@@ -31,9 +32,9 @@ def test_r10_r11_r9_add_applies_new_totals_at_once_billed_pro_rata_with_plugin_l
         ("telephones", 4, 6, at("2026-11-11 10:00").date()),
     ]
     applied, plugins = portal.new_emails()
-    assert "Queue manager\n  Download:" in body_of(plugins)
-    assert "Concurrent agents: 10 → 15" in body_of(applied)
-    assert "Telephones (PBX extensions): 4 → 6" in body_of(applied)
+    assert "Queue manager\n  Download:" in text_part(plugins)
+    assert "Concurrent agents: 10 → 15" in text_part(applied)
+    assert "Telephones (PBX extensions): 4 → 6" in text_part(applied)
     lines = portal.invoice("2026-11")
     assert ("agents", "pro_rata", 5, "100.00") in lines  # 11–30 Nov: 20 of 30 days
     assert ("agents", "advance", 15, "450.00") in lines
@@ -69,7 +70,7 @@ def test_r11_a_remove_by_the_20th_applies_at_once_and_is_credited(portal: Portal
     assert portal.entitlements()["agents"] == 6
     assert "Your license goes down at once" in portal.page(ticket)
     scheduled, applied = portal.new_emails()
-    assert "Concurrent agents: 10 → 6" in body_of(applied)
+    assert "Concurrent agents: 10 → 6" in text_part(applied)
     lines = portal.invoice("2026-11")
     assert ("agents", "pro_rata", -4, "-44.00") in lines  # 20–30 Nov: 11 of 30 days
     assert ("agents", "advance", 6, "180.00") in lines
@@ -84,7 +85,7 @@ def test_r11_a_remove_after_the_20th_waits_for_the_1st_of_next_month(portal: Por
     page = portal.page(ticket)
     assert "Your license goes down on 1 December 2026: Concurrent agents from 10 to 6." in page
     [scheduled] = portal.new_emails()
-    assert "on 1 December 2026" in body_of(scheduled)
+    assert "on 1 December 2026" in text_part(scheduled)
 
     portal.run_timers_until(at("2026-11-30 23:59"))
     assert portal.state(ticket) == ("scheduled", None)
@@ -92,7 +93,7 @@ def test_r11_a_remove_after_the_20th_waits_for_the_1st_of_next_month(portal: Por
     assert portal.state(ticket) == ("applied", "completed")
     assert portal.ledger(ticket) == [("agents", 10, 6, at("2026-12-01 00:00").date())]
     [applied] = portal.new_emails()
-    assert "Concurrent agents: 10 → 6" in body_of(applied)
+    assert "Concurrent agents: 10 → 6" in text_part(applied)
     november = portal.invoice("2026-11")
     assert ("agents", "advance", 6, "180.00") in november
     assert not [line for line in november if line[1] == "pro_rata" and line[2] < 0]
@@ -105,11 +106,11 @@ def test_r12_deactivation_at_the_end_of_the_billing_period(portal: Portal) -> No
     assert portal.state(ticket) == ("scheduled", None)
     assert "is deactivated on 1 December 2026" in portal.page(ticket)
     [scheduled] = portal.new_emails()
-    assert "deactivated on 1 December 2026" in body_of(scheduled)
+    assert "deactivated on 1 December 2026" in text_part(scheduled)
     assert not [line for line in portal.invoice("2026-11") if line[1] == "advance"]
 
     portal.run_timers_until(at("2026-12-01 00:00"))
     assert portal.state(ticket) == ("deactivated", "completed")
     assert portal.license().state.value == "deactivated"
     [done] = portal.new_emails()
-    assert "License: active → deactivated" in body_of(done)
+    assert "License: active → deactivated" in text_part(done)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.requests.portal import Portal, at, body_of
+from tests.foundation.helpers import text_part
+from tests.requests.portal import Portal, at
 
 PLAN = {
     "plan": "omnichannel",
@@ -30,14 +31,14 @@ def test_r3_r4_demo_activates_reminds_a_week_before_and_expires(portal: Portal) 
     assert portal.state(ticket) == ("demo_ending", "completed")
     [reminder] = portal.new_emails()
     assert "ends on 2026-12-02" in reminder["Subject"]
-    assert "request a license plan now" in body_of(reminder)
+    assert "request a license plan now" in text_part(reminder)
 
     portal.run_timers_until(at("2026-12-02 09:00"))
     assert portal.state(ticket) == ("expired", "completed")
     assert portal.license().state.value == "expired"
     [expired] = portal.new_emails()
-    assert "Grace period / re-activate license" in body_of(expired)
-    assert "Expired license (trial mode)" in body_of(expired)
+    assert "Grace period / re-activate license" in text_part(expired)
+    assert "Expired license (trial mode)" in text_part(expired)
 
 
 def test_r2_a_second_demo_is_refused_in_plain_words(portal: Portal) -> None:
@@ -46,7 +47,7 @@ def test_r2_a_second_demo_is_refused_in_plain_words(portal: Portal) -> None:
     second = portal.file("demo")
     assert portal.state(second) == ("refused", "rejected")
     [refusal] = portal.new_emails()
-    body = body_of(refusal)
+    body = text_part(refusal)
     assert "each\ntoken gets one demo" in body.replace("each token", "each\ntoken")
     assert "(R" not in body
 
@@ -83,7 +84,7 @@ def test_r5_r6_r9_plan_applies_at_once_then_staff_apply_options_and_plugins_get_
         at("2026-11-02 09:00"),
     )
     [waiting] = portal.new_emails()
-    body = body_of(waiting)
+    body = text_part(waiting)
     assert "Concurrent agents: 0 → 10" in body
     assert "Waiting for our administrative check" in body
     assert "- Support package: Platinum\n" in body and "- Plugins: Botify, Schedulease\n" in body
@@ -97,11 +98,11 @@ def test_r5_r6_r9_plan_applies_at_once_then_staff_apply_options_and_plugins_get_
     assert portal.license().support_plan == "platinum"
     applied, plugins = portal.new_emails()
     assert "Plugin downloads" in plugins["Subject"]
-    links = body_of(plugins)
+    links = text_part(plugins)
     assert "Botify\n  Download: https://downloads.example.com/xcally/plugins/botify.zip" in links
     assert "Documentation: https://docs.example.com/xcally/plugins/schedulease" in links
     assert "Queue manager" not in links
-    assert "Support plan: none → Platinum" in body_of(applied)
+    assert "Support plan: none → Platinum" in text_part(applied)
 
     lines = portal.invoice("2026-11")
     assert ("agents", "pro_rata", 10, "290.00") in lines  # 29 of 30 days
@@ -143,7 +144,7 @@ def test_r6_staff_refuse_the_options_with_a_reason_the_plan_stays(portal: Portal
     assert portal.state(ticket) == ("options_refused", "rejected")
     assert portal.license().state.value == "active"
     [refusal] = portal.new_emails()
-    assert "Reason: White label needs a signed addendum first." in body_of(refusal)
+    assert "Reason: White label needs a signed addendum first." in text_part(refusal)
 
 
 def test_r2_a_plan_for_an_active_token_is_refused(portal: Portal) -> None:

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from tests.requests.portal import Portal, at, body_of
+from tests.foundation.helpers import text_part
+from tests.requests.portal import Portal, at
 from tests.requests.test_modify import active_license
 from ticketbridge.errors import Conflict
 from ticketbridge.licenses.keys import verify_license_key
@@ -25,14 +26,14 @@ def test_r13_contract_change_waits_for_staff_then_applies(portal: Portal) -> Non
     assert portal.state(ticket) == ("verifying", None)
     assert portal.license().support_plan == "platinum"
     [received] = portal.new_emails()
-    assert "verifies the change" in body_of(received)
+    assert "verifies the change" in text_part(received)
     portal.act(ticket, "apply")
     assert portal.state(ticket) == ("applied", "completed")
     license = portal.license()
     assert (license.support_plan, license.billing_frequency) == ("silver", "annual")
     assert portal.entitlements()["white_label"] == 1
     [applied] = portal.new_emails()
-    body = body_of(applied)
+    body = text_part(applied)
     assert "Support plan: Platinum → Silver" in body
     assert "Billing frequency: Monthly → Annual" in body
     assert "White label (customization): off → on" in body
@@ -46,7 +47,7 @@ def test_r13_contract_change_refused_by_staff(portal: Portal) -> None:
     assert portal.state(ticket) == ("refused", "rejected")
     assert portal.license().plan == "omnichannel"
     [refusal] = portal.new_emails()
-    assert "Reason: A plan change needs your account manager's offer." in body_of(refusal)
+    assert "Reason: A plan change needs your account manager's offer." in text_part(refusal)
 
 
 def test_r4_r14a_an_expired_trial_comes_back_after_a_question_and_the_answer(
@@ -117,13 +118,13 @@ def test_general_request_staff_ask_the_customer_replies_then_staff_answer(
     assert receipt["Subject"].startswith("[LIC-")
     portal.act(ticket, "ask_customer", question="Which region?")
     [question] = portal.new_emails()
-    assert "Which region?" in body_of(question)
+    assert "Which region?" in text_part(question)
     portal.reply(ticket, "eu-west-1")
     assert portal.state(ticket) == ("received", None)
     portal.act(ticket, "answer", answer="Yes: send a Grace period request with reason c.")
     assert portal.state(ticket) == ("resolved", "completed")
     [answer] = portal.new_emails()
-    assert "Yes: send a Grace period request with reason c." in body_of(answer)
+    assert "Yes: send a Grace period request with reason c." in text_part(answer)
 
 
 def test_r15_key_request_staff_register_the_key_is_emailed_and_the_server_syncs(
@@ -136,7 +137,7 @@ def test_r15_key_request_staff_register_the_key_is_emailed_and_the_server_syncs(
     portal.act(ticket, "register_server")
     assert portal.state(ticket) == ("key_issued", None)
     received, issued = portal.new_emails()
-    body = body_of(issued)
+    body = text_part(issued)
     key = body.split("and save:\n\n", 1)[1].split("\n", 1)[0]
     payload = verify_license_key(portal.runtime.keyring, key)
     assert (payload.token, payload.client_key, payload.hash_key) == (
@@ -154,7 +155,7 @@ def test_r15_key_request_staff_register_the_key_is_emailed_and_the_server_syncs(
         portal.page(ticket)
     )
     [synced] = portal.new_emails()
-    assert "picked up the change" in body_of(synced)
+    assert "picked up the change" in text_part(synced)
 
 
 def test_r15_a_key_for_a_server_that_never_syncs_goes_back_to_staff(portal: Portal) -> None:

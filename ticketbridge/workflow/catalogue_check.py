@@ -63,9 +63,7 @@ def _choices(workflow: Workflow, catalogue: Catalogue) -> Iterator[Problem]:
 
 
 def _totals(workflow: Workflow, catalogue: Catalogue) -> Iterator[Problem]:
-    steps = {a.step for t in workflow.transitions for a in t.actions}
-    steps |= {a.step for s in workflow.states.values() for a in s.actions}
-    if not steps & TOTALS_STEPS:
+    if not {a.step for a in workflow.all_actions()} & TOTALS_STEPS:
         return
     counted = [item.key for item in catalogue.items_of(ItemKind.COUNT)]
     for field in workflow.form.fields:

@@ -132,3 +132,11 @@ class Workflow:
 
     def transition(self, name: str) -> Transition | None:
         return next((t for t in self.transitions if t.name == name), None)
+
+    def all_actions(self) -> tuple[Action, ...]:
+        """Every step the workflow can run: on its transitions and on entering its states (the
+        checks that resolve steps' emails and catalogue reads need both)."""
+        return (
+            *(a for t in self.transitions for a in t.actions),
+            *(a for s in self.states.values() for a in s.actions),
+        )

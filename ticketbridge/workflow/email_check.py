@@ -66,14 +66,10 @@ def check_email_templates(workflows: Iterable[Workflow], folder: Path) -> list[P
 
 
 def _templates_sent(workflow: Workflow) -> set[str]:
-    actions = [
-        *(a for t in workflow.transitions for a in t.actions),
-        *(a for s in workflow.states.values() for a in s.actions),
-    ]
     return {
         *(e for t in workflow.transitions for e in t.emails),
         *(e for s in workflow.states.values() for e in s.emails),
-        *(STEP_EMAILS[a.step] for a in actions if a.step in STEP_EMAILS),
+        *(STEP_EMAILS[a.step] for a in workflow.all_actions() if a.step in STEP_EMAILS),
     }
 
 
